@@ -1,0 +1,1 @@
+"""gst.engine: models, data, pruning, schedules and the training loop (no UI, no database)."""

@@ -1,0 +1,119 @@
+"""Torch-free description of every model's layers: what can be pruned and how many parameters it holds.
+
+One source of truth for `engine.models` (which builds the modules), plans and `gst models`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+LayerKind = Literal["conv", "linear"]
+
+# VGG configs: numbers are conv widths, "M" is a 2x2 max-pool (torchvision's "A" and "E").
+VGG_CONFIGS: dict[str, tuple[int | str, ...]] = {
+    "vgg11": (64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"),
+    "vgg19": (64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M")
+    + (512, 512, 512, 512, "M", 512, 512, 512, 512, "M"),
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LayerInfo:
+    """A prunable layer: conv layers lose whole filters, linear layers single weights."""
+
+    name: str
+    kind: LayerKind
+    in_features: int  # input channels (conv) or input features (linear)
+    out_features: int  # filters (conv) or outputs (linear)
+    kernel: int = 1  # conv kernel side; 1 for linear
+    has_bn: bool = False  # a BatchNorm2d follows the conv
+
+    @property
+    def own_params(self) -> int:
+        """Weights + bias (+ BN gamma/beta) of this layer."""
+        bn = 2 * self.out_features if self.has_bn else 0
+        return self.in_features * self.out_features * self.kernel**2 + self.out_features + bn
+
+    @property
+    def structured(self) -> bool:
+        """Conv layers are pruned by filter, linear layers by weight."""
+        return self.kind == "conv"
+
+    @property
+    def units(self) -> int:
+        """What a pruning fraction counts: filters (conv) or weights (linear)."""
+        return self.out_features if self.structured else self.in_features * self.out_features
+
+    @property
+    def params_per_unit(self) -> int:
+        """Filter-own parameters (weights, bias, BN gamma/beta) of one filter, or 1 for a weight."""
+        if not self.structured:
+            return 1
+        return self.in_features * self.kernel**2 + 1 + (2 if self.has_bn else 0)
+
+    @property
+    def scores(self) -> tuple[str, ...]:
+        """The pruning scores this layer accepts."""
+        if not self.structured:
+            return ("magnitude",)
+        return ("l2", "ebn") if self.has_bn else ("l2",)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Architecture:
+    """A model's name, summary and ordered layers."""
+
+    name: str
+    summary: str
+    layers: tuple[LayerInfo, ...]
+
+    @property
+    def params(self) -> int:
+        """Trainable parameters (BN running statistics excluded)."""
+        return sum(layer.own_params for layer in self.layers)
+
+    def layer(self, name: str) -> LayerInfo:
+        """The layer called `name` (KeyError if absent)."""
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise KeyError(name)
+
+    @property
+    def layer_names(self) -> tuple[str, ...]:
+        """Layer names in forward order."""
+        return tuple(layer.name for layer in self.layers)
+
+
+def _vgg(name: str, summary: str) -> Architecture:
+    layers: list[LayerInfo] = []
+    channels = 3
+    for item in VGG_CONFIGS[name]:
+        if item == "M":
+            continue
+        assert isinstance(item, int)
+        layers.append(
+            LayerInfo(name=f"conv{len(layers) + 1}", kind="conv", in_features=channels, out_features=item, kernel=3, has_bn=True)
+        )
+        channels = item
+    layers.append(LayerInfo(name="fc1", kind="linear", in_features=channels, out_features=10))
+    return Architecture(name=name, summary=summary, layers=tuple(layers))
+
+
+def _conv4() -> Architecture:
+    convs = ((3, 32), (32, 32), (32, 64), (64, 64))
+    layers = [
+        LayerInfo(name=f"conv{i + 1}", kind="conv", in_features=cin, out_features=cout, kernel=3)
+        for i, (cin, cout) in enumerate(convs)
+    ]
+    layers.append(LayerInfo(name="fc1", kind="linear", in_features=64 * 6 * 6, out_features=512))
+    layers.append(LayerInfo(name="fc2", kind="linear", in_features=512, out_features=10))
+    return Architecture(name="conv4", summary="Conv4 (Keras cifar10_cnn layout, no BN, no dropout)", layers=tuple(layers))
+
+
+ARCHITECTURES: dict[str, Architecture] = {
+    "conv4": _conv4(),
+    "vgg11": _vgg("vgg11", "VGG11-BN with one FC layer (torchvision config A)"),
+    "vgg19": _vgg("vgg19", "VGG19-BN with one FC layer (torchvision config E)"),
+}

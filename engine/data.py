@@ -1,0 +1,125 @@
+"""CIFAR-10 (npz file or torchvision download) and a synthetic stand-in, kept as uint8 arrays.
+
+`engine.loader` moves them to the training device; nothing here depends on the device.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from gst.engine.errors import DataError
+
+NPZ_NAME = "cifar10.npz"
+# method.md §5: the authors' normalisation (the widespread "kuangliu" std, not the true one).
+MEAN = (0.4914, 0.4822, 0.4465)
+STD = (0.2023, 0.1994, 0.2010)
+
+
+@dataclass(frozen=True, slots=True)
+class ArraySet:
+    """Images as uint8 (N, 32, 32, 3) HWC RGB and labels as int64 (N,)."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+
+
+def default_data_dir() -> Path:
+    """GST_DATA_DIR, else ~/.cache/gst/data."""
+    env = os.environ.get("GST_DATA_DIR")
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "gst" / "data"
+
+
+def load_arrays(dataset: str, data_dir: Path | None = None, download: bool = True) -> ArraySet:
+    """The named data set's arrays; CIFAR-10 from `<data_dir>/cifar10.npz` or torchvision's download."""
+    if dataset == "synthetic":
+        return synthetic_arrays()
+    return _cifar10(Path(data_dir or default_data_dir()).expanduser().resolve(), download)
+
+
+@lru_cache(maxsize=2)
+def _cifar10(data_dir: Path, download: bool) -> ArraySet:
+    npz = data_dir / NPZ_NAME
+    if npz.is_file():
+        try:
+            with np.load(npz) as z:
+                return ArraySet(z["x_train"], z["y_train"].astype(np.int64), z["x_test"], z["y_test"].astype(np.int64))
+        except (OSError, KeyError, ValueError) as exc:
+            raise DataError(f"{npz}: cannot read CIFAR-10 arrays x_train, y_train, x_test, y_test ({exc})") from None
+    try:
+        from torchvision.datasets import CIFAR10
+
+        train = CIFAR10(str(data_dir), train=True, download=download)
+        test = CIFAR10(str(data_dir), train=False, download=download)
+    except Exception as exc:  # noqa: BLE001 - any download/IO failure becomes one message
+        raise DataError(
+            f"CIFAR-10 is not in {data_dir} and could not be downloaded ({type(exc).__name__}). "
+            f"Put {NPZ_NAME} there, point --data-dir or GST_DATA_DIR at a folder holding it, "
+            'connect to the internet once, or use dataset = "synthetic".'
+        ) from None
+    return ArraySet(
+        np.asarray(train.data), np.asarray(train.targets, dtype=np.int64), np.asarray(test.data), np.asarray(test.targets, dtype=np.int64)
+    )
+
+
+@lru_cache(maxsize=1)
+def synthetic_arrays(seed: int = 0, train_per_class: int = 1000, test_per_class: int = 100) -> ArraySet:
+    """A small, learnable CIFAR-shaped data set that a big model can overfit; deterministic by seed.
+
+    Each class is a smooth colour pattern; every image is its class pattern, randomly shifted and
+    flipped, blended with a smooth pattern of another class and pixel noise, so classes overlap
+    enough that test accuracy stays below train accuracy.
+    """
+    rng = np.random.default_rng(seed)
+    low = rng.normal(size=(10, 3, 4, 4))
+    patterns = np.stack([_upsample(p) for p in low])  # (10, 3, 32, 32)
+
+    def make(per_class: int) -> tuple[np.ndarray, np.ndarray]:
+        y = np.repeat(np.arange(10), per_class)
+        other = (y + rng.integers(1, 10, size=y.size)) % 10
+        base = patterns[y]
+        shift = rng.integers(-3, 4, size=(y.size, 2))
+        base = np.stack([np.roll(b, tuple(s), axis=(1, 2)) for b, s in zip(base, shift, strict=True)])
+        flip = rng.random(y.size) < 0.5
+        base[flip] = base[flip, :, :, ::-1]
+        img = 0.55 * base + 0.45 * patterns[other] + rng.normal(scale=0.9, size=base.shape)
+        img = np.clip(128 + 40 * img, 0, 255).astype(np.uint8).transpose(0, 2, 3, 1)
+        order = rng.permutation(y.size)
+        return np.ascontiguousarray(img[order]), y[order].astype(np.int64)
+
+    x_train, y_train = make(train_per_class)
+    x_test, y_test = make(test_per_class)
+    return ArraySet(x_train, y_train, x_test, y_test)
+
+
+def _upsample(p: np.ndarray) -> np.ndarray:
+    """(3, 4, 4) -> (3, 32, 32) by bilinear interpolation."""
+    grid = np.linspace(0, 3, 32)
+    i0 = np.clip(np.floor(grid).astype(int), 0, 2)
+    w = grid - i0
+    rows = p[:, i0, :] * (1 - w)[None, :, None] + p[:, i0 + 1, :] * w[None, :, None]
+    return rows[:, :, i0] * (1 - w)[None, None, :] + rows[:, :, i0 + 1] * w[None, None, :]
+
+
+def class_subset(labels: np.ndarray, per_class: int, seed: int) -> np.ndarray:
+    """Sorted indices of `per_class` examples of each class, drawn with `seed` (all of a class if it has no more)."""
+    rng = np.random.default_rng(seed)
+    picks = []
+    for c in range(10):
+        idx = np.flatnonzero(labels == c)
+        if per_class < idx.size:
+            idx = rng.choice(idx, size=per_class, replace=False)
+        picks.append(idx)
+    return np.sort(np.concatenate(picks))
+
+
+def indices_hash(indices: np.ndarray) -> str:
+    """Short sha256 of a subset's indices, stored with each run."""
+    return hashlib.sha256(np.ascontiguousarray(indices, dtype=np.int64).tobytes()).hexdigest()[:16]

@@ -1,0 +1,110 @@
+"""Plain, typed event records the training loop emits; the store, CLI and TUI consume this one stream.
+
+Accuracies are percentages (0-100); `epoch` is the number of training epochs completed (t + 1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunStarted:
+    """A run began (or resumed from `resumed_from_epoch`)."""
+
+    run_id: str
+    seed: int
+    device: str
+    params_total: int
+    epochs_total: int
+    data_subset_hash: str
+    resumed_from_epoch: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EpochEnded:
+    """One epoch's measurements; `test_acc` is measured after that epoch's pruning."""
+
+    run_id: str
+    epoch: int
+    lr: float
+    train_loss: float  # running average over the epoch's minibatches
+    train_acc: float  # running average over the epoch's minibatches
+    test_loss: float
+    test_acc: float
+    pre_prune_test_acc: float  # equal to test_acc on epochs without pruning
+    params_remaining: int
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LayerPruned:
+    """One layer's part of a pruning moment; scores are those of the pruned units."""
+
+    layer: str
+    k_pruned: int
+    alive_after: int
+    score_mean: float
+    score_min: float
+    score_max: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Pruned:
+    """A pruning moment: test accuracy right before and right after, and the layers pruned."""
+
+    run_id: str
+    epoch: int
+    acc_before: float
+    acc_after: float
+    layers: tuple[LayerPruned, ...] = field(default_factory=tuple)
+
+    @property
+    def drop_pp(self) -> float:
+        """Instability in percentage points (early paper)."""
+        return self.acc_before - self.acc_after
+
+    @property
+    def instability_rel(self) -> float:
+        """(before - after) / before (later code); 0 when before is 0."""
+        return self.drop_pp / self.acc_before if self.acc_before else 0.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunFinished:
+    """A run completed all its epochs."""
+
+    run_id: str
+    final_test_acc: float
+    best_test_acc: float  # max test accuracy from the last pruning epoch on (whole run if unpruned)
+    final_train_acc: float
+    params_remaining: int
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunFailed:
+    """A run stopped with an error, or was interrupted by the user."""
+
+    run_id: str
+    error: str
+    interrupted: bool = False
+
+
+Event = RunStarted | EpochEnded | Pruned | RunFinished | RunFailed
+EVENT_TYPES: dict[str, type] = {cls.__name__: cls for cls in (RunStarted, EpochEnded, Pruned, RunFinished, RunFailed)}
+
+
+def event_to_dict(event: Event) -> dict[str, Any]:
+    """A JSON-ready dict with a `type` key."""
+    return {"type": type(event).__name__, **asdict(event)}
+
+
+def event_from_dict(data: dict[str, Any]) -> Event:
+    """Inverse of `event_to_dict`."""
+    data = dict(data)
+    cls = EVENT_TYPES[data.pop("type")]
+    if cls is Pruned:
+        data["layers"] = tuple(LayerPruned(**layer) for layer in data["layers"])
+    return cls(**data)  # type: ignore[no-any-return]

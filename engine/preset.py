@@ -1,0 +1,176 @@
+"""Preset files: a `[base]` spec, named `[[arm]]` overrides and `seeds`, expanded into one RunSpec per arm.
+
+Loading is strict: unknown keys, wrong types and inconsistent lists fail with the file name and dotted key.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from gst.engine.errors import SpecError
+from gst.engine.spec import RunSpec, spec_from_dict
+
+TOP_KEYS = ("title", "description", "expect", "source", "seeds", "base", "arm")
+ARM_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Arm:
+    """One configuration of a sweep."""
+
+    name: str
+    spec: RunSpec
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Sweep:
+    """A validated preset: arms x seeds runs, plus the text that produced it."""
+
+    name: str
+    title: str
+    description: str
+    expect: str
+    seeds: tuple[int, ...]
+    arms: tuple[Arm, ...]
+    toml: str  # the source text with any overrides applied, stored with the sweep
+
+    def arm(self, name: str) -> Arm:
+        """The arm called `name` (SpecError listing the arms if absent)."""
+        for arm in self.arms:
+            if arm.name == name:
+                return arm
+        raise SpecError(f"{self.name}: unknown arm {name!r} (allowed: {', '.join(a.name for a in self.arms)})")
+
+
+def builtin_names() -> list[str]:
+    """Names of the presets shipped in gst.presets."""
+    root = resources.files("gst.presets")
+    return sorted(p.name[:-5] for p in root.iterdir() if p.name.endswith(".toml"))
+
+
+def preset_text(name_or_path: str) -> tuple[str, str]:
+    """(name, TOML text) of a built-in preset name or a file path."""
+    if name_or_path in builtin_names():
+        return name_or_path, resources.files("gst.presets").joinpath(f"{name_or_path}.toml").read_text()
+    path = Path(name_or_path)
+    if path.suffix == ".toml" or path.exists():
+        if not path.is_file():
+            raise SpecError(f"{path}: no such preset file")
+        return path.stem, path.read_text()
+    raise SpecError(f"unknown preset {name_or_path!r} (allowed: {', '.join(builtin_names())}, or a path to a .toml file)")
+
+
+def load_preset(name_or_path: str, overrides: tuple[str, ...] = ()) -> Sweep:
+    """Load, override (`key=value` with dotted keys) and validate a preset.
+
+    Args:
+        name_or_path: a built-in preset name (see `builtin_names`) or a TOML file path.
+        overrides: strings such as `base.epochs=2` or `arm.prune_L.prune.retrain_period=4`.
+    """
+    name, text = preset_text(name_or_path)
+    return parse_preset(text, name=name, overrides=overrides)
+
+
+def parse_preset(text: str, *, name: str, overrides: tuple[str, ...] = ()) -> Sweep:
+    """Validate preset TOML text into a Sweep."""
+    where = f"{name}.toml"
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(f"{where}: not valid TOML: {exc}") from None
+    for item in overrides:
+        apply_override(raw, item, where)
+    for key in raw:
+        if key not in TOP_KEYS:
+            raise SpecError(f"{where}: {key}: unknown key (allowed: {', '.join(TOP_KEYS)})")
+    base = raw.get("base")
+    if not isinstance(base, dict):
+        raise SpecError(f"{where}: base: missing [base] table")
+    seeds = raw.get("seeds", [0])
+    if not isinstance(seeds, list) or not seeds or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds):
+        raise SpecError(f"{where}: seeds: {seeds!r} must be a non-empty list of integers >= 0")
+    if len(set(seeds)) != len(seeds):
+        raise SpecError(f"{where}: seeds: {seeds!r} repeats a seed")
+    arms = tuple(_arms(raw.get("arm"), base, where))
+    texts = {k: raw.get(k, "") for k in ("title", "description", "expect")}
+    for key, value in texts.items():
+        if not isinstance(value, str):
+            raise SpecError(f"{where}: {key}: expected a string")
+    return Sweep(name=name, seeds=tuple(seeds), arms=arms, toml=_with_overrides(text, overrides), **texts)
+
+
+def _arms(raw_arms: Any, base: dict[str, Any], where: str) -> list[Arm]:
+    if raw_arms is None:
+        return [Arm(name="base", spec=spec_from_dict(base, f"{where}: base"))]
+    if not isinstance(raw_arms, list) or not raw_arms:
+        raise SpecError(f"{where}: arm: expected one or more [[arm]] tables")
+    arms: list[Arm] = []
+    for i, table in enumerate(raw_arms):
+        table = dict(table)
+        arm_name = table.pop("name", None)
+        if not isinstance(arm_name, str) or not ARM_NAME.match(arm_name):
+            raise SpecError(f"{where}: arm[{i}].name: {arm_name!r} must be letters, digits, '_', '-' or '.'")
+        if any(a.name == arm_name for a in arms):
+            raise SpecError(f"{where}: arm[{i}].name: {arm_name!r} is used twice")
+        description = table.pop("description", "")
+        merged = merge(base, table)
+        arms.append(Arm(name=arm_name, description=str(description), spec=spec_from_dict(merged, f"{where}: arm {arm_name}")))
+    return arms
+
+
+def merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Deep-merge `override` into a copy of `base`; `prune = false` removes pruning."""
+    out = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def parse_value(text: str) -> Any:
+    """A TOML value (`2`, `1e-3`, `[3, 4]`, `true`, `"ebn"`), or the bare text as a string."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def apply_override(raw: dict[str, Any], item: str, where: str) -> None:
+    """Set a dotted key (`base.prune.fraction=[0.3]`, `arm.NAME.epochs=3`, `seeds=[0,1]`) in raw preset data."""
+    if "=" not in item:
+        raise SpecError(f"--set {item!r}: expected KEY=VALUE, for example base.epochs=2")
+    key, _, text = item.partition("=")
+    parts = key.strip().split(".")
+    if parts[0] not in ("base", "arm", "seeds", "title", "description", "expect") or not all(parts):
+        raise SpecError(f"--set {key}: keys start with base., arm.NAME. or are seeds (for example base.epochs=2)")
+    value = parse_value(text.strip())
+    node: dict[str, Any] = raw
+    if parts[0] == "arm":
+        if len(parts) < 3:
+            raise SpecError(f"--set {key}: arm keys look like arm.NAME.KEY")
+        matches = [a for a in raw.get("arm", []) if a.get("name") == parts[1]]
+        if not matches:
+            names = ", ".join(str(a.get("name")) for a in raw.get("arm", []))
+            raise SpecError(f"--set {key}: {where} has no arm {parts[1]!r} (allowed: {names})")
+        node, parts = matches[0], parts[2:]
+    for part in parts[:-1]:
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise SpecError(f"--set {key}: {part} is not a table")
+        node = child
+    node[parts[-1]] = value
+
+
+def _with_overrides(text: str, overrides: tuple[str, ...]) -> str:
+    if not overrides:
+        return text
+    return text + "\n# overrides (--set): " + "; ".join(overrides) + "\n"

@@ -1,0 +1,108 @@
+"""Applies a PruneSpec to a model: picks units at each event and keeps pruned entries exactly zero.
+
+Pruned entries are zeroed in place and kept at zero by masking their gradients before every optimizer
+step and re-zeroing after it. This trains exactly like the authors' forward masking (pruned entries get
+zero gradient, the effective weight is 0) without a masked copy of every weight per forward pass.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from gst.engine.events import LayerPruned
+from gst.engine.models import PrunableModel
+from gst.engine.schedule import LayerEvent
+from gst.engine.scores import expected_bn_relu, filter_l2, magnitude, select
+from gst.engine.spec import PruneSpec
+
+
+class Pruner:
+    """Pruning state of one run: which tensors each layer's mask governs, and the selection RNG."""
+
+    def __init__(self, model: PrunableModel, prune: PruneSpec | None, generator: torch.Generator) -> None:
+        self.model = model
+        self.prune = prune
+        self.generator = generator
+        self._governed: dict[str, list[tuple[nn.Parameter, torch.Tensor]]] = {}
+        for name in prune.layers if prune else ():
+            self._governed[name] = self._governed_tensors(name)
+        self._active: list[tuple[nn.Parameter, torch.Tensor]] = []
+        self.refresh()
+
+    def _governed_tensors(self, name: str) -> list[tuple[nn.Parameter, torch.Tensor]]:
+        """(parameter, broadcastable mask view) pairs that a prune of `name` zeroes."""
+        assert self.prune is not None
+        layer, bn, mask = self.model.layer(name), self.model.batch_norm(name), self.model.mask(name)
+        if isinstance(layer, nn.Linear):
+            return [(layer.weight, mask)]
+        pairs: list[tuple[nn.Parameter, torch.Tensor]] = []
+        if self.prune.score != "ebn":  # E[BN] disconnects the filter through BN alone (method.md §2.1)
+            pairs.append((layer.weight, mask.view(-1, 1, 1, 1)))
+        if bn is not None and (self.prune.score == "ebn" or self.prune.bn_on_prune == "mask"):
+            pairs += [(bn.weight, mask), (bn.bias, mask)]
+        return pairs
+
+    def refresh(self) -> None:
+        """Recompute which layers have pruned entries (after an event or a checkpoint load) and zero them."""
+        self._active = [pair for name, pairs in self._governed.items() if bool((self.model.mask(name) == 0).any()) for pair in pairs]
+        self.enforce()
+
+    def mask_gradients(self) -> None:
+        """Zero the gradients of pruned entries (call between backward and optimizer step)."""
+        for param, mask in self._active:
+            if param.grad is not None:
+                param.grad.mul_(mask)
+
+    @torch.no_grad()
+    def enforce(self) -> None:
+        """Zero pruned entries in place (call after each optimizer step)."""
+        for param, mask in self._active:
+            param.mul_(mask)
+
+    def scores(self, name: str) -> torch.Tensor:
+        """Scores of every unit of layer `name` (float64, CPU), by the spec's score."""
+        assert self.prune is not None
+        layer = self.model.layer(name)
+        if self.prune.score == "magnitude":
+            return magnitude(layer.weight)
+        if self.prune.score == "ebn":
+            bn = self.model.batch_norm(name)
+            assert bn is not None
+            return expected_bn_relu(bn.weight, bn.bias)
+        return filter_l2(layer.weight)
+
+    @torch.no_grad()
+    def apply(self, events: list[LayerEvent]) -> list[LayerPruned]:
+        """Prune the layers due at this moment; scores read only alive units."""
+        assert self.prune is not None
+        reports = []
+        for event in events:
+            mask = self.model.mask(event.layer)
+            flat = mask.view(-1)
+            alive = torch.nonzero(flat.cpu() > 0).squeeze(1)
+            scores = self.scores(event.layer)[alive]
+            chosen = select(scores, event.k, self.prune.target, self.generator)
+            flat[alive[chosen].to(flat.device)] = 0
+            picked = scores[chosen]
+            reports.append(
+                LayerPruned(
+                    layer=event.layer,
+                    k_pruned=event.k,
+                    alive_after=int(alive.numel() - event.k),
+                    score_mean=float(picked.mean()),
+                    score_min=float(picked.min()),
+                    score_max=float(picked.max()),
+                )
+            )
+        self.refresh()
+        return reports
+
+    def params_remaining(self) -> int:
+        """Model parameters minus the filter-own parameters (or weights) of pruned units."""
+        total = sum(info.own_params for info in self.model.architecture.layers)
+        for name in self._governed:
+            info = self.model.architecture.layer(name)
+            pruned = int((self.model.mask(name) == 0).sum())
+            total -= pruned * info.params_per_unit
+        return total

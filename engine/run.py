@@ -1,0 +1,85 @@
+"""Runs one spec with one seed: device, seeds, data, model and trainer wired together."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from gst.engine.data import class_subset, indices_hash, load_arrays
+from gst.engine.device import resolve_device, seed_everything, set_precision
+from gst.engine.events import RunFinished, RunStarted
+from gst.engine.loader import DeviceData
+from gst.engine.models import build_model, count_params
+from gst.engine.prune import Pruner
+from gst.engine.spec import RunSpec
+from gst.engine.train import Emit, Trainer
+
+PRUNE_SEED_OFFSET = 1_000_003  # the pruning RNG's stream differs from the data order's
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunRequest:
+    """One run of a sweep: a spec, a seed and the id its events carry."""
+
+    run_id: str
+    spec: RunSpec
+    seed: int
+
+
+def build_trainer(request: RunRequest, device: torch.device, data_dir: Path | None, checkpoint_path: Path | None = None, download: bool = True) -> Trainer:
+    """Seed, load data, build model and pruner; the same seed always gives the same starting point."""
+    spec, seed = request.spec, request.seed
+    seed_everything(seed, spec.deterministic)
+    set_precision(spec.precision)
+    arrays = load_arrays(spec.dataset, data_dir, download)
+    subset = class_subset(arrays.y_train, spec.examples_per_class, seed)
+    data = DeviceData(arrays, subset, device)
+    data.subset_hash = indices_hash(subset)  # type: ignore[attr-defined]
+    model = build_model(spec.model, spec.conv4_dropout).to(device)
+    data_gen = torch.Generator(device=device).manual_seed(seed)
+    prune_gen = torch.Generator().manual_seed(seed + PRUNE_SEED_OFFSET)
+    pruner = Pruner(model, spec.prune, prune_gen)
+    return Trainer(run_id=request.run_id, spec=spec, model=model, data=data, pruner=pruner, data_gen=data_gen, checkpoint_path=checkpoint_path)
+
+
+def execute(
+    request: RunRequest,
+    *,
+    device: str | torch.device = "auto",
+    data_dir: Path | None = None,
+    emit: Emit,
+    checkpoint_path: Path | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+    download: bool = True,
+) -> RunFinished:
+    """Train one run to the end, continuing from `checkpoint_path` if it holds a checkpoint.
+
+    Args:
+        request: spec, seed and run id.
+        device: a torch device or a user string (auto, cpu, cuda, cuda:N).
+        data_dir: where CIFAR-10 lives (None: GST_DATA_DIR or ~/.cache/gst/data).
+        emit: receives RunStarted, then Pruned/EpochEnded per epoch, then RunFinished is returned.
+        checkpoint_path: a file rewritten after every epoch (None: no checkpoints).
+        should_stop: polled after each epoch; True stops with KeyboardInterrupt after checkpointing.
+        download: allow torchvision to download CIFAR-10 when no copy is found.
+    """
+    dev = device if isinstance(device, torch.device) else resolve_device(device)
+    trainer = build_trainer(request, dev, data_dir, checkpoint_path, download)
+    trainer.restore()
+    emit(
+        RunStarted(
+            run_id=request.run_id,
+            seed=request.seed,
+            device=str(dev),
+            params_total=count_params(trainer.model),
+            epochs_total=request.spec.epochs,
+            data_subset_hash=trainer.data.subset_hash,  # type: ignore[attr-defined]
+            resumed_from_epoch=trainer.progress.epochs_done,
+        )
+    )
+    finished = trainer.run(emit, should_stop)
+    emit(finished)
+    return finished

@@ -1,0 +1,112 @@
+"""Frozen, typed run specs and their strict validation (torch-free).
+
+A `RunSpec` describes one training run completely except for its seed; seeds are replicates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, fields
+from typing import Any, Literal
+
+from gst.engine.architectures import ARCHITECTURES
+from gst.engine.errors import SpecError
+
+Score = Literal["magnitude", "l2", "ebn"]
+Target = Literal["small", "large", "random"]
+Mode = Literal["linear_to_p", "constant_rate"]
+BnOnPrune = Literal["mask", "keep"]
+Precision = Literal["fp32", "tf32", "bf16"]
+
+SCORES = ("magnitude", "l2", "ebn")
+TARGETS = ("small", "large", "random")
+MODES = ("linear_to_p", "constant_rate")
+BN_ON_PRUNE = ("mask", "keep")
+DATASETS = ("cifar10", "synthetic")
+PRECISIONS = ("fp32", "tf32", "bf16")
+# Train images per class in each data set (a subset may not ask for more).
+CLASS_SIZES = {"cifar10": 5000, "synthetic": 1000}
+TARGET_ABBREVIATIONS = {"small": "S", "large": "L", "random": "R"}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PruneSpec:
+    """A pruning schedule: per-layer start/end epoch (0-based indices) and fraction, one retrain period."""
+
+    layers: tuple[str, ...]
+    score: Score
+    target: Target
+    start_epoch: tuple[int, ...]  # epoch index s: first pruning at the end of epoch index s
+    end_epoch: tuple[int, ...]  # epoch index e: last possible pruning event (inclusive)
+    fraction: tuple[float, ...]  # p: fraction of the layer's units pruned by the end (cap in constant_rate)
+    retrain_period: int  # r: epochs between events of a layer
+    mode: Mode = "linear_to_p"
+    rate: tuple[float, ...] = ()  # constant_rate only: fraction of the original layer per event
+    bn_on_prune: BnOnPrune = "mask"  # l2/random filter pruning: zero BN gamma/beta too ("mask") or not
+    scratch: bool = False  # prune the freshly initialised model at index 0, skip that epoch's training
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunSpec:
+    """Everything that defines one run except its seed."""
+
+    model: str = "vgg11"
+    dataset: str = "cifar10"
+    examples_per_class: int = 5000  # class-balanced train subset size
+    augment: bool = False  # 4-pixel padded random crop + horizontal flip
+    epochs: int = 325
+    lr: float = 1e-3  # Adam
+    lr_milestones: tuple[int, ...] = ()  # epoch indices where lr is multiplied by 0.1
+    batch_size: int | Literal["auto"] = 128  # "auto" = max(1, round(n_train / 391)), method.md §5
+    test_batch_size: int = 1000  # evaluation only; does not change results
+    conv4_dropout: tuple[float, ...] = ()  # () or (p_block1, p_block2, p_fc1), method.md §1.2
+    deterministic: bool = False
+    precision: Precision = "fp32"
+    prune: PruneSpec | None = None
+
+    @property
+    def train_size(self) -> int:
+        """Number of training images."""
+        return self.examples_per_class * 10
+
+    @property
+    def resolved_batch_size(self) -> int:
+        """The batch size actually used (the subset rule when "auto")."""
+        if self.batch_size == "auto":
+            return max(1, round(self.train_size / 391))
+        return self.batch_size
+
+    @property
+    def label(self) -> str:
+        """Short human label such as "ebn-S r=40" or "unpruned"."""
+        if self.prune is None:
+            return "unpruned"
+        p = self.prune
+        return f"{p.score}-{TARGET_ABBREVIATIONS[p.target]} r={p.retrain_period}"
+
+
+def spec_to_dict(spec: RunSpec) -> dict[str, Any]:
+    """A JSON-ready dict (tuples become lists)."""
+    return json.loads(json.dumps(asdict(spec)))
+
+
+def spec_hash(spec: RunSpec) -> str:
+    """sha256 (16 hex) over the canonical JSON of the spec's non-default fields."""
+    full = spec_to_dict(spec)
+    default = spec_to_dict(RunSpec())
+    diff = {k: v for k, v in full.items() if default.get(k) != v}
+    text = json.dumps(diff, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def spec_from_dict(raw: dict[str, Any], where: str = "spec") -> RunSpec:
+    """Build and validate a RunSpec from plain data (TOML or JSON); raise SpecError naming the key."""
+    from gst.engine.spec_check import check_run
+
+    return check_run(raw, where)
+
+
+def field_names(cls: type) -> tuple[str, ...]:
+    """Field names of a spec dataclass."""
+    return tuple(f.name for f in fields(cls))

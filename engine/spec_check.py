@@ -1,0 +1,181 @@
+"""Strict validation of raw spec data: every problem is one SpecError naming the key, value and what is allowed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gst.engine.architectures import ARCHITECTURES, Architecture
+from gst.engine.errors import SpecError
+from gst.engine.spec import (
+    BN_ON_PRUNE,
+    CLASS_SIZES,
+    DATASETS,
+    MODES,
+    PRECISIONS,
+    SCORES,
+    TARGETS,
+    PruneSpec,
+    RunSpec,
+    field_names,
+)
+
+PER_LAYER = ("start_epoch", "end_epoch", "fraction")
+
+
+class Checker:
+    """Reads typed values out of a raw dict, with errors prefixed by `where` and the dotted key."""
+
+    def __init__(self, where: str, prefix: str) -> None:
+        self.where = where
+        self.prefix = prefix
+
+    def fail(self, key: str, message: str) -> SpecError:
+        """A SpecError for `key`."""
+        return SpecError(f"{self.where}: {self.prefix}{key}: {message}")
+
+    def unknown(self, raw: dict[str, Any], allowed: tuple[str, ...]) -> None:
+        """Reject keys outside `allowed`."""
+        for key in raw:
+            if key not in allowed:
+                raise self.fail(key, f"unknown key (allowed: {', '.join(allowed)})")
+
+    def integer(self, key: str, value: Any, low: int | None = None) -> int:
+        """An int (not a bool), optionally >= low."""
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.fail(key, f"expected an integer, got {value!r}")
+        if low is not None and value < low:
+            raise self.fail(key, f"{value} must be >= {low}")
+        return value
+
+    def number(self, key: str, value: Any) -> float:
+        """A float (ints accepted)."""
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.fail(key, f"expected a number, got {value!r}")
+        return float(value)
+
+    def boolean(self, key: str, value: Any) -> bool:
+        """A bool."""
+        if not isinstance(value, bool):
+            raise self.fail(key, f"expected true or false, got {value!r}")
+        return value
+
+    def choice(self, key: str, value: Any, allowed: tuple[str, ...]) -> str:
+        """One of `allowed`."""
+        if value not in allowed:
+            raise self.fail(key, f"{value!r} is not allowed (allowed: {', '.join(allowed)})")
+        return str(value)
+
+    def array(self, key: str, value: Any) -> list[Any]:
+        """A list."""
+        if not isinstance(value, list | tuple):
+            raise self.fail(key, f"expected a list, got {value!r}")
+        return list(value)
+
+
+def check_run(raw: dict[str, Any], where: str) -> RunSpec:
+    """Validate a whole run spec (the `[base]` table after arm overrides)."""
+    c = Checker(where, "")
+    c.unknown(raw, field_names(RunSpec))
+    d = RunSpec()
+    model = c.choice("model", raw.get("model", d.model), tuple(ARCHITECTURES))
+    dataset = c.choice("dataset", raw.get("dataset", d.dataset), DATASETS)
+    epc = c.integer("examples_per_class", raw.get("examples_per_class", d.examples_per_class), 1)
+    if epc > CLASS_SIZES[dataset]:
+        raise c.fail("examples_per_class", f"{epc} is larger than a {dataset} class ({CLASS_SIZES[dataset]} train images)")
+    epochs = c.integer("epochs", raw.get("epochs", d.epochs), 1)
+    lr = c.number("lr", raw.get("lr", d.lr))
+    if lr <= 0:
+        raise c.fail("lr", f"{lr} must be > 0")
+    milestones = tuple(c.integer(f"lr_milestones[{i}]", m, 1) for i, m in enumerate(c.array("lr_milestones", raw.get("lr_milestones", []))))
+    if any(b <= a for a, b in zip(milestones, milestones[1:], strict=False)):
+        raise c.fail("lr_milestones", f"{list(milestones)} must be strictly increasing")
+    batch = raw.get("batch_size", d.batch_size)
+    if batch != "auto":
+        batch = c.integer("batch_size", batch, 1) if not isinstance(batch, str) else c.choice("batch_size", batch, ("auto",))
+    dropout = tuple(c.number(f"conv4_dropout[{i}]", v) for i, v in enumerate(c.array("conv4_dropout", raw.get("conv4_dropout", []))))
+    if dropout and (model != "conv4" or len(dropout) != 3 or not all(0 <= v < 1 for v in dropout)):
+        raise c.fail("conv4_dropout", f"{list(dropout)}: needs model = conv4 and three values in [0, 1)")
+    prune_raw = raw.get("prune")
+    prune = None
+    if prune_raw is not None and prune_raw is not False:
+        if not isinstance(prune_raw, dict):
+            raise c.fail("prune", "expected a table (or false for an unpruned run)")
+        prune = check_prune(prune_raw, ARCHITECTURES[model], epochs, Checker(where, "prune."))
+    return RunSpec(
+        model=model,
+        dataset=dataset,
+        examples_per_class=epc,
+        augment=c.boolean("augment", raw.get("augment", d.augment)),
+        epochs=epochs,
+        lr=lr,
+        lr_milestones=milestones,
+        batch_size=batch,
+        test_batch_size=c.integer("test_batch_size", raw.get("test_batch_size", d.test_batch_size), 1),
+        conv4_dropout=dropout,
+        deterministic=c.boolean("deterministic", raw.get("deterministic", d.deterministic)),
+        precision=c.choice("precision", raw.get("precision", d.precision), PRECISIONS),  # type: ignore[arg-type]
+        prune=prune,
+    )
+
+
+def check_prune(raw: dict[str, Any], arch: Architecture, epochs: int, c: Checker) -> PruneSpec:
+    """Validate a `[prune]` table against the model and the run length."""
+    c.unknown(raw, field_names(PruneSpec))
+    for key in ("layers", "score", "target", *PER_LAYER, "retrain_period"):
+        if key not in raw:
+            raise c.fail(key, "missing (required in a prune table)")
+    layers = tuple(str(x) for x in c.array("layers", raw["layers"]))
+    if not layers:
+        raise c.fail("layers", "must name at least one layer")
+    score = c.choice("score", raw["score"], SCORES)
+    for i, name in enumerate(layers):
+        if name not in arch.layer_names:
+            raise c.fail(f"layers[{i}]", f"{name!r} is not a layer of {arch.name} (allowed: {', '.join(arch.layer_names)})")
+        allowed = arch.layer(name).scores
+        if score not in allowed:
+            raise c.fail("score", f"{score!r} cannot prune {arch.name}.{name} (allowed there: {', '.join(allowed)})")
+    if len(set(layers)) != len(layers):
+        raise c.fail("layers", f"{list(layers)} names a layer twice")
+    n = len(layers)
+    starts = tuple(c.integer(f"start_epoch[{i}]", v, 0) for i, v in enumerate(c.array("start_epoch", raw["start_epoch"])))
+    ends = tuple(c.integer(f"end_epoch[{i}]", v, 0) for i, v in enumerate(c.array("end_epoch", raw["end_epoch"])))
+    fracs = tuple(c.number(f"fraction[{i}]", v) for i, v in enumerate(c.array("fraction", raw["fraction"])))
+    for key, values in (("start_epoch", starts), ("end_epoch", ends), ("fraction", fracs)):
+        if len(values) != n:
+            raise c.fail(key, f"has {len(values)} values but layers has {n} (one per layer)")
+    for i in range(n):
+        if starts[i] > ends[i]:
+            raise c.fail(f"start_epoch[{i}]", f"{starts[i]} is after end_epoch[{i}] = {ends[i]} (need s <= e)")
+        if ends[i] >= epochs:
+            raise c.fail(f"end_epoch[{i}]", f"{ends[i]} is not an epoch index of a {epochs}-epoch run (allowed: 0..{epochs - 1})")
+        if not 0 <= fracs[i] < 1:
+            raise c.fail(f"fraction[{i}]", f"{fracs[i]} is outside [0, 1)")
+    mode = c.choice("mode", raw.get("mode", "linear_to_p"), MODES)
+    rates = tuple(c.number(f"rate[{i}]", v) for i, v in enumerate(c.array("rate", raw.get("rate", []))))
+    if mode == "constant_rate":
+        if len(rates) != n:
+            raise c.fail("rate", f"has {len(rates)} values but layers has {n} (constant_rate needs one rate per layer)")
+        for i, v in enumerate(rates):
+            if not 0 < v <= 1:
+                raise c.fail(f"rate[{i}]", f"{v} is outside (0, 1]")
+    elif rates:
+        raise c.fail("rate", 'only used with mode = "constant_rate"')
+    bn = c.choice("bn_on_prune", raw.get("bn_on_prune", "mask"), BN_ON_PRUNE)
+    if bn == "keep" and score != "l2":
+        raise c.fail("bn_on_prune", f'"keep" applies to l2 filter pruning only; {score} needs "mask"')
+    scratch = c.boolean("scratch", raw.get("scratch", False))
+    if scratch and any(s != 0 for s in starts):
+        raise c.fail("scratch", "scratch pruning needs start_epoch = 0 for every layer")
+    return PruneSpec(
+        layers=layers,
+        score=score,  # type: ignore[arg-type]
+        target=c.choice("target", raw["target"], TARGETS),  # type: ignore[arg-type]
+        start_epoch=starts,
+        end_epoch=ends,
+        fraction=fracs,
+        retrain_period=c.integer("retrain_period", raw["retrain_period"], 1),
+        mode=mode,  # type: ignore[arg-type]
+        rate=rates,
+        bn_on_prune=bn,  # type: ignore[arg-type]
+        scratch=scratch,
+    )

@@ -1,0 +1,175 @@
+"""The training loop of one run (method.md §3.1): train, test, prune the due layers, test again.
+
+Everything outside the loop (database, progress display, UI) sees only the events it emits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from gst.engine import checkpoint
+from gst.engine.events import EpochEnded, Event, Pruned, RunFinished
+from gst.engine.loader import DeviceData
+from gst.engine.models import PrunableModel
+from gst.engine.prune import Pruner
+from gst.engine.schedule import lr_at, schedule
+from gst.engine.spec import RunSpec
+
+Emit = Callable[[Event], None]
+
+
+@dataclass
+class Progress:
+    """The loop's counters, checkpointed with the model."""
+
+    epochs_done: int = 0
+    best_test_acc: float = float("-inf")  # over epochs from the last pruning moment on
+    last_test_acc: float = 0.0
+    last_train_acc: float = 0.0
+    seconds: float = 0.0
+
+
+@dataclass
+class Trainer:
+    """A model, its optimizer, pruner, data and RNGs, ready to run `spec` from `progress.epochs_done`."""
+
+    run_id: str
+    spec: RunSpec
+    model: PrunableModel
+    data: DeviceData
+    pruner: Pruner
+    data_gen: torch.Generator
+    checkpoint_path: Path | None = None
+    progress: Progress = field(default_factory=Progress)
+
+    def __post_init__(self) -> None:
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=self.spec.lr)
+        self.events = schedule(self.spec)
+        self.last_prune_epoch = max(self.events) + 1 if self.events else 0
+
+    def autocast(self) -> contextlib.AbstractContextManager[object]:
+        """bf16 autocast when asked for, else nothing."""
+        if self.spec.precision == "bf16":
+            return torch.autocast(self.data.device.type, dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+    def run(self, emit: Emit, should_stop: Callable[[], bool] = lambda: False) -> RunFinished:
+        """Train the remaining epochs, emitting Pruned and EpochEnded per epoch, then RunFinished."""
+        spec, p = self.spec, self.progress
+        for t in range(p.epochs_done, spec.epochs):
+            began = time.perf_counter()
+            lr = lr_at(spec, t)
+            for group in self.optimizer.param_groups:
+                group["lr"] = lr
+            if spec.prune is not None and spec.prune.scratch and t == 0:
+                train_loss, train_acc = 0.0, 0.0  # scratch pruning: prune the untrained model
+            else:
+                train_loss, train_acc = self.train_epoch()
+            pruned = None
+            if t in self.events:
+                _, before = self.evaluate()
+                layers = self.pruner.apply(self.events[t])
+                test_loss, test_acc = self.evaluate()
+                pruned = Pruned(run_id=self.run_id, epoch=t + 1, acc_before=before, acc_after=test_acc, layers=tuple(layers))
+            else:
+                test_loss, test_acc = self.evaluate()
+            seconds = time.perf_counter() - began
+            if pruned is not None:
+                emit(pruned)
+            emit(
+                EpochEnded(
+                    run_id=self.run_id,
+                    epoch=t + 1,
+                    lr=lr,
+                    train_loss=train_loss,
+                    train_acc=train_acc,
+                    test_loss=test_loss,
+                    test_acc=test_acc,
+                    pre_prune_test_acc=pruned.acc_before if pruned else test_acc,
+                    params_remaining=self.pruner.params_remaining(),
+                    seconds=seconds,
+                )
+            )
+            if t + 1 >= self.last_prune_epoch:
+                p.best_test_acc = max(p.best_test_acc, test_acc)
+            p.epochs_done, p.last_test_acc, p.last_train_acc, p.seconds = t + 1, test_acc, train_acc, p.seconds + seconds
+            self.save()
+            if should_stop():
+                raise KeyboardInterrupt
+        return RunFinished(
+            run_id=self.run_id,
+            final_test_acc=p.last_test_acc,
+            best_test_acc=p.best_test_acc,
+            final_train_acc=p.last_train_acc,
+            params_remaining=self.pruner.params_remaining(),
+            seconds=p.seconds,
+        )
+
+    def train_epoch(self) -> tuple[float, float]:
+        """One pass over the shuffled train set; running-average loss and accuracy (%) over minibatches."""
+        self.model.train()
+        device = self.data.device
+        loss_sum = torch.zeros((), device=device)
+        correct = torch.zeros((), device=device, dtype=torch.long)
+        batches = self.data.train_batches(self.spec.resolved_batch_size, self.data_gen, self.spec.augment)
+        for x, y in batches:
+            with self.autocast():
+                logits = self.model(x)
+                loss = F.cross_entropy(logits, y)
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            self.pruner.mask_gradients()
+            self.optimizer.step()
+            self.pruner.enforce()
+            loss_sum += loss.detach() * y.numel()  # no host sync inside the loop
+            correct += (logits.argmax(1) == y).sum()
+        n = self.data.train_size
+        return float(loss_sum) / n, 100.0 * float(correct) / n
+
+    @torch.inference_mode()
+    def evaluate(self) -> tuple[float, float]:
+        """Test loss and top-1 accuracy (%) on the full test set, eval mode."""
+        self.model.eval()
+        device = self.data.device
+        loss_sum = torch.zeros((), device=device)
+        correct = torch.zeros((), device=device, dtype=torch.long)
+        for x, y in self.data.test_batches(self.spec.test_batch_size):
+            with self.autocast():
+                logits = self.model(x)
+            loss_sum += F.cross_entropy(logits.float(), y, reduction="sum")
+            correct += (logits.argmax(1) == y).sum()
+        n = int(self.data.y_test.numel())
+        return float(loss_sum) / n, 100.0 * float(correct) / n
+
+    def save(self) -> None:
+        """Checkpoint everything needed to continue exactly from here."""
+        if self.checkpoint_path is None:
+            return
+        payload = {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "rng": checkpoint.rng_state(self.data_gen, self.pruner.generator),
+            "progress": vars(self.progress).copy(),
+        }
+        checkpoint.save(self.checkpoint_path, payload)
+
+    def restore(self) -> bool:
+        """Load the checkpoint if there is one; True if the run continues from it."""
+        if self.checkpoint_path is None:
+            return False
+        state = checkpoint.load(self.checkpoint_path, self.data.device)
+        if state is None:
+            return False
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        checkpoint.restore_rng(state["rng"], self.data_gen, self.pruner.generator)
+        self.progress = Progress(**state["progress"])
+        self.pruner.refresh()
+        return True
