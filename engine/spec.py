@@ -59,7 +59,6 @@ class RunSpec:
     lr: float = 1e-3  # Adam
     lr_milestones: tuple[int, ...] = ()  # epoch indices where lr is multiplied by 0.1
     batch_size: int | Literal["auto"] = 128  # "auto" = max(1, round(n_train / 391)), method.md §5
-    test_batch_size: int = 1000  # evaluation only; does not change results
     conv4_dropout: tuple[float, ...] = ()  # () or (p_block1, p_block2, p_fc1), method.md §1.2
     deterministic: bool = False
     precision: Precision = "fp32"

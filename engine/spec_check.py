@@ -110,7 +110,6 @@ def check_run(raw: dict[str, Any], where: str) -> RunSpec:
         lr=lr,
         lr_milestones=milestones,
         batch_size=batch,
-        test_batch_size=c.integer("test_batch_size", raw.get("test_batch_size", d.test_batch_size), 1),
         conv4_dropout=dropout,
         deterministic=c.boolean("deterministic", raw.get("deterministic", d.deterministic)),
         precision=c.choice("precision", raw.get("precision", d.precision), PRECISIONS),  # type: ignore[arg-type]

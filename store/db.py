@@ -1,0 +1,101 @@
+"""Opening the DuckDB file: short-lived connections, retried with backoff while another process holds it.
+
+DuckDB lets one process write and locks every other process out while it does, so gst never keeps
+the file open: writers open, flush and close; readers do the same for each query.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+from gst.engine.errors import StoreError
+
+
+class StoreBusyError(StoreError):
+    """Another process held the database file for longer than we waited."""
+
+
+def files_dir(db_path: Path) -> Path:
+    """The folder beside the database holding checkpoints and write journals."""
+    return db_path.with_name(db_path.name + ".d")
+
+
+def _connect(path: Path, read_only: bool, timeout: float) -> duckdb.DuckDBPyConnection:
+    deadline = time.monotonic() + timeout
+    delay = 0.02
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            text = str(exc)
+            if "lock" not in text.lower():
+                if "not a valid DuckDB database" in text:
+                    raise StoreError(f"{path}: not a DuckDB database file (corrupt or another format); use another --db") from None
+                raise StoreError(f"{path}: cannot open database ({text.splitlines()[0]})") from None
+            if time.monotonic() + delay > deadline:
+                raise StoreBusyError(f"{path}: another process keeps the database locked (waited {timeout:.0f} s)") from None
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+        except duckdb.Error as exc:
+            raise StoreError(f"{path}: cannot open database ({str(exc).splitlines()[0]})") from None
+
+
+@contextlib.contextmanager
+def reading(path: Path, timeout: float = 10.0) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection to an existing gst database."""
+    if not path.is_file():
+        raise StoreError(f"{path}: no database here (run `gst run preset smoke` first, or pass --db / GST_DB)")
+    conn = _connect(path, read_only=True, timeout=timeout)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+@contextlib.contextmanager
+def writing(path: Path, timeout: float = 2.0) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-write connection with the schema migrated, inside one transaction."""
+    if path.parent and not path.parent.exists():
+        raise StoreError(f"{path}: folder {path.parent} does not exist")
+    conn = _connect(path, read_only=False, timeout=timeout)
+    try:
+        migrate(conn)
+        conn.begin()
+        yield conn
+        conn.commit()
+    except BaseException:
+        with contextlib.suppress(duckdb.Error):
+            conn.rollback()
+        raise
+    finally:
+        conn.close()
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """(version, name, sql) of every migration file, in order."""
+    root = resources.files("gst.store").joinpath("migrations")
+    found = []
+    for item in root.iterdir():
+        if item.name.endswith(".sql"):
+            version = int(item.name.split("_", 1)[0])
+            found.append((version, item.name, item.read_text()))
+    return sorted(found)
+
+
+def migrate(conn: duckdb.DuckDBPyConnection) -> None:
+    """Apply pending migrations, each in its own transaction, recording them in schema_migrations."""
+    conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMP)")
+    done = {row[0] for row in conn.execute("SELECT version FROM schema_migrations").fetchall()}
+    for version, name, sql in migrations():
+        if version in done:
+            continue
+        conn.begin()
+        conn.execute(sql)
+        conn.execute("INSERT INTO schema_migrations VALUES (?, ?, now())", [version, name])
+        conn.commit()

@@ -1,0 +1,140 @@
+"""Read functions for the CLI and TUI; each opens the file read-only for one short query."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from gst.engine.errors import StoreError
+from gst.store.db import reading
+
+Row = dict[str, Any]
+
+
+def _dicts(conn: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> list[Row]:
+    cur = conn.execute(sql, params or [])
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def fetch(db: Path, sql: str, params: list[Any] | None = None) -> list[Row]:
+    """Rows of one parameterised query as dicts."""
+    with reading(db) as conn:
+        return _dicts(conn, sql, params)
+
+
+def sweeps(db: Path) -> list[Row]:
+    """Every sweep, newest first, with run counts by status."""
+    return fetch(
+        db,
+        "SELECT s.sweep_id, s.preset, s.created_at, s.device, count(r.run_id) AS runs, "
+        "count(*) FILTER (WHERE r.status = 'completed') AS completed, "
+        "count(*) FILTER (WHERE r.status = 'running') AS running "
+        "FROM sweeps s LEFT JOIN runs r USING (sweep_id) GROUP BY ALL ORDER BY s.created_at DESC",
+    )
+
+
+def sweep(db: Path, sweep_id: str) -> Row:
+    """One sweep row; `latest` picks the newest. StoreError if absent."""
+    rows = fetch(db, "SELECT * FROM sweeps WHERE sweep_id = ? OR (? = 'latest') ORDER BY created_at DESC LIMIT 1", [sweep_id, sweep_id])
+    if not rows:
+        raise StoreError(f"no sweep {sweep_id!r} in {db} (see `gst runs`)")
+    return rows[0]
+
+
+def runs(db: Path, sweep_id: str | None = None, status: str | None = None) -> list[Row]:
+    """Runs, optionally of one sweep and/or one status, in sweep/arm/seed order."""
+    return fetch(
+        db,
+        "SELECT run_id, sweep_id, arm, seed, status, model, dataset, label, epochs_done, epochs_total, "
+        "final_test_acc, best_test_acc, final_train_acc, params_total, params_remaining, started_at, finished_at, error "
+        "FROM runs WHERE (? IS NULL OR sweep_id = ?) AND (? IS NULL OR status = ?) ORDER BY started_at NULLS LAST, sweep_id, arm, seed",
+        [sweep_id, sweep_id, status, status],
+    )
+
+
+def run(db: Path, run_id: str) -> Row:
+    """One run row with its spec. StoreError if absent."""
+    rows = fetch(db, "SELECT * FROM runs WHERE run_id = ?", [run_id])
+    if not rows:
+        raise StoreError(f"no run {run_id!r} in {db} (see `gst runs`)")
+    return rows[0]
+
+
+def epochs(db: Path, run_ids: list[str]) -> list[Row]:
+    """Per-epoch rows of the given runs."""
+    return fetch(db, "SELECT * FROM epochs WHERE list_contains(?, run_id) ORDER BY run_id, epoch", [run_ids])
+
+
+def prune_events(db: Path, run_ids: list[str]) -> list[Row]:
+    """Pruning moments of the given runs with their layers as 'conv5:38, conv8:65'."""
+    return fetch(
+        db,
+        "SELECT e.*, string_agg(l.layer || ':' || l.k_pruned, ', ' ORDER BY l.layer) AS layers, sum(l.k_pruned) AS k_pruned "
+        "FROM prune_events e LEFT JOIN prune_layers l USING (run_id, epoch) WHERE list_contains(?, e.run_id) "
+        "GROUP BY ALL ORDER BY e.run_id, e.epoch",
+        [run_ids],
+    )
+
+
+def query(db: Path, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """A user's SQL on a read-only connection: (column names, rows)."""
+    with reading(db) as conn:
+        try:
+            cur = conn.execute(sql)
+        except duckdb.Error as exc:
+            raise StoreError(f"query failed: {str(exc).splitlines()[0]}") from None
+        if cur.description is None:
+            return [], []
+        return [d[0] for d in cur.description], cur.fetchall()
+
+
+TABLES = ("sweeps", "runs", "epochs", "prune_events", "prune_layers")
+
+
+def export(db: Path, out_dir: Path, fmt: str) -> list[Path]:
+    """Write every table to `out_dir` as parquet or csv files; returns the paths written."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    with reading(db) as conn:
+        for table in TABLES:
+            path = out_dir / f"{table}.{fmt}"
+            if fmt == "parquet":
+                conn.execute(f"COPY {table} TO '{_quote(path)}' (FORMAT parquet)")
+            else:
+                cur = conn.execute(f"SELECT * FROM {table}")
+                with path.open("w", newline="") as f:
+                    writer = csv.writer(f)
+                    writer.writerow([d[0] for d in cur.description])
+                    writer.writerows(cur.fetchall())
+            written.append(path)
+    return written
+
+
+def _quote(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def to_json(rows: list[Row]) -> str:
+    """JSON text of rows (timestamps as ISO strings)."""
+    return json.dumps(rows, default=str, indent=2)
+
+
+def arm_summary(db: Path, sweep_id: str) -> list[Row]:
+    """Per arm: completed runs, mean final/best accuracy, mean drop over all events, generalization gap."""
+    return fetch(
+        db,
+        "WITH ev AS (SELECT run_id, avg(drop_pp) AS mean_drop, count(*) AS events FROM prune_events GROUP BY run_id) "
+        "SELECT r.arm, any_value(r.label) AS label, count(*) AS runs, count(*) FILTER (WHERE r.status = 'completed') AS n, "
+        "avg(r.final_test_acc) FILTER (WHERE r.status = 'completed') AS final_test_acc, "
+        "stddev_samp(r.final_test_acc) FILTER (WHERE r.status = 'completed') AS final_test_sd, "
+        "avg(r.best_test_acc) FILTER (WHERE r.status = 'completed') AS best_test_acc, "
+        "avg(ev.mean_drop) AS mean_drop_pp, avg(ev.events) AS events_per_run, "
+        "avg(r.final_train_acc - r.final_test_acc) FILTER (WHERE r.status = 'completed') AS gap "
+        "FROM runs r LEFT JOIN ev USING (run_id) WHERE r.sweep_id = ? GROUP BY r.arm ORDER BY min(r.rowid)",
+        [sweep_id],
+    )

@@ -1,0 +1,124 @@
+"""The single path from engine events into the database: journal on disk first, flush in short bursts.
+
+Each operation is appended to a per-process journal file, then flushed to DuckDB in one short
+transaction (per epoch). If another process keeps the file locked, training goes on, operations wait
+in the journal, and a later flush (or any later writer, for a dead process's journal) catches up.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import socket
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from gst.engine.events import Event, Pruned, event_to_dict
+from gst.store.apply import Op, apply_ops
+from gst.store.db import StoreBusyError, files_dir, writing
+
+log = logging.getLogger(__name__)
+HOST = socket.gethostname()
+
+
+def now() -> str:
+    """UTC timestamp for the database."""
+    return datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
+
+
+def pid_alive(pid: int) -> bool:
+    """True if a process with this pid exists on this host."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class StoreWriter:
+    """Consumes operations and engine events for one database file."""
+
+    def __init__(self, db_path: Path, flush_timeout: float = 2.0) -> None:
+        self.db_path = db_path
+        self.flush_timeout = flush_timeout
+        self.journal_dir = files_dir(db_path) / "journal"
+        self.journal = self.journal_dir / f"{os.getpid()}-{uuid.uuid4().hex[:8]}.jsonl"
+        self.pending: list[Op] = []
+
+    def open(self) -> None:
+        """Check the database is writable now (migrating it) and replay journals that dead processes left."""
+        with writing(self.db_path, timeout=30.0):
+            pass
+        catch_up(self.db_path)
+
+    def record(self, op: Op) -> None:
+        """Append an operation to the journal and the pending batch."""
+        op.setdefault("at", now())
+        self.journal_dir.mkdir(parents=True, exist_ok=True)
+        with self.journal.open("a") as f:
+            f.write(json.dumps(op) + "\n")
+        self.pending.append(op)
+
+    def handle(self, event: Event) -> None:
+        """Engine callback: journal the event; flush unless it is one of an epoch's pruning rows."""
+        self.record({"op": "event", "event": event_to_dict(event), "host": HOST, "pid": os.getpid()})
+        if not isinstance(event, Pruned):
+            self.flush()
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Write pending operations in one transaction; False (nothing lost) if the file stayed locked."""
+        if not self.pending:
+            return True
+        try:
+            with writing(self.db_path, timeout=self.flush_timeout if timeout is None else timeout) as conn:
+                apply_ops(conn, self.pending)
+        except StoreBusyError:
+            log.warning("database busy: %d operations wait in %s", len(self.pending), self.journal)
+            return False
+        self.pending.clear()
+        return True
+
+    def close(self, timeout: float = 30.0) -> bool:
+        """Final flush; the journal is deleted once everything in it is in the database."""
+        ok = self.flush(timeout)
+        if ok:
+            with contextlib.suppress(FileNotFoundError):
+                self.journal.unlink()
+        return ok
+
+    @property
+    def waiting(self) -> int:
+        """Operations not yet in the database."""
+        return len(self.pending)
+
+
+def read_journal(path: Path) -> list[Op]:
+    """Operations in a journal file; a torn last line (killed mid-write) is skipped."""
+    ops = []
+    for line in path.read_text().splitlines():
+        with contextlib.suppress(json.JSONDecodeError):
+            ops.append(json.loads(line))
+    return ops
+
+
+def catch_up(db_path: Path, timeout: float = 30.0) -> int:
+    """Replay the journals of processes that are gone, then delete them; returns operations replayed."""
+    journal_dir = files_dir(db_path) / "journal"
+    if not journal_dir.is_dir():
+        return 0
+    replayed = 0
+    for path in sorted(journal_dir.glob("*.jsonl")):
+        pid = int(path.name.split("-", 1)[0])
+        if pid == os.getpid() or pid_alive(pid):
+            continue
+        ops = read_journal(path)
+        with writing(db_path, timeout=timeout) as conn:
+            apply_ops(conn, ops)
+        path.unlink()
+        replayed += len(ops)
+    return replayed

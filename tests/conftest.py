@@ -1,0 +1,48 @@
+"""Shared fixtures: tiny specs on synthetic data and temporary databases."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+TINY_PRESET = """
+title = "tiny"
+seeds = [0]
+[base]
+model = "conv4"
+dataset = "synthetic"
+examples_per_class = {epc}
+epochs = {epochs}
+batch_size = 32
+[base.prune]
+layers = ["fc1"]
+score = "magnitude"
+target = "large"
+start_epoch = [1]
+end_epoch = [{end}]
+fraction = [0.9]
+retrain_period = 1
+"""
+
+
+def tiny_preset(epochs: int = 3, epc: int = 16, end: int = 2) -> str:
+    """TOML of a one-arm Conv4 preset on synthetic data that prunes fc1 from epoch index 1."""
+    return TINY_PRESET.format(epochs=epochs, epc=epc, end=end)
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    """A database path in a fresh folder."""
+    return tmp_path / "gst.duckdb"
+
+
+@pytest.fixture(autouse=True)
+def _no_user_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never read the user's GST_DB / GST_DATA_DIR."""
+    for name in ("GST_DB", "GST_DATA_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    os.environ.setdefault("COLUMNS", "160")

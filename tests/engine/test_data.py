@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from gst.engine.data import ArraySet, class_subset, load_arrays, synthetic_arrays
+from gst.engine.errors import DataError
+from gst.engine.loader import DeviceData
+from gst.engine.spec import RunSpec
+
+SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+
+
+def test_subset_is_class_balanced_and_seeded() -> None:
+    labels = np.repeat(np.arange(10), 50)
+    a, b, c = class_subset(labels, 7, 1), class_subset(labels, 7, 1), class_subset(labels, 7, 2)
+    assert np.bincount(labels[a]).tolist() == [7] * 10
+    assert a.tolist() == b.tolist() and a.tolist() != c.tolist()
+    assert class_subset(labels, 50, 3).tolist() == list(range(500))
+
+
+@pytest.mark.parametrize(("per_class", "batch"), [(128, 3), (5000, 128), (512, 13), (2048, 52)])
+def test_auto_batch_size_rule(per_class: int, batch: int) -> None:
+    assert RunSpec(examples_per_class=per_class, batch_size="auto").resolved_batch_size == batch
+
+
+def test_synthetic_is_deterministic_and_cifar_shaped() -> None:
+    data = synthetic_arrays()
+    assert data.x_train.shape == (10_000, 32, 32, 3) and data.x_train.dtype == np.uint8
+    assert np.bincount(data.y_test).tolist() == [100] * 10
+    assert np.array_equal(synthetic_arrays.__wrapped__().x_test, data.x_test)
+
+
+def test_augmentation_is_a_padded_crop_with_flip() -> None:
+    x = np.random.default_rng(0).integers(0, 255, size=(4, 32, 32, 3), dtype=np.uint8)
+    arrays = ArraySet(x, np.arange(4) % 10, x, np.arange(4) % 10)
+    data = DeviceData(arrays, np.arange(4), torch.device("cpu"))
+    gen = torch.Generator().manual_seed(0)
+    crops = data._augmented(torch.arange(4), gen)
+    gen = torch.Generator().manual_seed(0)
+    offsets = torch.randint(0, 9, (2, 4), generator=gen)
+    flips = torch.rand(4, generator=gen) < 0.5
+    padded = np.pad(x.transpose(0, 3, 1, 2), ((0, 0), (0, 0), (4, 4), (4, 4)))
+    for i in range(4):
+        dy, dx = int(offsets[0, i]), int(offsets[1, i])
+        expected = padded[i, :, dy : dy + 32, dx : dx + 32]
+        if flips[i]:
+            expected = expected[:, :, ::-1]
+        assert np.array_equal(crops[i].numpy(), expected)
+
+
+def test_batches_cover_the_train_set_once() -> None:
+    data = DeviceData(synthetic_arrays(), np.arange(100), torch.device("cpu"))
+    seen = torch.cat([y for _, y in data.train_batches(32, torch.Generator().manual_seed(0), augment=False)])
+    assert seen.numel() == 100
+    x, _ = next(data.train_batches(32, torch.Generator().manual_seed(0), augment=True))
+    assert x.shape == (32, 3, 32, 32) and x.dtype == torch.float32
+
+
+def test_npz_file_is_read(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "cifar10.npz", x_train=rng.integers(0, 255, (20, 32, 32, 3), dtype=np.uint8), y_train=np.arange(20, dtype=np.uint8) % 10,
+             x_test=rng.integers(0, 255, (10, 32, 32, 3), dtype=np.uint8), y_test=np.arange(10, dtype=np.uint8))  # fmt: skip
+    data = load_arrays("cifar10", tmp_path)
+    assert data.x_train.shape == (20, 32, 32, 3) and data.y_train.dtype == np.int64
+
+
+def test_missing_cifar_says_how_to_get_it(tmp_path: Path) -> None:
+    with pytest.raises(DataError) as info:
+        load_arrays("cifar10", tmp_path / "empty", download=False)
+    assert "synthetic" in str(info.value) and "--data-dir" in str(info.value)
+
+
+@pytest.mark.skipif(not (SHARED_DATA / "cifar10.npz").is_file(), reason="no offline CIFAR-10 copy beside the checkout")
+def test_real_cifar10_copy_loads() -> None:
+    data = load_arrays("cifar10", SHARED_DATA)
+    assert data.x_train.shape == (50_000, 32, 32, 3) and data.x_test.shape == (10_000, 32, 32, 3)
+    assert data.y_train[:10].tolist() == [6, 9, 9, 4, 1, 1, 2, 7, 8, 3]
+    assert np.bincount(data.y_train).tolist() == [5000] * 10

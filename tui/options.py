@@ -1,0 +1,38 @@
+"""Shared CLI options, the error guard (one line, exit 1; Ctrl-C exits 130) and console handles."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from gst.engine.errors import GstError
+
+out = Console(soft_wrap=True)  # results only
+err = Console(stderr=True, soft_wrap=True)  # progress, messages
+
+DbOption = Annotated[Path, typer.Option("--db", envvar="GST_DB", help="DuckDB file (env GST_DB).", show_default=True)]
+DataDirOption = Annotated[
+    Path | None, typer.Option("--data-dir", envvar="GST_DATA_DIR", help="Folder with cifar10.npz or torchvision's CIFAR-10 (env GST_DATA_DIR; default ~/.cache/gst/data).")
+]
+DeviceOption = Annotated[str, typer.Option("--device", help="auto, cpu, cuda or cuda:N.")]
+SetOption = Annotated[list[str] | None, typer.Option("--set", help="Override a preset key, e.g. base.epochs=2 (repeatable).")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+DEFAULT_DB = Path("gst.duckdb")
+
+
+@contextlib.contextmanager
+def guard() -> Iterator[None]:
+    """Turn expected errors into one red line and exit 1, and Ctrl-C into exit 130."""
+    try:
+        yield
+    except GstError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        err.print("[yellow]interrupted[/]: what was measured is in the database; `gst resume` continues")
+        raise typer.Exit(130) from None

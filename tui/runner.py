@@ -1,0 +1,173 @@
+"""Runs sweeps: registers them in the store, executes each run, and turns failures into run statuses.
+
+The CLI calls this in-process; the TUI launches `gst run` as a background process that does the same.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import traceback
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gst import engine
+from gst.engine.errors import GstError, SpecError
+from gst.engine.events import Event, RunFailed, RunFinished
+from gst.engine.preset import Sweep
+from gst.engine.spec import RunSpec, spec_from_dict, spec_hash, spec_to_dict
+from gst.store import queries
+from gst.store.db import files_dir
+from gst.store.writer import HOST, StoreWriter, catch_up, now, pid_alive
+
+Observer = Callable[[Event], None]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Job:
+    """One run to execute."""
+
+    run_id: str
+    arm: str
+    seed: int
+    spec: RunSpec
+
+
+@dataclass
+class Outcome:
+    """What happened to a sweep's runs in this process."""
+
+    sweep_id: str
+    finished: list[RunFinished] = field(default_factory=list)
+    failed: list[RunFailed] = field(default_factory=list)
+
+
+def parse_list(text: str | None, what: str) -> list[str] | None:
+    """Split '0,1,2' style option values."""
+    if text is None:
+        return None
+    items = [x.strip() for x in text.split(",") if x.strip()]
+    if not items:
+        raise SpecError(f"--{what}: empty list")
+    return items
+
+
+def select_jobs(sweep: Sweep, sweep_id: str, arms: list[str] | None, seeds: list[str] | None) -> list[Job]:
+    """Expand arms x seeds, keeping only the chosen ones (errors name the allowed values)."""
+    chosen_arms = [sweep.arm(a) for a in arms] if arms else list(sweep.arms)
+    if seeds is None:
+        chosen_seeds = list(sweep.seeds)
+    else:
+        if not all(s.isdigit() for s in seeds):
+            raise SpecError(f"--seeds: {','.join(seeds)} must be integers >= 0, for example 0,1,2")
+        chosen_seeds = [int(s) for s in seeds]
+    return [Job(run_id=f"{sweep_id}-{a.name}-{s}", arm=a.name, seed=s, spec=a.spec) for a in chosen_arms for s in chosen_seeds]
+
+
+def git_rev() -> str | None:
+    """The gst source's git revision, when it is a checkout."""
+    root = Path(engine.__file__).resolve().parent.parent
+    try:
+        out = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() or None
+
+
+def register(writer: StoreWriter, sweep: Sweep, sweep_id: str, jobs: list[Job], device: str) -> None:
+    """Journal the sweep and its queued runs, and write them now."""
+    from importlib.metadata import version
+
+    writer.record(
+        {
+            "op": "sweep",
+            "sweep": {
+                "sweep_id": sweep_id, "preset": sweep.name, "created_at": now(), "preset_toml": sweep.toml,
+                "gst_version": version("gst"), "git_rev": git_rev(), "host": HOST, "device": device,
+                "title": sweep.title, "description": sweep.description, "expect": sweep.expect,
+            },
+        }
+    )  # fmt: skip
+    for job in jobs:
+        spec_json = json.dumps(spec_to_dict(job.spec), sort_keys=True)
+        writer.record(
+            {
+                "op": "run",
+                "run": {
+                    "run_id": job.run_id, "sweep_id": sweep_id, "arm": job.arm, "seed": job.seed, "status": "queued",
+                    "model": job.spec.model, "dataset": job.spec.dataset, "spec_json": spec_json,
+                    "spec_hash": spec_hash(job.spec), "label": job.spec.label, "epochs_total": job.spec.epochs,
+                },
+            }
+        )  # fmt: skip
+    writer.flush(timeout=30.0)
+
+
+def new_sweep_id() -> str:
+    """Eight hex digits."""
+    return uuid.uuid4().hex[:8]
+
+
+def checkpoint_path(db: Path, run_id: str) -> Path:
+    """Where a run's latest checkpoint lives."""
+    return files_dir(db) / "checkpoints" / f"{run_id}.pt"
+
+
+def execute_jobs(
+    jobs: list[Job],
+    writer: StoreWriter,
+    *,
+    device: str,
+    data_dir: Path | None,
+    observer: Observer,
+    sweep_id: str,
+    keep_checkpoints: bool = False,
+) -> Outcome:
+    """Run jobs one after another; a failing run is recorded and the sweep goes on; Ctrl-C marks it interrupted."""
+    from gst.engine.run import RunRequest, execute
+
+    outcome = Outcome(sweep_id=sweep_id)
+
+    def emit(event: Event) -> None:
+        writer.handle(event)
+        observer(event)
+
+    for job in jobs:
+        path = checkpoint_path(writer.db_path, job.run_id)
+        try:
+            result = execute(RunRequest(run_id=job.run_id, spec=job.spec, seed=job.seed), device=device, data_dir=data_dir, emit=emit, checkpoint_path=path)
+            outcome.finished.append(result)
+            if not keep_checkpoints:
+                path.unlink(missing_ok=True)
+        except KeyboardInterrupt:
+            failure = RunFailed(run_id=job.run_id, error="interrupted by the user", interrupted=True)
+            emit(failure)
+            writer.close()
+            raise
+        except GstError as exc:
+            failure = RunFailed(run_id=job.run_id, error=str(exc))
+            emit(failure)
+            outcome.failed.append(failure)
+        except Exception as exc:  # noqa: BLE001 - a crashing run must not lose the sweep
+            failure = RunFailed(run_id=job.run_id, error=f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=8)}")
+            emit(failure)
+            outcome.failed.append(failure)
+    writer.close()
+    return outcome
+
+
+def resumable_jobs(db: Path, sweep_id: str) -> list[Job]:
+    """The runs of a sweep that are not completed, rebuilt from their stored specs."""
+    catch_up(db)
+    queries.sweep(db, sweep_id)
+    jobs = []
+    for row in queries.fetch(db, "SELECT run_id, arm, seed, status, spec_json, pid, host FROM runs WHERE sweep_id = ? ORDER BY arm, seed", [sweep_id]):
+        if row["status"] == "completed":
+            continue
+        if row["status"] == "running" and row["host"] == HOST and row["pid"] and pid_alive(row["pid"]):
+            raise GstError(f"run {row['run_id']} is still running in process {row['pid']}; stop it before resuming")
+        spec = spec_from_dict(json.loads(row["spec_json"]), f"run {row['run_id']}")
+        jobs.append(Job(run_id=row["run_id"], arm=row["arm"], seed=row["seed"], spec=spec))
+    return jobs
