@@ -38,10 +38,14 @@ def default_data_dir() -> Path:
 
 
 def load_arrays(dataset: str, data_dir: Path | None = None, download: bool = True) -> ArraySet:
-    """The named data set's arrays; CIFAR-10 from `<data_dir>/cifar10.npz` or torchvision's download."""
+    """The named data set's arrays; CIFAR-10 from `<data_dir>/cifar10.npz` or torchvision's download.
+
+    GST_OFFLINE=1 forbids the download (tests, air-gapped machines).
+    """
     if dataset == "synthetic":
         return synthetic_arrays()
-    return _cifar10(Path(data_dir or default_data_dir()).expanduser().resolve(), download)
+    offline = os.environ.get("GST_OFFLINE", "") not in ("", "0")
+    return _cifar10(Path(data_dir or default_data_dir()).expanduser().resolve(), download and not offline)
 
 
 @lru_cache(maxsize=2)
@@ -81,15 +85,19 @@ def synthetic_arrays(seed: int = 0, train_per_class: int = 1000, test_per_class:
     low = rng.normal(size=(10, 3, 4, 4))
     patterns = np.stack([_upsample(p) for p in low])  # (10, 3, 32, 32)
 
+    # Every class pattern under every shift in [-3, 3]^2 and both flips: (10, 7, 7, 2, 3, 32, 32).
+    variants = np.empty((10, 7, 7, 2, 3, 32, 32), dtype=np.float32)
+    for i, dy in enumerate(range(-3, 4)):
+        for j, dx in enumerate(range(-3, 4)):
+            rolled = np.roll(patterns, (dy, dx), axis=(2, 3))
+            variants[:, i, j, 0], variants[:, i, j, 1] = rolled, rolled[..., ::-1]
+
     def make(per_class: int) -> tuple[np.ndarray, np.ndarray]:
         y = np.repeat(np.arange(10), per_class)
         other = (y + rng.integers(1, 10, size=y.size)) % 10
-        base = patterns[y]
-        shift = rng.integers(-3, 4, size=(y.size, 2))
-        base = np.stack([np.roll(b, tuple(s), axis=(1, 2)) for b, s in zip(base, shift, strict=True)])
-        flip = rng.random(y.size) < 0.5
-        base[flip] = base[flip, :, :, ::-1]
-        img = 0.55 * base + 0.45 * patterns[other] + rng.normal(scale=0.9, size=base.shape)
+        dy, dx, flip = rng.integers(0, 7, size=y.size), rng.integers(0, 7, size=y.size), rng.integers(0, 2, size=y.size)
+        img = 0.55 * variants[y, dy, dx, flip] + 0.45 * patterns[other].astype(np.float32)
+        img += rng.standard_normal(size=img.shape, dtype=np.float32) * 0.9
         img = np.clip(128 + 40 * img, 0, 255).astype(np.uint8).transpose(0, 2, 3, 1)
         order = rng.permutation(y.size)
         return np.ascontiguousarray(img[order]), y[order].astype(np.int64)

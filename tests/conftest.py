@@ -1,8 +1,10 @@
-"""Shared fixtures: tiny specs on synthetic data and temporary databases."""
+"""Shared fixtures: tiny specs on synthetic data, temporary databases, a `gst` subprocess helper."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -34,6 +36,11 @@ def tiny_preset(epochs: int = 3, epc: int = 16, end: int = 2) -> str:
     return TINY_PRESET.format(epochs=epochs, epc=epc, end=end)
 
 
+def gst_process(*args: str, **kwargs: object) -> subprocess.Popen[str]:
+    """`gst ARGS` in a child process."""
+    return subprocess.Popen([sys.executable, "-m", "gst.tui.cli", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)  # type: ignore[call-overload, no-any-return]
+
+
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
     """A database path in a fresh folder."""
@@ -41,8 +48,10 @@ def db(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def _no_user_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests never read the user's GST_DB / GST_DATA_DIR."""
+def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never read the user's GST_DB / GST_DATA_DIR and never download."""
     for name in ("GST_DB", "GST_DATA_DIR"):
         monkeypatch.delenv(name, raising=False)
-    os.environ.setdefault("COLUMNS", "160")
+    monkeypatch.setenv("GST_OFFLINE", "1")
+    monkeypatch.setenv("COLUMNS", "200")
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")

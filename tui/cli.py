@@ -66,3 +66,7 @@ def models(as_json: JsonOption = False) -> None:
     for arch in ARCHITECTURES.values():
         rows = [{"layer": x.name, "kind": x.kind, "units": x.units, "params": x.own_params, "scores": "/".join(x.scores)} for x in arch.layers]
         out.print(rows_table(rows, ["layer", "kind", "units", "params", "scores"], title=f"{arch.name}: {arch.params:,} parameters. {arch.summary}"))
+
+
+if __name__ == "__main__":
+    app()

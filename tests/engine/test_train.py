@@ -1,0 +1,87 @@
+"""Tiny end-to-end runs on CPU with synthetic data: event order, consistent numbers, exact resume."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gst.engine.events import EpochEnded, Event, Pruned, RunFinished, RunStarted
+from gst.engine.run import RunRequest, execute
+from gst.engine.spec import RunSpec, spec_from_dict
+
+
+def conv4_spec(epochs: int = 2, **prune: object) -> RunSpec:
+    raw = {
+        "model": "conv4", "dataset": "synthetic", "examples_per_class": 8, "epochs": epochs, "batch_size": 16,
+        "prune": {"layers": ["fc1"], "score": "magnitude", "target": "large", "start_epoch": [1], "end_epoch": [epochs - 1],
+                  "fraction": [0.5], "retrain_period": 1, **prune},
+    }  # fmt: skip
+    return spec_from_dict(raw)
+
+
+def collect(spec: RunSpec, seed: int = 0, **kwargs: object) -> list[Event]:
+    events: list[Event] = []
+    execute(RunRequest(run_id="r", spec=spec, seed=seed), device="cpu", emit=events.append, **kwargs)  # type: ignore[arg-type]
+    return events
+
+
+def test_two_epoch_run_emits_ordered_consistent_events() -> None:
+    events = collect(conv4_spec())
+    assert [type(e).__name__ for e in events] == ["RunStarted", "EpochEnded", "Pruned", "EpochEnded", "RunFinished"]
+    started, first, pruned, second, finished = events
+    assert isinstance(started, RunStarted) and started.params_total == 1_250_858
+    assert isinstance(first, EpochEnded) and first.epoch == 1 and first.pre_prune_test_acc == first.test_acc
+    assert isinstance(pruned, Pruned) and isinstance(second, EpochEnded) and isinstance(finished, RunFinished)
+    assert pruned.epoch == second.epoch == 2
+    assert pruned.acc_after == second.test_acc and pruned.acc_before == second.pre_prune_test_acc
+    assert pruned.drop_pp == pytest.approx(pruned.acc_before - pruned.acc_after)
+    (layer,) = pruned.layers
+    assert layer.layer == "fc1" and layer.k_pruned == 589_824 and layer.alive_after == 589_824
+    assert layer.score_min <= layer.score_mean <= layer.score_max
+    assert second.params_remaining == 1_250_858 - 589_824 == finished.params_remaining
+    assert finished.final_test_acc == second.test_acc and finished.best_test_acc == second.test_acc
+    assert 0 <= second.train_acc <= 100 and second.lr == 1e-3
+
+
+def measured(events: list[Event]) -> list[dict[str, object]]:
+    """Event fields without wall-clock times or start records."""
+    return [{k: getattr(e, k) for k in e.__dataclass_fields__ if k != "seconds"} for e in events if not isinstance(e, RunStarted)]
+
+
+def test_same_seed_same_numbers_other_seed_differs() -> None:
+    a, b, c = collect(conv4_spec()), collect(conv4_spec()), collect(conv4_spec(), seed=1)
+    assert measured(a) == measured(b) and measured(a) != measured(c)
+
+
+def test_resume_from_checkpoint_equals_uninterrupted(tmp_path: Path) -> None:
+    spec = conv4_spec(epochs=4)
+    whole = collect(spec)
+    path = tmp_path / "r.pt"
+    part: list[Event] = []
+    with pytest.raises(KeyboardInterrupt):  # should_stop is polled after each epoch's checkpoint
+        execute(RunRequest(run_id="r", spec=spec, seed=0), device="cpu", emit=part.append, checkpoint_path=path, should_stop=lambda: len(part) >= 3)
+    rest: list[Event] = []
+    execute(RunRequest(run_id="r", spec=spec, seed=0), device="cpu", emit=rest.append, checkpoint_path=path)
+    assert isinstance(rest[0], RunStarted) and rest[0].resumed_from_epoch == 2
+    assert measured(part + rest) == measured(whole)
+
+
+def test_vgg11_ebn_run_prunes_filters() -> None:
+    raw = {
+        "model": "vgg11", "dataset": "synthetic", "examples_per_class": 4, "epochs": 2, "batch_size": 20,
+        "prune": {"layers": ["conv7", "conv8"], "score": "ebn", "target": "small", "start_epoch": [0, 1], "end_epoch": [0, 1],
+                  "fraction": [0.3, 0.9], "retrain_period": 1},
+    }  # fmt: skip
+    events = collect(spec_from_dict(raw))
+    pruned = [e for e in events if isinstance(e, Pruned)]
+    assert [(p.epoch, [(x.layer, x.k_pruned, x.alive_after) for x in p.layers]) for p in pruned] == [(1, [("conv7", 153, 359)]), (2, [("conv8", 460, 52)])]
+    finished = events[-1]
+    assert isinstance(finished, RunFinished) and finished.params_remaining == 9_231_114 - 153 * 4611 - 460 * 4611
+
+
+def test_scratch_pruning_skips_first_epoch_training() -> None:
+    events = collect(conv4_spec(epochs=2, start_epoch=[0], end_epoch=[0], scratch=True))
+    first = next(e for e in events if isinstance(e, EpochEnded))
+    assert first.train_acc == 0.0 and first.train_loss == 0.0
+    assert next(e for e in events if isinstance(e, Pruned)).epoch == 1

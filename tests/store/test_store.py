@@ -1,0 +1,141 @@
+"""Schema, idempotent writes, and the journal that keeps events while another process holds the file."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from gst.engine.errors import StoreError
+from gst.engine.events import EpochEnded, LayerPruned, Pruned, RunFinished, RunStarted
+from gst.store import queries
+from gst.store.db import StoreBusyError, files_dir, reading, writing
+from gst.store.writer import StoreWriter, catch_up
+
+COLUMNS = {
+    "sweeps": ["sweep_id", "preset", "created_at", "preset_toml", "gst_version", "git_rev", "host", "device", "title", "description", "expect"],
+    "epochs": ["run_id", "epoch", "lr", "train_loss", "train_acc", "test_loss", "test_acc", "pre_prune_test_acc", "params_remaining", "seconds"],
+    "prune_events": ["run_id", "epoch", "acc_before", "acc_after", "drop_pp", "instability_rel"],
+    "prune_layers": ["run_id", "epoch", "layer", "k_pruned", "alive_after", "score_mean", "score_min", "score_max"],
+}
+RUN_COLUMNS = ["run_id", "sweep_id", "arm", "seed", "status", "model", "dataset", "spec_json", "started_at", "finished_at", "final_test_acc",
+               "best_test_acc", "final_train_acc", "params_total", "params_remaining", "error"]  # fmt: skip
+
+
+def register(writer: StoreWriter, run_id: str = "s1-a-0") -> None:
+    writer.record({"op": "sweep", "sweep": {"sweep_id": "s1", "preset": "p", "created_at": "2026-01-01 00:00:00", "preset_toml": "", "gst_version": "0",
+                   "git_rev": None, "host": "h", "device": "cpu", "title": "", "description": "", "expect": ""}})  # fmt: skip
+    writer.record({"op": "run", "run": {"run_id": run_id, "sweep_id": "s1", "arm": "a", "seed": 0, "status": "queued", "model": "conv4",
+                   "dataset": "synthetic", "spec_json": "{}", "spec_hash": "x", "label": "l", "epochs_total": 2}})  # fmt: skip
+
+
+def feed(writer: StoreWriter, run_id: str = "s1-a-0") -> None:
+    writer.handle(RunStarted(run_id=run_id, seed=0, device="cpu", params_total=10, epochs_total=2, data_subset_hash="h"))
+    for epoch in (1, 2):
+        if epoch == 2:
+            writer.handle(Pruned(run_id=run_id, epoch=2, acc_before=50.0, acc_after=40.0, layers=(LayerPruned(layer="fc1", k_pruned=3, alive_after=7, score_mean=1, score_min=0, score_max=2),)))
+        writer.handle(EpochEnded(run_id=run_id, epoch=epoch, lr=1e-3, train_loss=1, train_acc=50, test_loss=1, test_acc=40 + epoch, pre_prune_test_acc=50, params_remaining=7, seconds=1))
+    writer.handle(RunFinished(run_id=run_id, final_test_acc=42.0, best_test_acc=42.0, final_train_acc=50.0, params_remaining=7, seconds=2))
+
+
+def test_blank_database_gets_exact_schema(db: Path) -> None:
+    with writing(db):
+        pass
+    with reading(db) as conn:
+        tables = {t: [c[0] for c in conn.execute(f"DESCRIBE {t}").fetchall()] for t in (*COLUMNS, "runs")}
+        assert conn.execute("SELECT version FROM schema_migrations").fetchall() == [(1,)]
+    for table, columns in COLUMNS.items():
+        assert tables[table] == columns
+    assert all(c in tables["runs"] for c in RUN_COLUMNS)
+
+
+def test_writer_stores_a_run_and_replay_is_idempotent(db: Path) -> None:
+    writer = StoreWriter(db)
+    writer.open()
+    register(writer)
+    feed(writer)
+    assert writer.close() and not writer.journal.exists()
+    run = queries.run(db, "s1-a-0")
+    assert run["status"] == "completed" and run["final_test_acc"] == 42.0 and run["epochs_done"] == 2
+    assert [r["test_acc"] for r in queries.epochs(db, ["s1-a-0"])] == [41.0, 42.0]
+    (event,) = queries.prune_events(db, ["s1-a-0"])
+    assert event["drop_pp"] == 10.0 and event["instability_rel"] == pytest.approx(0.2) and event["layers"] == "fc1:3"
+    again = StoreWriter(db)  # the same operations a second time change nothing
+    register(again)
+    feed(again)
+    again.close()
+    assert queries.fetch(db, "SELECT count(*) AS n FROM epochs")[0]["n"] == 2
+    assert queries.run(db, "s1-a-0")["status"] == "completed"
+
+
+HOLD = "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True); time.sleep(float(sys.argv[2]))"
+
+
+def hold_lock(db: Path, seconds: float) -> subprocess.Popen[str]:
+    proc = subprocess.Popen([sys.executable, "-c", HOLD, str(db), str(seconds)], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "held"
+    return proc
+
+
+def test_locked_file_keeps_events_in_journal_then_catches_up(db: Path) -> None:
+    writer = StoreWriter(db, flush_timeout=0.2)
+    writer.open()
+    register(writer)
+    writer.flush()
+    holder = hold_lock(db, 3.0)
+    feed(writer)  # every flush fails fast; training would go on
+    assert writer.waiting > 0 and writer.journal.exists()
+    holder.wait()
+    assert writer.close(timeout=10)
+    assert queries.run(db, "s1-a-0")["status"] == "completed"
+
+
+def test_dead_process_journal_is_replayed(db: Path) -> None:
+    writer = StoreWriter(db, flush_timeout=0.1)
+    writer.open()
+    holder = hold_lock(db, 1.5)
+    register(writer)
+    feed(writer)
+    holder.wait()
+    orphan = files_dir(db) / "journal" / "999999999-dead.jsonl"  # as if the process had been killed
+    writer.journal.rename(orphan)
+    assert catch_up(db) == 7 and not orphan.exists()
+    assert queries.run(db, "s1-a-0")["status"] == "completed"
+
+
+def test_readers_wait_for_a_short_writer_and_fail_clearly_on_long_locks(db: Path) -> None:
+    with writing(db):
+        pass
+    holder = hold_lock(db, 0.6)
+    t0 = time.monotonic()
+    assert queries.sweeps(db) == []  # retried until the writer let go
+    assert time.monotonic() - t0 > 0.1
+    holder.wait()
+    holder = hold_lock(db, 5)
+    with pytest.raises(StoreBusyError, match="locked"), reading(db, timeout=0.3):
+        pass
+    holder.kill()
+
+
+def test_bad_files_give_one_line_errors(tmp_path: Path) -> None:
+    corrupt = tmp_path / "bad.duckdb"
+    corrupt.write_text("not a database" * 100)
+    with pytest.raises(StoreError, match="not a DuckDB database"), writing(corrupt):
+        pass
+    with pytest.raises(StoreError, match="no database here"):
+        queries.runs(tmp_path / "missing.duckdb")
+    with pytest.raises(StoreError, match="does not exist"), writing(tmp_path / "no" / "dir.duckdb"):
+        pass
+
+
+def test_user_query_is_read_only(db: Path) -> None:
+    with writing(db):
+        pass
+    with pytest.raises(StoreError, match="query failed"):
+        queries.query(db, "DELETE FROM runs")
+    assert queries.query(db, "SELECT 1 AS one") == (["one"], [(1,)])
+    assert isinstance(duckdb.__version__, str)
