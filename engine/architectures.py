@@ -13,8 +13,7 @@ LayerKind = Literal["conv", "linear"]
 # VGG configs: numbers are conv widths, "M" is a 2x2 max-pool (torchvision's "A" and "E").
 VGG_CONFIGS: dict[str, tuple[int | str, ...]] = {
     "vgg11": (64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"),
-    "vgg19": (64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M")
-    + (512, 512, 512, 512, "M", 512, 512, 512, 512, "M"),
+    "vgg19": (64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M") + (512, 512, 512, 512, "M", 512, 512, 512, 512, "M"),
 }
 
 
@@ -94,7 +93,14 @@ def _vgg(name: str, summary: str) -> Architecture:
             continue
         assert isinstance(item, int)
         layers.append(
-            LayerInfo(name=f"conv{len(layers) + 1}", kind="conv", in_features=channels, out_features=item, kernel=3, has_bn=True)
+            LayerInfo(
+                name=f"conv{len(layers) + 1}",
+                kind="conv",
+                in_features=channels,
+                out_features=item,
+                kernel=3,
+                has_bn=True,
+            )
         )
         channels = item
     layers.append(LayerInfo(name="fc1", kind="linear", in_features=channels, out_features=10))
@@ -109,7 +115,9 @@ def _conv4() -> Architecture:
     ]
     layers.append(LayerInfo(name="fc1", kind="linear", in_features=64 * 6 * 6, out_features=512))
     layers.append(LayerInfo(name="fc2", kind="linear", in_features=512, out_features=10))
-    return Architecture(name="conv4", summary="Conv4 (Keras cifar10_cnn layout, no BN, no dropout)", layers=tuple(layers))
+    return Architecture(
+        name="conv4", summary="Conv4 (Keras cifar10_cnn layout, no BN, no dropout)", layers=tuple(layers)
+    )
 
 
 ARCHITECTURES: dict[str, Architecture] = {

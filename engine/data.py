@@ -69,7 +69,10 @@ def _cifar10(data_dir: Path, download: bool) -> ArraySet:
             'connect to the internet once, or use dataset = "synthetic".'
         ) from None
     return ArraySet(
-        np.asarray(train.data), np.asarray(train.targets, dtype=np.int64), np.asarray(test.data), np.asarray(test.targets, dtype=np.int64)
+        np.asarray(train.data),
+        np.asarray(train.targets, dtype=np.int64),
+        np.asarray(test.data),
+        np.asarray(test.targets, dtype=np.int64),
     )
 
 

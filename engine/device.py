@@ -24,7 +24,11 @@ def resolve_device(text: str) -> torch.device:
     if device.type == "cuda":
         count = torch.cuda.device_count() if torch.cuda.is_available() else 0
         if count == 0 or (device.index is not None and device.index >= count):
-            raise DeviceError(f"--device: {text} is not available here ({count} CUDA devices; allowed: auto, cpu" + (", cuda, cuda:0.." + str(count - 1) if count else "") + ")")
+            raise DeviceError(
+                f"--device: {text} is not available here ({count} CUDA devices; allowed: auto, cpu"
+                + (", cuda, cuda:0.." + str(count - 1) if count else "")
+                + ")"
+            )
     if device.type == "mps" and not torch.backends.mps.is_available():
         raise DeviceError("--device: mps is not available here (allowed: auto, cpu)")
     return device

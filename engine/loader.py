@@ -41,7 +41,9 @@ class DeviceData:
         """uint8 (B, 3, H, W) -> normalised float32."""
         return (x.float() - self.mean) / self.std
 
-    def train_batches(self, batch_size: int, generator: torch.Generator, augment: bool) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    def train_batches(
+        self, batch_size: int, generator: torch.Generator, augment: bool
+    ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         """One epoch of shuffled (x, y) batches; the last batch may be smaller (drop_last=False)."""
         order = torch.randperm(self.train_size, device=self.device, generator=generator)
         for start in range(0, self.train_size, batch_size):

@@ -60,6 +60,8 @@ def plan(spec: RunSpec) -> Plan:
     for e in events:
         info = arch.layer(e.layer)
         removed += e.k * info.params_per_unit
-        layers[e.layer].append(PlannedEvent(epoch=e.t + 1, k=e.k, alive=e.alive, percent_of_layer=100.0 * e.k / info.units))
+        layers[e.layer].append(
+            PlannedEvent(epoch=e.t + 1, k=e.k, alive=e.alive, percent_of_layer=100.0 * e.k / info.units)
+        )
     units = {name: arch.layer(name).units for name in layers}
     return Plan(params_total=arch.params, params_removed=removed, layers=layers, layer_units=units)

@@ -64,7 +64,9 @@ def preset_text(name_or_path: str) -> tuple[str, str]:
         if not path.is_file():
             raise SpecError(f"{path}: no such preset file")
         return path.stem, path.read_text()
-    raise SpecError(f"unknown preset {name_or_path!r} (allowed: {', '.join(builtin_names())}, or a path to a .toml file)")
+    raise SpecError(
+        f"unknown preset {name_or_path!r} (allowed: {', '.join(builtin_names())}, or a path to a .toml file)"
+    )
 
 
 def load_preset(name_or_path: str, overrides: tuple[str, ...] = ()) -> Sweep:
@@ -94,7 +96,11 @@ def parse_preset(text: str, *, name: str, overrides: tuple[str, ...] = ()) -> Sw
     if not isinstance(base, dict):
         raise SpecError(f"{where}: base: missing [base] table")
     seeds = raw.get("seeds", [0])
-    if not isinstance(seeds, list) or not seeds or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds):
+    if (
+        not isinstance(seeds, list)
+        or not seeds
+        or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds)
+    ):
         raise SpecError(f"{where}: seeds: {seeds!r} must be a non-empty list of integers >= 0")
     if len(set(seeds)) != len(seeds):
         raise SpecError(f"{where}: seeds: {seeds!r} repeats a seed")
@@ -121,7 +127,9 @@ def _arms(raw_arms: Any, base: dict[str, Any], where: str) -> list[Arm]:
             raise SpecError(f"{where}: arm[{i}].name: {arm_name!r} is used twice")
         description = table.pop("description", "")
         merged = merge(base, table)
-        arms.append(Arm(name=arm_name, description=str(description), spec=spec_from_dict(merged, f"{where}: arm {arm_name}")))
+        arms.append(
+            Arm(name=arm_name, description=str(description), spec=spec_from_dict(merged, f"{where}: arm {arm_name}"))
+        )
     return arms
 
 

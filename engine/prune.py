@@ -45,7 +45,9 @@ class Pruner:
 
     def refresh(self) -> None:
         """Recompute which layers have pruned entries (after an event or a checkpoint load) and zero them."""
-        self._active = [pair for name, pairs in self._governed.items() if bool((self.model.mask(name) == 0).any()) for pair in pairs]
+        self._active = [
+            pair for name, pairs in self._governed.items() if bool((self.model.mask(name) == 0).any()) for pair in pairs
+        ]
         self.enforce()
 
     def mask_gradients(self) -> None:

@@ -29,7 +29,13 @@ class RunRequest:
     seed: int
 
 
-def build_trainer(request: RunRequest, device: torch.device, data_dir: Path | None, checkpoint_path: Path | None = None, download: bool = True) -> Trainer:
+def build_trainer(
+    request: RunRequest,
+    device: torch.device,
+    data_dir: Path | None,
+    checkpoint_path: Path | None = None,
+    download: bool = True,
+) -> Trainer:
     """Seed, load data, build model and pruner; the same seed always gives the same starting point."""
     spec, seed = request.spec, request.seed
     seed_everything(seed, spec.deterministic)
@@ -42,7 +48,15 @@ def build_trainer(request: RunRequest, device: torch.device, data_dir: Path | No
     data_gen = torch.Generator(device=device).manual_seed(seed)
     prune_gen = torch.Generator().manual_seed(seed + PRUNE_SEED_OFFSET)
     pruner = Pruner(model, spec.prune, prune_gen)
-    return Trainer(run_id=request.run_id, spec=spec, model=model, data=data, pruner=pruner, data_gen=data_gen, checkpoint_path=checkpoint_path)
+    return Trainer(
+        run_id=request.run_id,
+        spec=spec,
+        model=model,
+        data=data,
+        pruner=pruner,
+        data_gen=data_gen,
+        checkpoint_path=checkpoint_path,
+    )
 
 
 def execute(

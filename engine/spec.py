@@ -10,9 +10,6 @@ import json
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Literal
 
-from gst.engine.architectures import ARCHITECTURES
-from gst.engine.errors import SpecError
-
 Score = Literal["magnitude", "l2", "ebn"]
 Target = Literal["small", "large", "random"]
 Mode = Literal["linear_to_p", "constant_rate"]

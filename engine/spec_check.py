@@ -81,18 +81,29 @@ def check_run(raw: dict[str, Any], where: str) -> RunSpec:
     dataset = c.choice("dataset", raw.get("dataset", d.dataset), DATASETS)
     epc = c.integer("examples_per_class", raw.get("examples_per_class", d.examples_per_class), 1)
     if epc > CLASS_SIZES[dataset]:
-        raise c.fail("examples_per_class", f"{epc} is larger than a {dataset} class ({CLASS_SIZES[dataset]} train images)")
+        raise c.fail(
+            "examples_per_class", f"{epc} is larger than a {dataset} class ({CLASS_SIZES[dataset]} train images)"
+        )
     epochs = c.integer("epochs", raw.get("epochs", d.epochs), 1)
     lr = c.number("lr", raw.get("lr", d.lr))
     if lr <= 0:
         raise c.fail("lr", f"{lr} must be > 0")
-    milestones = tuple(c.integer(f"lr_milestones[{i}]", m, 1) for i, m in enumerate(c.array("lr_milestones", raw.get("lr_milestones", []))))
+    milestones = tuple(
+        c.integer(f"lr_milestones[{i}]", m, 1)
+        for i, m in enumerate(c.array("lr_milestones", raw.get("lr_milestones", [])))
+    )
     if any(b <= a for a, b in zip(milestones, milestones[1:], strict=False)):
         raise c.fail("lr_milestones", f"{list(milestones)} must be strictly increasing")
     batch = raw.get("batch_size", d.batch_size)
     if batch != "auto":
-        batch = c.integer("batch_size", batch, 1) if not isinstance(batch, str) else c.choice("batch_size", batch, ("auto",))
-    dropout = tuple(c.number(f"conv4_dropout[{i}]", v) for i, v in enumerate(c.array("conv4_dropout", raw.get("conv4_dropout", []))))
+        batch = (
+            c.integer("batch_size", batch, 1)
+            if not isinstance(batch, str)
+            else c.choice("batch_size", batch, ("auto",))
+        )
+    dropout = tuple(
+        c.number(f"conv4_dropout[{i}]", v) for i, v in enumerate(c.array("conv4_dropout", raw.get("conv4_dropout", [])))
+    )
     if dropout and (model != "conv4" or len(dropout) != 3 or not all(0 <= v < 1 for v in dropout)):
         raise c.fail("conv4_dropout", f"{list(dropout)}: needs model = conv4 and three values in [0, 1)")
     prune_raw = raw.get("prune")
@@ -129,14 +140,18 @@ def check_prune(raw: dict[str, Any], arch: Architecture, epochs: int, c: Checker
     score = c.choice("score", raw["score"], SCORES)
     for i, name in enumerate(layers):
         if name not in arch.layer_names:
-            raise c.fail(f"layers[{i}]", f"{name!r} is not a layer of {arch.name} (allowed: {', '.join(arch.layer_names)})")
+            raise c.fail(
+                f"layers[{i}]", f"{name!r} is not a layer of {arch.name} (allowed: {', '.join(arch.layer_names)})"
+            )
         allowed = arch.layer(name).scores
         if score not in allowed:
             raise c.fail("score", f"{score!r} cannot prune {arch.name}.{name} (allowed there: {', '.join(allowed)})")
     if len(set(layers)) != len(layers):
         raise c.fail("layers", f"{list(layers)} names a layer twice")
     n = len(layers)
-    starts = tuple(c.integer(f"start_epoch[{i}]", v, 0) for i, v in enumerate(c.array("start_epoch", raw["start_epoch"])))
+    starts = tuple(
+        c.integer(f"start_epoch[{i}]", v, 0) for i, v in enumerate(c.array("start_epoch", raw["start_epoch"]))
+    )
     ends = tuple(c.integer(f"end_epoch[{i}]", v, 0) for i, v in enumerate(c.array("end_epoch", raw["end_epoch"])))
     fracs = tuple(c.number(f"fraction[{i}]", v) for i, v in enumerate(c.array("fraction", raw["fraction"])))
     for key, values in (("start_epoch", starts), ("end_epoch", ends), ("fraction", fracs)):
@@ -146,7 +161,9 @@ def check_prune(raw: dict[str, Any], arch: Architecture, epochs: int, c: Checker
         if starts[i] > ends[i]:
             raise c.fail(f"start_epoch[{i}]", f"{starts[i]} is after end_epoch[{i}] = {ends[i]} (need s <= e)")
         if ends[i] >= epochs:
-            raise c.fail(f"end_epoch[{i}]", f"{ends[i]} is not an epoch index of a {epochs}-epoch run (allowed: 0..{epochs - 1})")
+            raise c.fail(
+                f"end_epoch[{i}]", f"{ends[i]} is not an epoch index of a {epochs}-epoch run (allowed: 0..{epochs - 1})"
+            )
         if not 0 <= fracs[i] < 1:
             raise c.fail(f"fraction[{i}]", f"{fracs[i]} is outside [0, 1)")
     mode = c.choice("mode", raw.get("mode", "linear_to_p"), MODES)

@@ -79,7 +79,9 @@ class Trainer:
                 _, before = self.evaluate()
                 layers = self.pruner.apply(self.events[t])
                 test_loss, test_acc = self.evaluate()
-                pruned = Pruned(run_id=self.run_id, epoch=t + 1, acc_before=before, acc_after=test_acc, layers=tuple(layers))
+                pruned = Pruned(
+                    run_id=self.run_id, epoch=t + 1, acc_before=before, acc_after=test_acc, layers=tuple(layers)
+                )
             else:
                 test_loss, test_acc = self.evaluate()
             seconds = time.perf_counter() - began
@@ -101,7 +103,12 @@ class Trainer:
             )
             if t + 1 >= self.last_prune_epoch:
                 p.best_test_acc = max(p.best_test_acc, test_acc)
-            p.epochs_done, p.last_test_acc, p.last_train_acc, p.seconds = t + 1, test_acc, train_acc, p.seconds + seconds
+            p.epochs_done, p.last_test_acc, p.last_train_acc, p.seconds = (
+                t + 1,
+                test_acc,
+                train_acc,
+                p.seconds + seconds,
+            )
             self.save()
             if should_stop():
                 raise KeyboardInterrupt

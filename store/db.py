@@ -36,10 +36,14 @@ def _connect(path: Path, read_only: bool, timeout: float) -> duckdb.DuckDBPyConn
             text = str(exc)
             if "lock" not in text.lower():
                 if "not a valid DuckDB database" in text:
-                    raise StoreError(f"{path}: not a DuckDB database file (corrupt or another format); use another --db") from None
+                    raise StoreError(
+                        f"{path}: not a DuckDB database file (corrupt or another format); use another --db"
+                    ) from None
                 raise StoreError(f"{path}: cannot open database ({text.splitlines()[0]})") from None
             if time.monotonic() + delay > deadline:
-                raise StoreBusyError(f"{path}: another process keeps the database locked (waited {timeout:.0f} s)") from None
+                raise StoreBusyError(
+                    f"{path}: another process keeps the database locked (waited {timeout:.0f} s)"
+                ) from None
             time.sleep(delay)
             delay = min(delay * 2, 0.5)
         except duckdb.Error as exc:
@@ -90,7 +94,9 @@ def migrations() -> list[tuple[int, str, str]]:
 
 def migrate(conn: duckdb.DuckDBPyConnection) -> None:
     """Apply pending migrations, each in its own transaction, recording them in schema_migrations."""
-    conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMP)")
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMP)"
+    )
     done = {row[0] for row in conn.execute("SELECT version FROM schema_migrations").fetchall()}
     for version, name, sql in migrations():
         if version in done:

@@ -40,7 +40,11 @@ def sweeps(db: Path) -> list[Row]:
 
 def sweep(db: Path, sweep_id: str) -> Row:
     """One sweep row; `latest` picks the newest. StoreError if absent."""
-    rows = fetch(db, "SELECT * FROM sweeps WHERE sweep_id = ? OR (? = 'latest') ORDER BY created_at DESC LIMIT 1", [sweep_id, sweep_id])
+    rows = fetch(
+        db,
+        "SELECT * FROM sweeps WHERE sweep_id = ? OR (? = 'latest') ORDER BY created_at DESC LIMIT 1",
+        [sweep_id, sweep_id],
+    )
     if not rows:
         raise StoreError(f"no sweep {sweep_id!r} in {db} (see `gst runs`)")
     return rows[0]
@@ -50,7 +54,7 @@ def runs(db: Path, sweep_id: str | None = None, status: str | None = None) -> li
     """Runs, optionally of one sweep and/or one status, in sweep/arm/seed order."""
     return fetch(
         db,
-        "SELECT run_id, sweep_id, arm, seed, status, model, dataset, label, epochs_done, epochs_total, "
+        "SELECT run_id, sweep_id, arm, seed, status, model, dataset, label, epochs_done, epochs_total, resumed_from, "
         "final_test_acc, best_test_acc, final_train_acc, params_total, params_remaining, started_at, finished_at, error "
         "FROM runs WHERE (? IS NULL OR sweep_id = ?) AND (? IS NULL OR status = ?) ORDER BY started_at NULLS LAST, sweep_id, arm, seed",
         [sweep_id, sweep_id, status, status],

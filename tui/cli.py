@@ -39,7 +39,15 @@ def presets(ctx: typer.Context) -> None:
         for name in builtin_names():
             sweep = load_preset(name)
             arms = ", ".join(a.name for a in sweep.arms)
-            rows.append({"preset": name, "title": sweep.title, "arms": arms, "seeds": len(sweep.seeds), "runs": len(sweep.arms) * len(sweep.seeds)})
+            rows.append(
+                {
+                    "preset": name,
+                    "title": sweep.title,
+                    "arms": arms,
+                    "seeds": len(sweep.seeds),
+                    "runs": len(sweep.arms) * len(sweep.seeds),
+                }
+            )
         out.print(rows_table(rows, ["preset", "title", "arms", "seeds", "runs"]))
 
 
@@ -49,23 +57,44 @@ def presets_show(name: Annotated[str, typer.Argument(help="Preset name or TOML f
     with guard():
         sweep = load_preset(name)
         out.print(preset_text(name)[1], markup=False, highlight=False)
-        rows = [{"arm": a.name, "label": a.spec.label, "model": a.spec.model, "epochs": a.spec.epochs} for a in sweep.arms]
-        out.print(rows_table(rows, ["arm", "label", "model", "epochs"], title=f"{sweep.name}: {len(sweep.seeds)} seeds x {len(sweep.arms)} arms"))
+        rows = [
+            {"arm": a.name, "label": a.spec.label, "model": a.spec.model, "epochs": a.spec.epochs} for a in sweep.arms
+        ]
+        out.print(
+            rows_table(
+                rows,
+                ["arm", "label", "model", "epochs"],
+                title=f"{sweep.name}: {len(sweep.seeds)} seeds x {len(sweep.arms)} arms",
+            )
+        )
 
 
 @app.command()
 def models(as_json: JsonOption = False) -> None:
     """Each model with its parameter count and prunable layers."""
     data = [
-        {"name": a.name, "params": a.params, "layers": [{"name": x.name, "units": x.units, "params": x.own_params} for x in a.layers]}
+        {
+            "name": a.name,
+            "params": a.params,
+            "layers": [{"name": x.name, "units": x.units, "params": x.own_params} for x in a.layers],
+        }
         for a in ARCHITECTURES.values()
     ]
     if as_json:
         out.print_json(json.dumps(data))
         return
     for arch in ARCHITECTURES.values():
-        rows = [{"layer": x.name, "kind": x.kind, "units": x.units, "params": x.own_params, "scores": "/".join(x.scores)} for x in arch.layers]
-        out.print(rows_table(rows, ["layer", "kind", "units", "params", "scores"], title=f"{arch.name}: {arch.params:,} parameters. {arch.summary}"))
+        rows = [
+            {"layer": x.name, "kind": x.kind, "units": x.units, "params": x.own_params, "scores": "/".join(x.scores)}
+            for x in arch.layers
+        ]
+        out.print(
+            rows_table(
+                rows,
+                ["layer", "kind", "units", "params", "scores"],
+                title=f"{arch.name}: {arch.params:,} parameters. {arch.summary}",
+            )
+        )
 
 
 if __name__ == "__main__":

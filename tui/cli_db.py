@@ -21,7 +21,9 @@ STATUSES = ("queued", "running", "completed", "failed", "interrupted")
 def runs(
     db: DbOption = DEFAULT_DB,
     sweep: Annotated[str | None, typer.Option("--sweep", help="Only this sweep id (or latest).")] = None,
-    status: Annotated[str | None, typer.Option("--status", help="queued, running, completed, failed or interrupted.")] = None,
+    status: Annotated[
+        str | None, typer.Option("--status", help="queued, running, completed, failed or interrupted.")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """List runs (all sweeps, or one)."""
@@ -33,7 +35,17 @@ def runs(
         if as_json:
             out.print(queries.to_json(rows), markup=False, highlight=False)
             return
-        cols = ["run_id", "arm", "seed", "status", "label", "epochs_done", "epochs_total", "final_test_acc", "best_test_acc"]
+        cols = [
+            "run_id",
+            "arm",
+            "seed",
+            "status",
+            "label",
+            "epochs_done",
+            "epochs_total",
+            "final_test_acc",
+            "best_test_acc",
+        ]
         out.print(rows_table(rows, cols, title=f"{len(rows)} runs in {db}"))
 
 
@@ -44,13 +56,34 @@ def show(run_id: str, db: DbOption = DEFAULT_DB, as_json: JsonOption = False) ->
         epochs = queries.epochs(db, [run_id])
         events = queries.prune_events(db, [run_id])
         if as_json:
-            out.print(queries.to_json([{"run": row, "epochs": epochs, "prune_events": events}]), markup=False, highlight=False)
+            out.print(
+                queries.to_json([{"run": row, "epochs": epochs, "prune_events": events}]), markup=False, highlight=False
+            )
             return
-        out.print(f"[bold]{run_id}[/] {row['status']}  {row['label']}  seed {row['seed']}  device {row['device']}", highlight=False)
+        out.print(
+            f"[bold]{run_id}[/] {row['status']}  {row['label']}  seed {row['seed']}  device {row['device']}",
+            highlight=False,
+        )
         out.print_json(row["spec_json"])
-        cols = ["epoch", "lr", "train_loss", "train_acc", "test_loss", "test_acc", "pre_prune_test_acc", "params_remaining", "seconds"]
+        cols = [
+            "epoch",
+            "lr",
+            "train_loss",
+            "train_acc",
+            "test_loss",
+            "test_acc",
+            "pre_prune_test_acc",
+            "params_remaining",
+            "seconds",
+        ]
         out.print(rows_table(epochs, cols, title="epochs"))
-        out.print(rows_table(events, ["epoch", "layers", "acc_before", "acc_after", "drop_pp", "instability_rel"], title="pruning events"))
+        out.print(
+            rows_table(
+                events,
+                ["epoch", "layers", "acc_before", "acc_after", "drop_pp", "instability_rel"],
+                title="pruning events",
+            )
+        )
         if row["error"]:
             out.print(f"[red]error:[/] {row['error']}", highlight=False)
 
@@ -65,7 +98,9 @@ def query(
     with guard():
         columns, rows = queries.query(db, sql)
         if as_json:
-            out.print(queries.to_json([dict(zip(columns, r, strict=True)) for r in rows]), markup=False, highlight=False)
+            out.print(
+                queries.to_json([dict(zip(columns, r, strict=True)) for r in rows]), markup=False, highlight=False
+            )
         elif as_csv:
             buffer = io.StringIO()
             writer = csv.writer(buffer)

@@ -14,11 +14,15 @@ from gst.tui import runner
 from gst.tui.options import DEFAULT_DB, DataDirOption, DbOption, DeviceOption, JsonOption, SetOption, err, guard, out
 from gst.tui.render import plan_table, summary_table
 
-run_app = typer.Typer(help="Run a preset (built-in name) or a spec file, headless, into the database.", no_args_is_help=True)
+run_app = typer.Typer(
+    help="Run a preset (built-in name) or a spec file, headless, into the database.", no_args_is_help=True
+)
 plan_app = typer.Typer(help="Show what a preset or spec file will prune, without training.", no_args_is_help=True)
 SeedsOption = Annotated[str | None, typer.Option("--seeds", help="Comma-separated seeds (default: the preset's).")]
 ArmsOption = Annotated[str | None, typer.Option("--arms", help="Comma-separated arm names (default: all).")]
-KeepOption = Annotated[bool, typer.Option("--keep-checkpoints", help="Keep each run's last checkpoint after it completes.")]
+KeepOption = Annotated[
+    bool, typer.Option("--keep-checkpoints", help="Keep each run's last checkpoint after it completes.")
+]
 
 
 def _plan(sweep: Sweep, arm: str | None, as_json: bool) -> None:
@@ -31,20 +35,32 @@ def _plan(sweep: Sweep, arm: str | None, as_json: bool) -> None:
 
 
 @plan_app.command("preset")
-def plan_preset(name: str, arm: Annotated[str | None, typer.Option("--arm")] = None, overrides: SetOption = None, as_json: JsonOption = False) -> None:
+def plan_preset(
+    name: str,
+    arm: Annotated[str | None, typer.Option("--arm")] = None,
+    overrides: SetOption = None,
+    as_json: JsonOption = False,
+) -> None:
     """Plan of a built-in preset."""
     with guard():
         _plan(load_preset(name, tuple(overrides or ())), arm, as_json)
 
 
 @plan_app.command("spec")
-def plan_spec(file: Path, arm: Annotated[str | None, typer.Option("--arm")] = None, overrides: SetOption = None, as_json: JsonOption = False) -> None:
+def plan_spec(
+    file: Path,
+    arm: Annotated[str | None, typer.Option("--arm")] = None,
+    overrides: SetOption = None,
+    as_json: JsonOption = False,
+) -> None:
     """Plan of a preset file."""
     with guard():
         _plan(load_preset(str(file), tuple(overrides or ())), arm, as_json)
 
 
-def _run(sweep: Sweep, *, db: Path, device: str, data_dir: Path | None, seeds: str | None, arms: str | None, keep: bool) -> None:
+def _run(
+    sweep: Sweep, *, db: Path, device: str, data_dir: Path | None, seeds: str | None, arms: str | None, keep: bool
+) -> None:
     from gst.engine.data import load_arrays
     from gst.engine.device import resolve_device
 
@@ -56,7 +72,16 @@ def _run(sweep: Sweep, *, db: Path, device: str, data_dir: Path | None, seeds: s
     _execute(jobs, sweep=sweep, sweep_id=sweep_id, db=db, device=dev, data_dir=data_dir, keep=keep)
 
 
-def _execute(jobs: list[runner.Job], *, sweep: Sweep | None, sweep_id: str, db: Path, device: str, data_dir: Path | None, keep: bool) -> None:
+def _execute(
+    jobs: list[runner.Job],
+    *,
+    sweep: Sweep | None,
+    sweep_id: str,
+    db: Path,
+    device: str,
+    data_dir: Path | None,
+    keep: bool,
+) -> None:
     from gst.store import queries
     from gst.store.writer import StoreWriter
     from gst.tui.progress import SweepProgress
@@ -67,10 +92,18 @@ def _execute(jobs: list[runner.Job], *, sweep: Sweep | None, sweep_id: str, db: 
         runner.register(writer, sweep, sweep_id, jobs, device)
     err.print(f"sweep [bold]{sweep_id}[/]: {len(jobs)} runs on {device} -> {db}", highlight=False)
     with SweepProgress(len(jobs), {j.run_id: j.spec.epochs for j in jobs}, err) as progress:
-        outcome = runner.execute_jobs(jobs, writer, device=device, data_dir=data_dir, observer=progress, sweep_id=sweep_id, keep_checkpoints=keep)
-    out.print(summary_table(queries.arm_summary(db, sweep_id), title=f"sweep {sweep_id} ({sweep.name if sweep else 'resumed'})"))
+        outcome = runner.execute_jobs(
+            jobs, writer, device=device, data_dir=data_dir, observer=progress, sweep_id=sweep_id, keep_checkpoints=keep
+        )
+    out.print(
+        summary_table(
+            queries.arm_summary(db, sweep_id), title=f"sweep {sweep_id} ({sweep.name if sweep else 'resumed'})"
+        )
+    )
     if outcome.failed:
-        raise runner.GstError(f"{len(outcome.failed)} of {len(jobs)} runs failed: {outcome.failed[0].error.splitlines()[0]}")
+        raise runner.GstError(
+            f"{len(outcome.failed)} of {len(jobs)} runs failed: {outcome.failed[0].error.splitlines()[0]}"
+        )
 
 
 @run_app.command("preset")
@@ -86,7 +119,15 @@ def run_preset(
 ) -> None:
     """Run a built-in preset."""
     with guard():
-        _run(load_preset(name, tuple(overrides or ())), db=db, device=device, data_dir=data_dir, seeds=seeds, arms=arms, keep=keep_checkpoints)
+        _run(
+            load_preset(name, tuple(overrides or ())),
+            db=db,
+            device=device,
+            data_dir=data_dir,
+            seeds=seeds,
+            arms=arms,
+            keep=keep_checkpoints,
+        )
 
 
 @run_app.command("spec")
@@ -102,11 +143,23 @@ def run_spec(
 ) -> None:
     """Run a preset file."""
     with guard():
-        _run(load_preset(str(file), tuple(overrides or ())), db=db, device=device, data_dir=data_dir, seeds=seeds, arms=arms, keep=keep_checkpoints)
+        _run(
+            load_preset(str(file), tuple(overrides or ())),
+            db=db,
+            device=device,
+            data_dir=data_dir,
+            seeds=seeds,
+            arms=arms,
+            keep=keep_checkpoints,
+        )
 
 
 def resume(
-    sweep_id: str, db: DbOption = DEFAULT_DB, device: DeviceOption = "auto", data_dir: DataDirOption = None, keep_checkpoints: KeepOption = False
+    sweep_id: str,
+    db: DbOption = DEFAULT_DB,
+    device: DeviceOption = "auto",
+    data_dir: DataDirOption = None,
+    keep_checkpoints: KeepOption = False,
 ) -> None:
     """Continue a sweep: skip completed runs, continue the others from their last checkpoint."""
     from gst.engine.device import resolve_device
@@ -118,4 +171,12 @@ def resume(
         if not jobs:
             out.print(summary_table(queries.arm_summary(db, sweep_id), title=f"sweep {sweep_id} is complete"))
             return
-        _execute(jobs, sweep=None, sweep_id=sweep_id, db=db, device=str(resolve_device(device)), data_dir=data_dir, keep=keep_checkpoints)
+        _execute(
+            jobs,
+            sweep=None,
+            sweep_id=sweep_id,
+            db=db,
+            device=str(resolve_device(device)),
+            data_dir=data_dir,
+            keep=keep_checkpoints,
+        )

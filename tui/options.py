@@ -17,10 +17,17 @@ err = Console(stderr=True, soft_wrap=True)  # progress, messages
 
 DbOption = Annotated[Path, typer.Option("--db", envvar="GST_DB", help="DuckDB file (env GST_DB).", show_default=True)]
 DataDirOption = Annotated[
-    Path | None, typer.Option("--data-dir", envvar="GST_DATA_DIR", help="Folder with cifar10.npz or torchvision's CIFAR-10 (env GST_DATA_DIR; default ~/.cache/gst/data).")
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        envvar="GST_DATA_DIR",
+        help="Folder with cifar10.npz or torchvision's CIFAR-10 (env GST_DATA_DIR; default ~/.cache/gst/data).",
+    ),
 ]
 DeviceOption = Annotated[str, typer.Option("--device", help="auto, cpu, cuda or cuda:N.")]
-SetOption = Annotated[list[str] | None, typer.Option("--set", help="Override a preset key, e.g. base.epochs=2 (repeatable).")]
+SetOption = Annotated[
+    list[str] | None, typer.Option("--set", help="Override a preset key, e.g. base.epochs=2 (repeatable).")
+]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 DEFAULT_DB = Path("gst.duckdb")
 

@@ -5,7 +5,15 @@ from __future__ import annotations
 from types import TracebackType
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from gst.engine.events import EpochEnded, Event, Pruned, RunFailed, RunFinished, RunStarted
 
@@ -34,7 +42,9 @@ class SweepProgress:
         self.progress.start()
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.progress.stop()
 
     def __call__(self, event: Event) -> None:
@@ -49,8 +59,14 @@ class SweepProgress:
         elif isinstance(event, Pruned):
             self.last_drop = f"  last drop {event.drop_pp:+.2f} pp @ {event.epoch}"
         elif isinstance(event, EpochEnded) and self.run_task is not None:
-            p.update(self.run_task, completed=event.epoch, info=f"test {event.test_acc:.2f}%  train {event.train_acc:.2f}%{self.last_drop}")
+            p.update(
+                self.run_task,
+                completed=event.epoch,
+                info=f"test {event.test_acc:.2f}%  train {event.train_acc:.2f}%{self.last_drop}",
+            )
         elif isinstance(event, RunFinished | RunFailed):
             p.advance(self.sweep_task)
             if isinstance(event, RunFailed):
-                self.console.print(f"[red]run {event.run_id} {'interrupted' if event.interrupted else 'failed'}:[/] {event.error.splitlines()[0]}")
+                self.console.print(
+                    f"[red]run {event.run_id} {'interrupted' if event.interrupted else 'failed'}:[/] {event.error.splitlines()[0]}"
+                )

@@ -30,7 +30,11 @@ def plan_table(arm: str, plan: Plan) -> Table:
             continue
         ks = sorted({e.k for e in events})
         pcts = [e.percent_of_layer for e in events]
-        epochs = ", ".join(str(e.epoch) for e in events) if len(events) <= 8 else f"{events[0].epoch}, {events[1].epoch}, ..., {events[-1].epoch}"
+        epochs = (
+            ", ".join(str(e.epoch) for e in events)
+            if len(events) <= 8
+            else f"{events[0].epoch}, {events[1].epoch}, ..., {events[-1].epoch}"
+        )
         table.add_row(
             name, str(len(events)), epochs, "/".join(map(str, ks)) if len(ks) <= 3 else f"{ks[0]}-{ks[-1]}",
             f"{sum(pcts) / len(pcts):.2f}", f"{events[-1].alive:,}",

@@ -63,14 +63,20 @@ def select_jobs(sweep: Sweep, sweep_id: str, arms: list[str] | None, seeds: list
         if not all(s.isdigit() for s in seeds):
             raise SpecError(f"--seeds: {','.join(seeds)} must be integers >= 0, for example 0,1,2")
         chosen_seeds = [int(s) for s in seeds]
-    return [Job(run_id=f"{sweep_id}-{a.name}-{s}", arm=a.name, seed=s, spec=a.spec) for a in chosen_arms for s in chosen_seeds]
+    return [
+        Job(run_id=f"{sweep_id}-{a.name}-{s}", arm=a.name, seed=s, spec=a.spec)
+        for a in chosen_arms
+        for s in chosen_seeds
+    ]
 
 
 def git_rev() -> str | None:
     """The gst source's git revision, when it is a checkout."""
     root = Path(engine.__file__).resolve().parent.parent
     try:
-        out = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5)
+        out = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     return out.stdout.strip() or None
@@ -137,7 +143,13 @@ def execute_jobs(
     for job in jobs:
         path = checkpoint_path(writer.db_path, job.run_id)
         try:
-            result = execute(RunRequest(run_id=job.run_id, spec=job.spec, seed=job.seed), device=device, data_dir=data_dir, emit=emit, checkpoint_path=path)
+            result = execute(
+                RunRequest(run_id=job.run_id, spec=job.spec, seed=job.seed),
+                device=device,
+                data_dir=data_dir,
+                emit=emit,
+                checkpoint_path=path,
+            )
             outcome.finished.append(result)
             if not keep_checkpoints:
                 path.unlink(missing_ok=True)
@@ -151,7 +163,9 @@ def execute_jobs(
             emit(failure)
             outcome.failed.append(failure)
         except Exception as exc:  # noqa: BLE001 - a crashing run must not lose the sweep
-            failure = RunFailed(run_id=job.run_id, error=f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=8)}")
+            failure = RunFailed(
+                run_id=job.run_id, error=f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=8)}"
+            )
             emit(failure)
             outcome.failed.append(failure)
     writer.close()
@@ -163,7 +177,11 @@ def resumable_jobs(db: Path, sweep_id: str) -> list[Job]:
     catch_up(db)
     queries.sweep(db, sweep_id)
     jobs = []
-    for row in queries.fetch(db, "SELECT run_id, arm, seed, status, spec_json, pid, host FROM runs WHERE sweep_id = ? ORDER BY arm, seed", [sweep_id]):
+    for row in queries.fetch(
+        db,
+        "SELECT run_id, arm, seed, status, spec_json, pid, host FROM runs WHERE sweep_id = ? ORDER BY arm, seed",
+        [sweep_id],
+    ):
         if row["status"] == "completed":
             continue
         if row["status"] == "running" and row["host"] == HOST and row["pid"] and pid_alive(row["pid"]):

@@ -33,6 +33,7 @@ CREATE TABLE runs (
     params_remaining  BIGINT,
     epochs_total      INTEGER,
     epochs_done       INTEGER DEFAULT 0,
+    resumed_from      INTEGER,  -- epochs completed before the last (re)start from a checkpoint
     device            VARCHAR,
     data_subset_hash  VARCHAR,
     host              VARCHAR,

@@ -15,7 +15,16 @@ from gst.engine.spec import PruneSpec
 
 def spec(layers: tuple[str, ...], score: str, target: str, bn: str = "mask") -> PruneSpec:
     n = len(layers)
-    return PruneSpec(layers=layers, score=score, target=target, start_epoch=(0,) * n, end_epoch=(0,) * n, fraction=(0.5,) * n, retrain_period=1, bn_on_prune=bn)  # type: ignore[arg-type]
+    return PruneSpec(
+        layers=layers,
+        score=score,
+        target=target,
+        start_epoch=(0,) * n,
+        end_epoch=(0,) * n,
+        fraction=(0.5,) * n,
+        retrain_period=1,
+        bn_on_prune=bn,
+    )  # type: ignore[arg-type]
 
 
 def steps(model: PrunableModel, pruner: Pruner, n: int = 3) -> None:

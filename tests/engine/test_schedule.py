@@ -68,7 +68,19 @@ def test_a2_r4_counts() -> None:
 
 def test_a3_conv4_unstructured_counts() -> None:
     spec = spec_from_dict(
-        {"model": "conv4", "epochs": 25, "prune": {"layers": ["fc1"], "score": "magnitude", "target": "small", "start_epoch": [3], "end_epoch": [18], "fraction": [0.9], "retrain_period": 1}}
+        {
+            "model": "conv4",
+            "epochs": 25,
+            "prune": {
+                "layers": ["fc1"],
+                "score": "magnitude",
+                "target": "small",
+                "start_epoch": [3],
+                "end_epoch": [18],
+                "fraction": [0.9],
+                "retrain_period": 1,
+            },
+        }
     )
     events = plan(spec).layers["fc1"]
     assert [e.epoch for e in events] == list(range(4, 20))
@@ -88,7 +100,20 @@ def authors_counts(units: int, fraction: float, n: int) -> list[int]:
     return ks
 
 
-@pytest.mark.parametrize(("units", "fraction", "n"), [(512, 0.3, 37), (512, 0.9, 68), (512, 0.3, 4), (512, 0.9, 7), (512, 0.1, 12), (512, 0.9, 30), (1_179_648, 0.9, 16), (512, 0.1, 2), (512, 0.9, 3)])
+@pytest.mark.parametrize(
+    ("units", "fraction", "n"),
+    [
+        (512, 0.3, 37),
+        (512, 0.9, 68),
+        (512, 0.3, 4),
+        (512, 0.9, 7),
+        (512, 0.1, 12),
+        (512, 0.9, 30),
+        (1_179_648, 0.9, 16),
+        (512, 0.1, 2),
+        (512, 0.9, 3),
+    ],
+)
 def test_floor_rule_equals_authors_rule(units: int, fraction: float, n: int) -> None:
     assert linear_to_p_counts(units, fraction, n) == authors_counts(units, fraction, n)
 
@@ -97,7 +122,13 @@ def test_constant_rate_example_and_cap() -> None:
     assert constant_rate_counts(512, 0.3, 0.08, 2) == [40, 41]
     assert constant_rate_counts(512, 0.9, 0.16, 3) == [81, 82, 82]
     assert sum(constant_rate_counts(512, 0.3, 0.25, 2)) == 153  # capped by p
-    spec = fig1(start_epoch=[3, 3, 3, 3], end_epoch=[50, 50, 50, 120], retrain_period=40, mode="constant_rate", rate=[0.08, 0.08, 0.08, 0.16])
+    spec = fig1(
+        start_epoch=[3, 3, 3, 3],
+        end_epoch=[50, 50, 50, 120],
+        retrain_period=40,
+        mode="constant_rate",
+        rate=[0.08, 0.08, 0.08, 0.16],
+    )
     assert list(schedule(spec)) == [3, 43, 83]
 
 

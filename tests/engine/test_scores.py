@@ -7,7 +7,16 @@ import torch
 
 from gst.engine.scores import expected_bn_relu, filter_l2, select
 
-VECTORS = [(1, 0, 0.398942), (1, 1, 1.08332), (2, -1, 0.395593), (0, 0, 0.0), (0, 1, 1.0), (0, -1, 0.0), (-1, 1, 1.08332), (-1, -1, 0.0833154)]
+VECTORS = [
+    (1, 0, 0.398942),
+    (1, 1, 1.08332),
+    (2, -1, 0.395593),
+    (0, 0, 0.0),
+    (0, 1, 1.0),
+    (0, -1, 0.0),
+    (-1, 1, 1.08332),
+    (-1, -1, 0.0833154),
+]
 
 
 @pytest.mark.parametrize(("gamma", "beta", "expected"), VECTORS)

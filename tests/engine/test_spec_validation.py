@@ -65,7 +65,11 @@ def test_bad_spec_names_key_and_allowed_values(text: str, key: str, allowed: str
 
 
 def test_conv4_layers_reject_filter_scores() -> None:
-    text = BASE.replace('model = "vgg11"', 'model = "conv4"').replace('"conv5", "conv8"', '"fc1", "conv2"').replace('score = "ebn"', 'score = "l2"')
+    text = (
+        BASE.replace('model = "vgg11"', 'model = "conv4"')
+        .replace('"conv5", "conv8"', '"fc1", "conv2"')
+        .replace('score = "ebn"', 'score = "l2"')
+    )
     with pytest.raises(SpecError, match=r"prune.score: 'l2' cannot prune conv4.fc1 \(allowed there: magnitude\)"):
         parse_preset(text, name="bad")
 
@@ -90,7 +94,12 @@ def test_bad_preset_structure(text: str, fragment: str) -> None:
 
 @pytest.mark.parametrize(
     ("override", "fragment"),
-    [("epochs", "KEY=VALUE"), ("foo.epochs=2", "keys start with"), ("arm.nope.epochs=2", "no arm 'nope'"), ("base.epochs=0", "epochs: 0 must be >= 1")],
+    [
+        ("epochs", "KEY=VALUE"),
+        ("foo.epochs=2", "keys start with"),
+        ("arm.nope.epochs=2", "no arm 'nope'"),
+        ("base.epochs=0", "epochs: 0 must be >= 1"),
+    ],
 )
 def test_bad_overrides(override: str, fragment: str) -> None:
     with pytest.raises(SpecError, match=fragment):

@@ -46,7 +46,11 @@ def test_two_epoch_run_emits_ordered_consistent_events() -> None:
 
 def measured(events: list[Event]) -> list[dict[str, object]]:
     """Event fields without wall-clock times or start records."""
-    return [{k: getattr(e, k) for k in e.__dataclass_fields__ if k != "seconds"} for e in events if not isinstance(e, RunStarted)]
+    return [
+        {k: getattr(e, k) for k in e.__dataclass_fields__ if k != "seconds"}
+        for e in events
+        if not isinstance(e, RunStarted)
+    ]
 
 
 def test_same_seed_same_numbers_other_seed_differs() -> None:
@@ -60,7 +64,13 @@ def test_resume_from_checkpoint_equals_uninterrupted(tmp_path: Path) -> None:
     path = tmp_path / "r.pt"
     part: list[Event] = []
     with pytest.raises(KeyboardInterrupt):  # should_stop is polled after each epoch's checkpoint
-        execute(RunRequest(run_id="r", spec=spec, seed=0), device="cpu", emit=part.append, checkpoint_path=path, should_stop=lambda: len(part) >= 3)
+        execute(
+            RunRequest(run_id="r", spec=spec, seed=0),
+            device="cpu",
+            emit=part.append,
+            checkpoint_path=path,
+            should_stop=lambda: len(part) >= 3,
+        )
     rest: list[Event] = []
     execute(RunRequest(run_id="r", spec=spec, seed=0), device="cpu", emit=rest.append, checkpoint_path=path)
     assert isinstance(rest[0], RunStarted) and rest[0].resumed_from_epoch == 2
@@ -75,7 +85,10 @@ def test_vgg11_ebn_run_prunes_filters() -> None:
     }  # fmt: skip
     events = collect(spec_from_dict(raw))
     pruned = [e for e in events if isinstance(e, Pruned)]
-    assert [(p.epoch, [(x.layer, x.k_pruned, x.alive_after) for x in p.layers]) for p in pruned] == [(1, [("conv7", 153, 359)]), (2, [("conv8", 460, 52)])]
+    assert [(p.epoch, [(x.layer, x.k_pruned, x.alive_after) for x in p.layers]) for p in pruned] == [
+        (1, [("conv7", 153, 359)]),
+        (2, [("conv8", 460, 52)]),
+    ]
     finished = events[-1]
     assert isinstance(finished, RunFinished) and finished.params_remaining == 9_231_114 - 153 * 4611 - 460 * 4611
 

@@ -17,8 +17,31 @@ from gst.store.db import StoreBusyError, files_dir, reading, writing
 from gst.store.writer import StoreWriter, catch_up
 
 COLUMNS = {
-    "sweeps": ["sweep_id", "preset", "created_at", "preset_toml", "gst_version", "git_rev", "host", "device", "title", "description", "expect"],
-    "epochs": ["run_id", "epoch", "lr", "train_loss", "train_acc", "test_loss", "test_acc", "pre_prune_test_acc", "params_remaining", "seconds"],
+    "sweeps": [
+        "sweep_id",
+        "preset",
+        "created_at",
+        "preset_toml",
+        "gst_version",
+        "git_rev",
+        "host",
+        "device",
+        "title",
+        "description",
+        "expect",
+    ],
+    "epochs": [
+        "run_id",
+        "epoch",
+        "lr",
+        "train_loss",
+        "train_acc",
+        "test_loss",
+        "test_acc",
+        "pre_prune_test_acc",
+        "params_remaining",
+        "seconds",
+    ],
     "prune_events": ["run_id", "epoch", "acc_before", "acc_after", "drop_pp", "instability_rel"],
     "prune_layers": ["run_id", "epoch", "layer", "k_pruned", "alive_after", "score_mean", "score_min", "score_max"],
 }
@@ -34,12 +57,41 @@ def register(writer: StoreWriter, run_id: str = "s1-a-0") -> None:
 
 
 def feed(writer: StoreWriter, run_id: str = "s1-a-0") -> None:
-    writer.handle(RunStarted(run_id=run_id, seed=0, device="cpu", params_total=10, epochs_total=2, data_subset_hash="h"))
+    writer.handle(
+        RunStarted(run_id=run_id, seed=0, device="cpu", params_total=10, epochs_total=2, data_subset_hash="h")
+    )
     for epoch in (1, 2):
         if epoch == 2:
-            writer.handle(Pruned(run_id=run_id, epoch=2, acc_before=50.0, acc_after=40.0, layers=(LayerPruned(layer="fc1", k_pruned=3, alive_after=7, score_mean=1, score_min=0, score_max=2),)))
-        writer.handle(EpochEnded(run_id=run_id, epoch=epoch, lr=1e-3, train_loss=1, train_acc=50, test_loss=1, test_acc=40 + epoch, pre_prune_test_acc=50, params_remaining=7, seconds=1))
-    writer.handle(RunFinished(run_id=run_id, final_test_acc=42.0, best_test_acc=42.0, final_train_acc=50.0, params_remaining=7, seconds=2))
+            writer.handle(
+                Pruned(
+                    run_id=run_id,
+                    epoch=2,
+                    acc_before=50.0,
+                    acc_after=40.0,
+                    layers=(
+                        LayerPruned(layer="fc1", k_pruned=3, alive_after=7, score_mean=1, score_min=0, score_max=2),
+                    ),
+                )
+            )
+        writer.handle(
+            EpochEnded(
+                run_id=run_id,
+                epoch=epoch,
+                lr=1e-3,
+                train_loss=1,
+                train_acc=50,
+                test_loss=1,
+                test_acc=40 + epoch,
+                pre_prune_test_acc=50,
+                params_remaining=7,
+                seconds=1,
+            )
+        )
+    writer.handle(
+        RunFinished(
+            run_id=run_id, final_test_acc=42.0, best_test_acc=42.0, final_train_acc=50.0, params_remaining=7, seconds=2
+        )
+    )
 
 
 def test_blank_database_gets_exact_schema(db: Path) -> None:

@@ -33,8 +33,9 @@ def test_plan_json_shape() -> None:
     assert code == 0 and set(arms) == {"unpruned", "prune_S", "prune_L"}
     assert arms["unpruned"]["params_removed"] == 0
     fc1 = arms["prune_L"]["layers"]["fc1"]
-    assert [e["epoch"] for e in fc1] == [2, 3, 4] and sum(e["k"] for e in fc1) == 1_061_683 and fc1[-1]["alive"] == 117_965
-
+    assert (
+        [e["epoch"] for e in fc1] == [2, 3, 4] and sum(e["k"] for e in fc1) == 1_061_683 and fc1[-1]["alive"] == 117_965
+    )
 
 
 def test_presets_list_and_show() -> None:
@@ -49,11 +50,18 @@ def test_smoke_preset_end_to_end(db: Path, tmp_path: Path) -> None:
     assert code == 0, err
     assert "prune_L" in out and "final %" in out
     with duckdb.connect(str(db), read_only=True) as conn:
-        assert conn.execute("SELECT count(*), count(*) FILTER (WHERE status = 'completed') FROM runs").fetchone() == (6, 6)
+        assert conn.execute("SELECT count(*), count(*) FILTER (WHERE status = 'completed') FROM runs").fetchone() == (
+            6,
+            6,
+        )
         assert conn.execute("SELECT count(*) FROM epochs").fetchone() == (30,)
         assert conn.execute("SELECT count(*), count(DISTINCT run_id) FROM prune_events").fetchone() == (12, 4)
         assert conn.execute("SELECT sum(k_pruned) FROM prune_layers").fetchone() == (4 * 1_061_683,)
-        drops = dict(conn.execute("SELECT r.arm, avg(e.drop_pp) FROM prune_events e JOIN runs r USING (run_id) GROUP BY r.arm").fetchall())
+        drops = dict(
+            conn.execute(
+                "SELECT r.arm, avg(e.drop_pp) FROM prune_events e JOIN runs r USING (run_id) GROUP BY r.arm"
+            ).fetchall()
+        )
         (sweep_id,) = conn.execute("SELECT sweep_id FROM sweeps").fetchone()  # type: ignore[misc]
     assert drops["prune_L"] > drops["prune_S"]  # large-magnitude pruning is the unstable one
     assert not list((db.parent / "gst.duckdb.d" / "checkpoints").glob("*.pt"))  # removed once completed
@@ -63,7 +71,9 @@ def test_smoke_preset_end_to_end(db: Path, tmp_path: Path) -> None:
     run_id = f"{sweep_id}-prune_L-0"
     code, out, _ = gst("show", run_id, "--db", str(db))
     assert code == 0 and "pruning events" in out and "fc1:353894" in out
-    code, out, _ = gst("query", "SELECT arm, count(*) AS n FROM runs GROUP BY arm ORDER BY arm", "--db", str(db), "--csv")
+    code, out, _ = gst(
+        "query", "SELECT arm, count(*) AS n FROM runs GROUP BY arm ORDER BY arm", "--db", str(db), "--csv"
+    )
     assert code == 0 and out.splitlines() == ["arm,n", "prune_L,2", "prune_S,2", "unpruned,2"]
     code, out, _ = gst("export", str(tmp_path / "out"), "--db", str(db), "--format", "csv")
     assert code == 0 and (tmp_path / "out" / "epochs.csv").read_text().count("\n") == 31
@@ -89,11 +99,16 @@ def spec_file(tmp_path: Path, text: str) -> Path:
         (["run", "preset", "smoke", "--device", "gpu"], "allowed: auto, cpu, cuda, cuda:N"),
         (["run", "preset", "smoke", "--arms", "prune_X"], "unknown arm 'prune_X'"),
         (["run", "preset", "smoke", "--seeds", "a,b"], "--seeds"),
-        (["run", "preset", "smoke", "--set", "base.dataset=\"cifar10\"", "--set", "base.examples_per_class=10"], "CIFAR-10 is not in"),
+        (
+            ["run", "preset", "smoke", "--set", 'base.dataset="cifar10"', "--set", "base.examples_per_class=10"],
+            "CIFAR-10 is not in",
+        ),
         (["run", "spec", "missing.toml"], "no such preset file"),
     ],
 )
-def test_bad_run_input_is_one_line_exit_1_and_writes_nothing(args: list[str], fragment: str, db: Path, tmp_path: Path) -> None:
+def test_bad_run_input_is_one_line_exit_1_and_writes_nothing(
+    args: list[str], fragment: str, db: Path, tmp_path: Path
+) -> None:
     extra = ["--data-dir", str(tmp_path / "empty")] if "cifar10" in " ".join(args) else []
     code, out, err = gst(*args, "--db", str(db), *extra)
     assert code == 1 and out == ""

@@ -1,0 +1,47 @@
+"""Layers stay separate: specs, plans and events load without torch; the engine never imports UI or DB code."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def modules_after(statement: str) -> set[str]:
+    code = f"import sys; {statement}; print(' '.join(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    return {name.split(".")[0] for name in out.split()}
+
+
+def test_spec_plan_and_events_do_not_import_torch() -> None:
+    loaded = modules_after("import gst.engine.preset, gst.engine.plan, gst.engine.events")
+    assert not loaded & {"torch", "numpy", "duckdb", "textual", "typer", "rich"}
+
+
+def test_store_queries_do_not_import_torch_or_ui() -> None:
+    loaded = modules_after("import gst.store.queries, gst.store.writer")
+    assert not loaded & {"torch", "textual", "typer"}
+
+
+def imported_names(folder: str) -> set[str]:
+    names: set[str] = set()
+    for path in (ROOT / folder).rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names |= {a.name for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names.add(node.module)
+    return names
+
+
+def test_engine_knows_nothing_of_store_or_ui() -> None:
+    forbidden = ("duckdb", "textual", "typer", "rich", "gst.store", "gst.tui")
+    assert not {n for n in imported_names("engine") if n.startswith(forbidden)}
+
+
+def test_store_knows_nothing_of_ui_or_torch() -> None:
+    forbidden = ("textual", "typer", "rich", "torch", "gst.tui")
+    assert not {n for n in imported_names("store") if n.startswith(forbidden)}

@@ -1,0 +1,114 @@
+"""Real `gst` processes: reading while a run writes, two writers, Ctrl-C, and kill -9 then resume."""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from gst.store import queries
+from gst.tui.cli import app
+
+from ..conftest import gst_process, tiny_preset  # type: ignore[import-not-found]
+
+
+def slow_spec(tmp_path: Path, epochs: int = 8, name: str = "slow") -> Path:
+    """About a second per epoch on 2 cores: long enough to catch a run in the middle."""
+    path = tmp_path / f"{name}.toml"
+    path.write_text(tiny_preset(epochs=epochs, epc=48, end=epochs - 3))
+    return path
+
+
+def wait_for(predicate: object, timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if predicate():  # type: ignore[operator]
+                return
+        except Exception:  # noqa: BLE001 - the database may not exist yet
+            pass
+        time.sleep(0.2)
+    raise AssertionError("timed out")
+
+
+def epochs_of(db: Path) -> list[dict[str, object]]:
+    rows = queries.fetch(
+        db,
+        "SELECT epoch, lr, train_loss, train_acc, test_loss, test_acc, pre_prune_test_acc, params_remaining FROM epochs ORDER BY epoch",
+    )
+    return rows
+
+
+def test_reader_sees_a_run_while_it_writes(db: Path, tmp_path: Path) -> None:
+    proc = gst_process("run", "spec", str(slow_spec(tmp_path)), "--db", str(db), "--device", "cpu")
+    seen: list[int] = []
+
+    def running_with_epochs() -> bool:
+        result = CliRunner().invoke(app, ["runs", "--db", str(db), "--json"])
+        rows = json.loads(result.stdout)
+        if rows and rows[0]["status"] == "running" and rows[0]["epochs_done"]:
+            seen.append(rows[0]["epochs_done"])
+        return len(set(seen)) >= 2
+
+    wait_for(running_with_epochs)
+    assert proc.poll() is None  # the writer is still going while we read
+    assert proc.wait(timeout=120) == 0
+    assert queries.runs(db)[0]["status"] == "completed"
+
+
+def test_two_writers_on_one_file_both_finish(db: Path, tmp_path: Path) -> None:
+    spec = slow_spec(tmp_path, epochs=4)
+    procs = [
+        gst_process("run", "spec", str(spec), "--db", str(db), "--device", "cpu", "--seeds", str(seed))
+        for seed in (0, 1)
+    ]
+    for proc in procs:
+        assert proc.wait(timeout=180) == 0, proc.stderr.read() if proc.stderr else ""
+    counts = queries.fetch(
+        db,
+        "SELECT count(DISTINCT sweep_id) AS sweeps, count(*) AS runs, count(*) FILTER (WHERE status = 'completed') AS done FROM runs",
+    )
+    assert counts == [{"sweeps": 2, "runs": 2, "done": 2}]
+    assert queries.fetch(db, "SELECT count(*) AS n FROM epochs")[0]["n"] == 8
+    assert not list((db.parent / "gst.duckdb.d" / "journal").glob("*.jsonl"))
+
+
+def test_ctrl_c_marks_interrupted_and_exits_130(db: Path, tmp_path: Path) -> None:
+    proc = gst_process("run", "spec", str(slow_spec(tmp_path)), "--db", str(db), "--device", "cpu")
+    wait_for(lambda: queries.runs(db)[0]["epochs_done"] >= 2)
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=60) == 130
+    (run,) = queries.runs(db)
+    assert run["status"] == "interrupted" and run["epochs_done"] >= 2
+    assert len(epochs_of(db)) == run["epochs_done"]
+
+
+def test_kill_9_then_resume_equals_uninterrupted_run(db: Path, tmp_path: Path) -> None:
+    spec = slow_spec(tmp_path)
+    reference = tmp_path / "ref.duckdb"
+    result = CliRunner().invoke(app, ["run", "spec", str(spec), "--db", str(reference), "--device", "cpu"])
+    assert result.exit_code == 0, result.stderr
+
+    proc = gst_process("run", "spec", str(spec), "--db", str(db), "--device", "cpu")
+    wait_for(lambda: queries.runs(db)[0]["epochs_done"] >= 3)
+    proc.kill()  # SIGKILL: no chance to clean up
+    proc.wait()
+    (run,) = queries.runs(db)
+    assert run["status"] == "running" and run["epochs_done"] < 8
+    resumed = CliRunner().invoke(app, ["resume", run["sweep_id"], "--db", str(db), "--device", "cpu"])
+    assert resumed.exit_code == 0, resumed.stderr
+    (run,) = queries.runs(db)
+    (ref,) = queries.runs(reference)
+    assert run["status"] == "completed" and run["resumed_from"] >= 2  # continued from a checkpoint, not from scratch
+    assert epochs_of(db) == epochs_of(reference)
+    assert (run["final_test_acc"], run["best_test_acc"], run["final_train_acc"]) == (
+        ref["final_test_acc"],
+        ref["best_test_acc"],
+        ref["final_train_acc"],
+    )
+    assert queries.fetch(db, "SELECT epoch, acc_before, acc_after FROM prune_events ORDER BY epoch") == queries.fetch(
+        reference, "SELECT epoch, acc_before, acc_after FROM prune_events ORDER BY epoch"
+    )
