@@ -72,6 +72,22 @@ class Pruned:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class BnActivations:
+    """Fig A1 probe of one BN layer at `epoch` (0 = untrained): density of normalised activations."""
+
+    run_id: str
+    epoch: int
+    layer: str
+    bin_edges: tuple[float, ...]
+    density: tuple[float, ...]
+    mean: float
+    std: float
+    skewness: float
+    kurtosis: float  # excess kurtosis (0 for a normal)
+    ks_distance: float  # Kolmogorov-Smirnov statistic against N(0, 1)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RunFinished:
     """A run completed all its epochs."""
 
@@ -92,8 +108,10 @@ class RunFailed:
     interrupted: bool = False
 
 
-Event = RunStarted | EpochEnded | Pruned | RunFinished | RunFailed
-EVENT_TYPES: dict[str, type] = {cls.__name__: cls for cls in (RunStarted, EpochEnded, Pruned, RunFinished, RunFailed)}
+Event = RunStarted | EpochEnded | Pruned | BnActivations | RunFinished | RunFailed
+EVENT_TYPES: dict[str, type] = {
+    cls.__name__: cls for cls in (RunStarted, EpochEnded, Pruned, BnActivations, RunFinished, RunFailed)
+}
 
 
 def event_to_dict(event: Event) -> dict[str, Any]:
@@ -107,4 +125,6 @@ def event_from_dict(data: dict[str, Any]) -> Event:
     cls = EVENT_TYPES[data.pop("type")]
     if cls is Pruned:
         data["layers"] = tuple(LayerPruned(**layer) for layer in data["layers"])
+    if cls is BnActivations:
+        data["bin_edges"], data["density"] = tuple(data["bin_edges"]), tuple(data["density"])
     return cls(**data)  # type: ignore[no-any-return]

@@ -16,7 +16,10 @@ from typing import Any
 from gst.engine.errors import SpecError
 from gst.engine.spec import RunSpec, spec_from_dict
 
-TOP_KEYS = ("title", "description", "expect", "source", "seeds", "base", "arm")
+TOP_KEYS = ("title", "description", "expect", "source", "seeds", "base", "arm", "analysis")
+FIGURES = ("fig1", "fig2", "fig3", "figA1", "figA2", "figA3", "curves")
+INSTABILITY = ("mean_drop", "a2_drop")
+ACCURACY = ("final", "best")
 ARM_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
@@ -30,6 +33,15 @@ class Arm:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class AnalysisSpec:
+    """How `gst summary` and `gst figure` read a sweep: figure style, instability and accuracy measures."""
+
+    figure: str = "curves"  # fig1 | fig2 | fig3 | figA1 | figA2 | figA3 | curves
+    instability: str = "mean_drop"  # mean_drop (every event) | a2_drop (Fig A2: last event vs the epoch before)
+    accuracy: str = "final"  # final | best (best from the last pruning moment on)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Sweep:
     """A validated preset: arms x seeds runs, plus the text that produced it."""
 
@@ -39,7 +51,9 @@ class Sweep:
     expect: str
     seeds: tuple[int, ...]
     arms: tuple[Arm, ...]
-    toml: str  # the source text with any overrides applied, stored with the sweep
+    toml: str  # the source text, stored with the sweep
+    overrides: tuple[str, ...] = ()  # the --set items applied on top of it, stored too
+    analysis: AnalysisSpec = AnalysisSpec()
 
     def arm(self, name: str) -> Arm:
         """The arm called `name` (SpecError listing the arms if absent)."""
@@ -109,7 +123,22 @@ def parse_preset(text: str, *, name: str, overrides: tuple[str, ...] = ()) -> Sw
     for key, value in texts.items():
         if not isinstance(value, str):
             raise SpecError(f"{where}: {key}: expected a string")
-    return Sweep(name=name, seeds=tuple(seeds), arms=arms, toml=_with_overrides(text, overrides), **texts)
+    analysis = _analysis(raw.get("analysis", {}), where)
+    return Sweep(
+        name=name, seeds=tuple(seeds), arms=arms, toml=text, overrides=tuple(overrides), analysis=analysis, **texts
+    )
+
+
+def _analysis(raw: object, where: str) -> AnalysisSpec:
+    if not isinstance(raw, dict):
+        raise SpecError(f"{where}: analysis: expected a table")
+    allowed = {"figure": FIGURES, "instability": INSTABILITY, "accuracy": ACCURACY}
+    for key, value in raw.items():
+        if key not in allowed:
+            raise SpecError(f"{where}: analysis.{key}: unknown key (allowed: {', '.join(allowed)})")
+        if value not in allowed[key]:
+            raise SpecError(f"{where}: analysis.{key}: {value!r} is not allowed (allowed: {', '.join(allowed[key])})")
+    return AnalysisSpec(**raw)
 
 
 def _arms(raw_arms: Any, base: dict[str, Any], where: str) -> list[Arm]:
@@ -158,7 +187,7 @@ def apply_override(raw: dict[str, Any], item: str, where: str) -> None:
         raise SpecError(f"--set {item!r}: expected KEY=VALUE, for example base.epochs=2")
     key, _, text = item.partition("=")
     parts = key.strip().split(".")
-    if parts[0] not in ("base", "arm", "seeds", "title", "description", "expect") or not all(parts):
+    if parts[0] not in ("base", "arm", "seeds", "title", "description", "expect", "analysis") or not all(parts):
         raise SpecError(f"--set {key}: keys start with base., arm.NAME. or are seeds (for example base.epochs=2)")
     value = parse_value(text.strip())
     node: dict[str, Any] = raw
@@ -176,9 +205,3 @@ def apply_override(raw: dict[str, Any], item: str, where: str) -> None:
             raise SpecError(f"--set {key}: {part} is not a table")
         node = child
     node[parts[-1]] = value
-
-
-def _with_overrides(text: str, overrides: tuple[str, ...]) -> str:
-    if not overrides:
-        return text
-    return text + "\n# overrides (--set): " + "; ".join(overrides) + "\n"

@@ -59,6 +59,7 @@ class RunSpec:
     conv4_dropout: tuple[float, ...] = ()  # () or (p_block1, p_block2, p_fc1), method.md §1.2
     deterministic: bool = False
     precision: Precision = "fp32"
+    bn_probe_epochs: tuple[int, ...] = ()  # Fig A1: probe BN activations after these epochs (0 = untrained)
     prune: PruneSpec | None = None
 
     @property

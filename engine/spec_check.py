@@ -106,6 +106,19 @@ def check_run(raw: dict[str, Any], where: str) -> RunSpec:
     )
     if dropout and (model != "conv4" or len(dropout) != 3 or not all(0 <= v < 1 for v in dropout)):
         raise c.fail("conv4_dropout", f"{list(dropout)}: needs model = conv4 and three values in [0, 1)")
+    probes = tuple(
+        c.integer(f"bn_probe_epochs[{i}]", v, 0)
+        for i, v in enumerate(c.array("bn_probe_epochs", raw.get("bn_probe_epochs", [])))
+    )
+    if probes and (
+        not any(x.has_bn for x in ARCHITECTURES[model].layers)
+        or max(probes) > epochs
+        or len(set(probes)) != len(probes)
+    ):
+        raise c.fail(
+            "bn_probe_epochs",
+            f"{list(probes)}: needs a model with BN (vgg11, vgg19) and distinct epochs in 0..{epochs}",
+        )
     prune_raw = raw.get("prune")
     prune = None
     if prune_raw is not None and prune_raw is not False:
@@ -124,6 +137,7 @@ def check_run(raw: dict[str, Any], where: str) -> RunSpec:
         conv4_dropout=dropout,
         deterministic=c.boolean("deterministic", raw.get("deterministic", d.deterministic)),
         precision=c.choice("precision", raw.get("precision", d.precision), PRECISIONS),  # type: ignore[arg-type]
+        bn_probe_epochs=probes,
         prune=prune,
     )
 

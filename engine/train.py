@@ -65,6 +65,8 @@ class Trainer:
     def run(self, emit: Emit, should_stop: Callable[[], bool] = lambda: False) -> RunFinished:
         """Train the remaining epochs, emitting Pruned and EpochEnded per epoch, then RunFinished."""
         spec, p = self.spec, self.progress
+        if p.epochs_done == 0 and 0 in spec.bn_probe_epochs:
+            self.probe(emit, 0)
         for t in range(p.epochs_done, spec.epochs):
             began = time.perf_counter()
             lr = lr_at(spec, t)
@@ -101,6 +103,8 @@ class Trainer:
                     seconds=seconds,
                 )
             )
+            if t + 1 in spec.bn_probe_epochs:
+                self.probe(emit, t + 1)
             if t + 1 >= self.last_prune_epoch:
                 p.best_test_acc = max(p.best_test_acc, test_acc)
             p.epochs_done, p.last_test_acc, p.last_train_acc, p.seconds = (
@@ -120,6 +124,14 @@ class Trainer:
             params_remaining=self.pruner.params_remaining(),
             seconds=p.seconds,
         )
+
+    def probe(self, emit: Emit, epoch: int) -> None:
+        """Emit the Fig A1 BN-activation records of the current model."""
+        from gst.engine.probe import PROBE_IMAGES, bn_activations
+
+        x = self.data.normalize(self.data.x_train[:PROBE_IMAGES])
+        for record in bn_activations(self.run_id, epoch, self.model, x):
+            emit(record)
 
     def train_epoch(self) -> tuple[float, float]:
         """One pass over the shuffled train set; running-average loss and accuracy (%) over minibatches."""

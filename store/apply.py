@@ -9,7 +9,7 @@ from typing import Any
 
 import duckdb
 
-from gst.engine.events import EpochEnded, Pruned, RunFailed, RunFinished, RunStarted, event_from_dict
+from gst.engine.events import BnActivations, EpochEnded, Pruned, RunFailed, RunFinished, RunStarted, event_from_dict
 
 Op = dict[str, Any]
 ROWS_PER_STATEMENT = 500
@@ -39,6 +39,7 @@ RUN_COLUMNS = (
     "label",
     "epochs_total",
 )
+BN_COLUMNS = ("run_id", "epoch", "layer", "bin_edges", "density", "mean", "std", "skewness", "kurtosis", "ks_distance")
 EPOCH_COLUMNS = (
     "run_id",
     "epoch",
@@ -76,7 +77,7 @@ def apply_ops(conn: duckdb.DuckDBPyConnection, ops: list[Op]) -> None:
     runs = [tuple(op["run"][c] for c in RUN_COLUMNS) for op in ops if op["op"] == "run"]
     insert_rows(conn, "sweeps", SWEEP_COLUMNS, sweeps, 1)
     insert_rows(conn, "runs", RUN_COLUMNS, runs, 1, verb="INSERT OR IGNORE")
-    epochs, events, layers, updates = [], [], [], []
+    epochs, events, layers, probes, updates = [], [], [], [], []
     for op in ops:
         if op["op"] != "event":
             continue
@@ -88,6 +89,10 @@ def apply_ops(conn: duckdb.DuckDBPyConnection, ops: list[Op]) -> None:
                     "UPDATE runs SET epochs_done = greatest(coalesce(epochs_done, 0), ?), params_remaining = ? WHERE run_id = ? AND status <> 'completed'",
                     [event.epoch, event.params_remaining, event.run_id],
                 )
+            )
+        elif isinstance(event, BnActivations):
+            probes.append(
+                tuple(list(v) if isinstance(v, tuple) else v for v in (getattr(event, c) for c in BN_COLUMNS))
             )
         elif isinstance(event, Pruned):
             events.append(
@@ -110,6 +115,7 @@ def apply_ops(conn: duckdb.DuckDBPyConnection, ops: list[Op]) -> None:
         layers,
         3,
     )
+    insert_rows(conn, "bn_activations", BN_COLUMNS, probes, 3)
     for sql, params in updates:
         conn.execute(sql, params)
 

@@ -97,7 +97,7 @@ def query(db: Path, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
         return [d[0] for d in cur.description], cur.fetchall()
 
 
-TABLES = ("sweeps", "runs", "epochs", "prune_events", "prune_layers")
+TABLES = ("sweeps", "runs", "epochs", "prune_events", "prune_layers", "bn_activations")
 
 
 def export(db: Path, out_dir: Path, fmt: str) -> list[Path]:

@@ -16,7 +16,7 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-from gst.engine.events import Event, Pruned, event_to_dict
+from gst.engine.events import BnActivations, Event, Pruned, event_to_dict
 from gst.store.apply import Op, apply_ops
 from gst.store.db import StoreBusyError, files_dir, writing
 
@@ -67,7 +67,7 @@ class StoreWriter:
     def handle(self, event: Event) -> None:
         """Engine callback: journal the event; flush unless it is one of an epoch's pruning rows."""
         self.record({"op": "event", "event": event_to_dict(event), "host": HOST, "pid": os.getpid()})
-        if not isinstance(event, Pruned):
+        if not isinstance(event, Pruned | BnActivations):
             self.flush()
 
     def flush(self, timeout: float | None = None) -> bool:

@@ -9,7 +9,7 @@ import typer
 
 from gst.engine.architectures import ARCHITECTURES
 from gst.engine.preset import builtin_names, load_preset, preset_text
-from gst.tui import cli_db, cli_run
+from gst.tui import cli_analysis, cli_db, cli_run
 from gst.tui.options import JsonOption, guard, out
 from gst.tui.render import rows_table
 
@@ -25,7 +25,15 @@ app.add_typer(presets_app, name="presets")
 app.add_typer(cli_run.run_app, name="run")
 app.add_typer(cli_run.plan_app, name="plan")
 app.command("resume")(cli_run.resume)
-for command in (cli_db.runs, cli_db.show, cli_db.query, cli_db.export, cli_db.sync):
+for command in (
+    cli_db.runs,
+    cli_db.show,
+    cli_db.query,
+    cli_db.export,
+    cli_db.sync,
+    cli_analysis.summary,
+    cli_analysis.figure,
+):
     app.command()(command)
 
 

@@ -90,7 +90,7 @@ def register(writer: StoreWriter, sweep: Sweep, sweep_id: str, jobs: list[Job], 
         {
             "op": "sweep",
             "sweep": {
-                "sweep_id": sweep_id, "preset": sweep.name, "created_at": now(), "preset_toml": sweep.toml,
+                "sweep_id": sweep_id, "preset": sweep.name, "created_at": now(), "preset_toml": sweep.toml, "overrides": json.dumps(sweep.overrides),
                 "gst_version": version("gst"), "git_rev": git_rev(), "host": HOST, "device": device,
                 "title": sweep.title, "description": sweep.description, "expect": sweep.expect,
             },

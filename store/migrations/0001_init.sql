@@ -4,6 +4,7 @@ CREATE TABLE sweeps (
     preset       VARCHAR NOT NULL,
     created_at   TIMESTAMP NOT NULL,
     preset_toml  VARCHAR NOT NULL,
+    overrides    VARCHAR,  -- JSON list of the --set items applied on top of preset_toml
     gst_version  VARCHAR,
     git_rev      VARCHAR,
     host         VARCHAR,

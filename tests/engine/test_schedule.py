@@ -171,4 +171,4 @@ prune.target = "large"
     assert sweep.arms[0].spec.prune is None
     assert sweep.arms[1].spec.prune is not None and sweep.arms[1].spec.prune.target == "large"
     assert sweep.arms[1].spec.prune.retrain_period == 4 and sweep.arms[1].spec.epochs == 8
-    assert "overrides" in sweep.toml
+    assert sweep.overrides == ("arm.L.prune.retrain_period=4", "base.epochs=8") and "overrides" not in sweep.toml

@@ -50,7 +50,7 @@ RUN_COLUMNS = ["run_id", "sweep_id", "arm", "seed", "status", "model", "dataset"
 
 
 def register(writer: StoreWriter, run_id: str = "s1-a-0") -> None:
-    writer.record({"op": "sweep", "sweep": {"sweep_id": "s1", "preset": "p", "created_at": "2026-01-01 00:00:00", "preset_toml": "", "gst_version": "0",
+    writer.record({"op": "sweep", "sweep": {"sweep_id": "s1", "preset": "p", "created_at": "2026-01-01 00:00:00", "preset_toml": "", "overrides": "[]", "gst_version": "0",
                    "git_rev": None, "host": "h", "device": "cpu", "title": "", "description": "", "expect": ""}})  # fmt: skip
     writer.record({"op": "run", "run": {"run_id": run_id, "sweep_id": "s1", "arm": "a", "seed": 0, "status": "queued", "model": "conv4",
                    "dataset": "synthetic", "spec_json": "{}", "spec_hash": "x", "label": "l", "epochs_total": 2}})  # fmt: skip
@@ -99,7 +99,7 @@ def test_blank_database_gets_exact_schema(db: Path) -> None:
         pass
     with reading(db) as conn:
         tables = {t: [c[0] for c in conn.execute(f"DESCRIBE {t}").fetchall()] for t in (*COLUMNS, "runs")}
-        assert conn.execute("SELECT version FROM schema_migrations").fetchall() == [(1,)]
+        assert conn.execute("SELECT version FROM schema_migrations ORDER BY version").fetchall() == [(1,), (2,)]
     for table, columns in COLUMNS.items():
         assert tables[table] == columns
     assert all(c in tables["runs"] for c in RUN_COLUMNS)

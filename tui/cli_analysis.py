@@ -1,0 +1,43 @@
+"""`gst summary` and `gst figure`: the paper's statistics and figures for a stored sweep."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from gst.tui.options import DEFAULT_DB, DbOption, JsonOption, guard, out
+
+
+def summary(
+    sweep_id: Annotated[str, typer.Argument(help="Sweep id, or latest.")] = "latest",
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonOption = False,
+) -> None:
+    """Per-arm instability and accuracy with bootstrap CIs, the correlation (r, p, n) and the paper's claim."""
+    from gst.tui.summary_view import summary_json, summary_renderable
+    from gst.tui.sweep_data import load_sweep
+
+    with guard():
+        stored = load_sweep(db, sweep_id)
+        analysis = stored.analyze()
+        if as_json:
+            out.print(json.dumps(summary_json(stored, analysis), default=str, indent=2), markup=False, highlight=False)
+        else:
+            out.print(summary_renderable(stored, analysis))
+
+
+def figure(
+    sweep_id: Annotated[str, typer.Argument(help="Sweep id, or latest.")] = "latest",
+    db: DbOption = DEFAULT_DB,
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the PNG and PDF files.")] = Path("figures"),
+) -> None:
+    """Draw the preset's figure in the paper's style (PNG and PDF)."""
+    from gst.tui.figures import draw
+    from gst.tui.sweep_data import load_sweep
+
+    with guard():
+        for path in draw(load_sweep(db, sweep_id), db, out_dir):
+            out.print(str(path), highlight=False)

@@ -1,0 +1,94 @@
+"""Renders a sweep analysis: per-arm table with CIs, the instability-accuracy correlation, and the paper's claim."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from gst.engine.analysis import Interval, SweepAnalysis, iterative_percent, method_label
+from gst.tui.sweep_data import StoredSweep
+
+INSTABILITY_LABEL = {"mean_drop": "mean drop pp", "a2_drop": "A2 drop pp"}
+
+
+def ci(value: Interval | None) -> str:
+    """'mean [low, high]' or a dash."""
+    return "-" if value is None else f"{value.mean:.2f} [{value.low:.2f}, {value.high:.2f}]"
+
+
+def arm_x(stored: StoredSweep, arm: str) -> str:
+    """The figure's x value of an arm: iterative % (Figs 3, A2), examples per class (Fig A3)."""
+    spec = stored.specs[arm]
+    figure = stored.sweep.analysis.figure
+    if figure in ("fig3", "figA2"):
+        x = iterative_percent(spec)
+        return "-" if x is None else f"{x:.2f}%"
+    if figure == "figA3":
+        return f"{spec.examples_per_class}{' aug' if spec.augment else ''}"
+    return spec.label
+
+
+def summary_renderable(stored: StoredSweep, analysis: SweepAnalysis) -> Group:
+    """Rich tables and lines for `gst summary` (and the TUI)."""
+    acc = "best %" if analysis.accuracy == "best_test_acc" else "final %"
+    table = Table(title=f"sweep {stored.sweep_id} ({stored.sweep.name}): {stored.sweep.title}", title_justify="left")
+    for col in (
+        "arm",
+        "method",
+        "setting",
+        "n",
+        INSTABILITY_LABEL[analysis.instability],
+        f"{acc} [95% CI]",
+        "gap pp (train-test)",
+        "events",
+    ):
+        table.add_column(col, justify="left" if col in ("arm", "method", "setting") else "right")
+    for arm in analysis.arms:
+        instability = arm.a2_drop if analysis.instability == "a2_drop" else arm.mean_drop
+        accuracy = arm.best_test_acc if analysis.accuracy == "best_test_acc" else arm.final_test_acc
+        table.add_row(
+            arm.arm, method_label(stored.specs[arm.arm]), arm_x(stored, arm.arm), f"{arm.n}/{arm.runs}",
+            ci(instability), ci(accuracy), ci(arm.gap), f"{arm.events_per_run:.0f}",
+        )  # fmt: skip
+    lines = [table]
+    c = analysis.correlation
+    if c is None:
+        lines.append(Text("correlation: needs at least 3 completed pruned runs with spread", style="dim"))
+    else:
+        lines.append(
+            Text(
+                f"instability vs accuracy over pruned runs: Pearson r = {c.pearson_r:.3f} (p = {c.pearson_p:.2g}), Kendall τ = {c.kendall_tau:.3f} (p = {c.kendall_p:.2g}), n = {c.n}"
+            )
+        )
+    for pair, test in analysis.welch.items():
+        lines.append(
+            Text(
+                f"event drops {pair}: Welch t = {test.t:.2f}, p = {test.p:.2g}, d = {test.cohen_d:.2f} (n = {test.n_a}, {test.n_b})",
+                style="dim",
+            )
+        )
+    if stored.sweep.expect:
+        lines.append(Text(f"paper: {stored.sweep.expect}", style="italic"))
+    return Group(*lines)
+
+
+def summary_json(stored: StoredSweep, analysis: SweepAnalysis) -> dict[str, Any]:
+    """The `gst summary --json` document."""
+    return {
+        "sweep_id": stored.sweep_id,
+        "preset": stored.sweep.name,
+        "instability": analysis.instability,
+        "accuracy": analysis.accuracy,
+        "arms": [
+            {**asdict(a), "method": method_label(stored.specs[a.arm]), "setting": arm_x(stored, a.arm)}
+            for a in analysis.arms
+        ],
+        "correlation": None if analysis.correlation is None else asdict(analysis.correlation),
+        "welch": {k: asdict(v) for k, v in analysis.welch.items()},
+        "runs": [asdict(r) for r in analysis.runs],
+        "expect": stored.sweep.expect,
+    }

@@ -1,0 +1,77 @@
+"""Loads a stored sweep as the engine's analysis inputs: its preset (with overrides) and per-run records."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gst.engine.analysis import RunRecord, SweepAnalysis, analyze
+from gst.engine.preset import Sweep, parse_preset
+from gst.engine.spec import RunSpec
+from gst.store import queries
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredSweep:
+    """A sweep as stored: its row, the re-parsed preset, and every run's records."""
+
+    row: dict[str, Any]
+    sweep: Sweep
+    records: list[RunRecord]
+    specs: dict[str, RunSpec]  # arm -> spec
+
+    @property
+    def sweep_id(self) -> str:
+        """The sweep's id."""
+        return str(self.row["sweep_id"])
+
+    @property
+    def arm_order(self) -> list[str]:
+        """Arms in preset order, limited to those with runs in this sweep."""
+        present = {r.arm for r in self.records}
+        return [a.name for a in self.sweep.arms if a.name in present]
+
+    def analyze(self) -> SweepAnalysis:
+        """Summaries with the preset's instability and accuracy measures."""
+        accuracy = "best_test_acc" if self.sweep.analysis.accuracy == "best" else "final_test_acc"
+        return analyze(self.records, self.arm_order, self.sweep.analysis.instability, accuracy)
+
+
+def load_sweep(db: Path, sweep_id: str) -> StoredSweep:
+    """Read one sweep (`latest` for the newest) with all its measurements."""
+    row = queries.sweep(db, sweep_id)
+    sweep = parse_preset(row["preset_toml"], name=row["preset"], overrides=tuple(json.loads(row["overrides"] or "[]")))
+    runs = queries.fetch(
+        db,
+        "SELECT run_id, arm, seed, status, spec_json FROM runs WHERE sweep_id = ? ORDER BY arm, seed",
+        [row["sweep_id"]],
+    )
+    ids = [r["run_id"] for r in runs]
+    curves: dict[str, list[dict[str, Any]]] = {}
+    for e in queries.fetch(
+        db,
+        "SELECT run_id, epoch, test_acc, train_acc FROM epochs WHERE list_contains(?, run_id) ORDER BY run_id, epoch",
+        [ids],
+    ):
+        curves.setdefault(e["run_id"], []).append(e)
+    events: dict[str, list[tuple[int, float, float]]] = {}
+    for e in queries.fetch(
+        db,
+        "SELECT run_id, epoch, acc_before, acc_after FROM prune_events WHERE list_contains(?, run_id) ORDER BY run_id, epoch",
+        [ids],
+    ):
+        events.setdefault(e["run_id"], []).append((e["epoch"], e["acc_before"], e["acc_after"]))
+    records = [
+        RunRecord(
+            run_id=r["run_id"], arm=r["arm"], seed=r["seed"], completed=r["status"] == "completed",
+            epochs=tuple(e["epoch"] for e in curves.get(r["run_id"], [])),
+            test_acc=tuple(e["test_acc"] for e in curves.get(r["run_id"], [])),
+            train_acc=tuple(e["train_acc"] for e in curves.get(r["run_id"], [])),
+            events=tuple(events.get(r["run_id"], [])),
+        )
+        for r in runs
+    ]  # fmt: skip
+    specs = {a.name: a.spec for a in sweep.arms}
+    return StoredSweep(row=row, sweep=sweep, records=records, specs=specs)
