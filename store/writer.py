@@ -12,11 +12,12 @@ import json
 import logging
 import os
 import socket
+import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-from gst.engine.events import BnActivations, Event, Pruned, event_to_dict
+from gst.engine.events import BnActivations, EpochEnded, Event, Pruned, event_to_dict
 from gst.store.apply import Op, apply_ops
 from gst.store.db import StoreBusyError, files_dir, writing
 
@@ -43,9 +44,11 @@ def pid_alive(pid: int) -> bool:
 class StoreWriter:
     """Consumes operations and engine events for one database file."""
 
-    def __init__(self, db_path: Path, flush_timeout: float = 2.0) -> None:
+    def __init__(self, db_path: Path, flush_timeout: float = 2.0, flush_interval: float = 0.5) -> None:
         self.db_path = db_path
         self.flush_timeout = flush_timeout
+        self.flush_interval = flush_interval  # seconds: epochs faster than this are flushed together
+        self._last_flush = 0.0
         self.journal_dir = files_dir(db_path) / "journal"
         self.journal = self.journal_dir / f"{os.getpid()}-{uuid.uuid4().hex[:8]}.jsonl"
         self.pending: list[Op] = []
@@ -65,10 +68,13 @@ class StoreWriter:
         self.pending.append(op)
 
     def handle(self, event: Event) -> None:
-        """Engine callback: journal the event; flush unless it is one of an epoch's pruning rows."""
+        """Engine callback: journal the event; flush at run boundaries and after epochs (at most every flush_interval)."""
         self.record({"op": "event", "event": event_to_dict(event), "host": HOST, "pid": os.getpid()})
-        if not isinstance(event, Pruned | BnActivations):
-            self.flush()
+        if isinstance(event, Pruned | BnActivations):
+            return  # written with the epoch they belong to
+        if isinstance(event, EpochEnded) and time.monotonic() - self._last_flush < self.flush_interval:
+            return
+        self.flush()
 
     def flush(self, timeout: float | None = None) -> bool:
         """Write pending operations in one transaction; False (nothing lost) if the file stayed locked."""
@@ -81,6 +87,7 @@ class StoreWriter:
             log.warning("database busy: %d operations wait in %s", len(self.pending), self.journal)
             return False
         self.pending.clear()
+        self._last_flush = time.monotonic()
         return True
 
     def close(self, timeout: float = 30.0) -> bool:

@@ -46,7 +46,8 @@ def presets(ctx: typer.Context) -> None:
         rows = []
         for name in builtin_names():
             sweep = load_preset(name)
-            arms = ", ".join(a.name for a in sweep.arms)
+            names = [a.name for a in sweep.arms]
+            arms = ", ".join(names) if len(names) <= 4 else ", ".join(names[:3]) + f", … ({len(names)} arms)"
             rows.append(
                 {
                     "preset": name,

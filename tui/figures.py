@@ -52,7 +52,15 @@ def accuracy_curves(ax: Axes, stored: StoredSweep, key: str = "test_acc", mark_e
         if not epochs:
             continue
         means = np.array([b.mean for b in bands])
-        ax.plot(epochs, means, color=colors[arm], lw=1.2, label=f"{arm} (n={len(records)})")
+        train = key == "train_acc"
+        ax.plot(
+            epochs,
+            means,
+            ":" if train else "-",
+            color=colors[arm],
+            lw=1.2,
+            label=None if train else f"{arm} (n={len(records)})",
+        )
         ax.fill_between(epochs, [b.low for b in bands], [b.high for b in bands], color=colors[arm], alpha=0.2, lw=0)
         moments = sorted({e for r in records for e, _, _ in r.events} & set(epochs))
         if mark_events and moments:
@@ -190,7 +198,7 @@ def draw_figA3(stored: StoredSweep, analysis: SweepAnalysis, db: Path) -> Figure
     )
     accuracy_curves(right, subset, "test_acc")
     accuracy_curves(right, subset, "train_acc", mark_events=False)
-    right.set_ylabel("train (upper) and post-pruning test accuracy (%)")
+    right.set_ylabel("accuracy (%): train dotted, post-pruning test solid")
     right.set_title(f"{largest} examples per class, no augmentation", fontsize=8)
     return fig
 
