@@ -22,6 +22,7 @@ COLUMNS = {
         "preset",
         "created_at",
         "preset_toml",
+        "overrides",
         "gst_version",
         "git_rev",
         "host",
