@@ -10,7 +10,7 @@ import typer
 from gst.engine.architectures import ARCHITECTURES
 from gst.engine.preset import builtin_names, load_preset, preset_text
 from gst.tui import cli_analysis, cli_db, cli_run
-from gst.tui.options import JsonOption, guard, out
+from gst.tui.options import DEFAULT_DB, DataDirOption, DbOption, JsonOption, guard, out
 from gst.tui.render import rows_table
 
 app = typer.Typer(
@@ -76,6 +76,14 @@ def presets_show(name: Annotated[str, typer.Argument(help="Preset name or TOML f
                 title=f"{sweep.name}: {len(sweep.seeds)} seeds x {len(sweep.arms)} arms",
             )
         )
+
+
+@app.command()
+def tui(db: DbOption = DEFAULT_DB, data_dir: DataDirOption = None) -> None:
+    """Open the terminal app: presets, composer, live dashboards, summaries, runs browser."""
+    from gst.tui.app import GstApp
+
+    GstApp(db, data_dir).run()
 
 
 @app.command()

@@ -23,6 +23,9 @@ ArmsOption = Annotated[str | None, typer.Option("--arms", help="Comma-separated 
 KeepOption = Annotated[
     bool, typer.Option("--keep-checkpoints", help="Keep each run's last checkpoint after it completes.")
 ]
+SweepIdOption = Annotated[
+    str | None, typer.Option("--sweep-id", help="Id for the new sweep (default: random): letters, digits, '-', '_'.")
+]
 
 
 def _plan(sweep: Sweep, arm: str | None, as_json: bool) -> None:
@@ -59,12 +62,20 @@ def plan_spec(
 
 
 def _run(
-    sweep: Sweep, *, db: Path, device: str, data_dir: Path | None, seeds: str | None, arms: str | None, keep: bool
+    sweep: Sweep,
+    *,
+    db: Path,
+    device: str,
+    data_dir: Path | None,
+    seeds: str | None,
+    arms: str | None,
+    keep: bool,
+    sweep_id: str | None = None,
 ) -> None:
     from gst.engine.data import load_arrays
     from gst.engine.device import resolve_device
 
-    sweep_id = runner.new_sweep_id()
+    sweep_id = runner.check_sweep_id(sweep_id) if sweep_id else runner.new_sweep_id()
     jobs = runner.select_jobs(sweep, sweep_id, runner.parse_list(arms, "arms"), runner.parse_list(seeds, "seeds"))
     dev = str(resolve_device(device))
     for dataset in sorted({job.spec.dataset for job in jobs}):
@@ -116,6 +127,7 @@ def run_preset(
     arms: ArmsOption = None,
     overrides: SetOption = None,
     keep_checkpoints: KeepOption = False,
+    sweep_id: SweepIdOption = None,
 ) -> None:
     """Run a built-in preset."""
     with guard():
@@ -127,6 +139,7 @@ def run_preset(
             seeds=seeds,
             arms=arms,
             keep=keep_checkpoints,
+            sweep_id=sweep_id,
         )
 
 
@@ -140,6 +153,7 @@ def run_spec(
     arms: ArmsOption = None,
     overrides: SetOption = None,
     keep_checkpoints: KeepOption = False,
+    sweep_id: SweepIdOption = None,
 ) -> None:
     """Run a preset file."""
     with guard():
@@ -151,6 +165,7 @@ def run_spec(
             seeds=seeds,
             arms=arms,
             keep=keep_checkpoints,
+            sweep_id=sweep_id,
         )
 
 

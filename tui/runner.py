@@ -6,6 +6,7 @@ The CLI calls this in-process; the TUI launches `gst run` as a background proces
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import traceback
 import uuid
@@ -114,6 +115,16 @@ def register(writer: StoreWriter, sweep: Sweep, sweep_id: str, jobs: list[Job], 
 def new_sweep_id() -> str:
     """Eight hex digits."""
     return uuid.uuid4().hex[:8]
+
+
+SWEEP_ID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+
+
+def check_sweep_id(sweep_id: str) -> str:
+    """A user-chosen sweep id, if well formed."""
+    if not SWEEP_ID.match(sweep_id):
+        raise SpecError(f"--sweep-id: {sweep_id!r} must be 1-40 letters, digits, '-' or '_'")
+    return sweep_id
 
 
 def checkpoint_path(db: Path, run_id: str) -> Path:

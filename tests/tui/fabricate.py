@@ -13,11 +13,18 @@ from gst.store.writer import StoreWriter
 from gst.tui import runner
 
 
-def fabricate(db: Path, preset: str, seeds: int, overrides: tuple[str, ...] = (), epochs: int | None = None) -> str:
+def fabricate(
+    db: Path,
+    preset: str,
+    seeds: int,
+    overrides: tuple[str, ...] = (),
+    epochs: int | None = None,
+    sweep_id: str | None = None,
+) -> str:
     """Register `preset` (with `seeds` seeds) and write every run; bigger per-event rates give bigger drops and accuracy."""
     extra = (f"base.epochs={epochs}",) if epochs else ()
     sweep = load_preset(preset, (*overrides, *extra, f"seeds={list(range(seeds))}"))
-    sweep_id = runner.new_sweep_id()
+    sweep_id = sweep_id or runner.new_sweep_id()
     jobs = runner.select_jobs(sweep, sweep_id, None, None)
     writer = StoreWriter(db)
     writer.open()

@@ -1,0 +1,149 @@
+"""Runs browser: every sweep and run in the database; filter, open one, compare arms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Footer, Header, Input
+
+from gst.store import queries
+from gst.tui.render import fmt
+from gst.tui.screens.base import PollingScreen
+
+RUN_COLUMNS = ("run_id", "arm", "seed", "status", "epochs_done", "epochs_total", "final_test_acc", "best_test_acc")
+
+
+class RunsScreen(PollingScreen):
+    """Sweeps above, the selected sweep's runs below."""
+
+    interval = 3.0
+    BINDINGS = [
+        Binding("slash", "filter", "Filter"),
+        Binding("enter", "open", "Open"),
+        Binding("s", "summary", "Compare arms"),
+        Binding("d", "dashboard", "Dashboard"),
+        Binding("escape", "back", "Back"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sweep_rows: list[dict[str, Any]] = []
+        self.run_rows: list[dict[str, Any]] = []
+
+    def compose(self) -> ComposeResult:
+        """Two tables and a hidden filter box."""
+        yield Header()
+        yield Input(placeholder="filter runs (arm, status, id)…", id="filter", classes="hidden", disabled=True)
+        sweeps: DataTable[str] = DataTable(id="sweeps", cursor_type="row", zebra_stripes=True)
+        sweeps.add_columns("sweep", "preset", "created", "runs", "completed", "running")
+        yield sweeps
+        runs: DataTable[str] = DataTable(id="runs", cursor_type="row", zebra_stripes=True)
+        runs.add_columns(*RUN_COLUMNS)
+        yield runs
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Focus the sweeps, then start polling."""
+        self.query_one("#sweeps", DataTable).focus()
+        super().on_mount()
+
+    def load(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """Sweeps, and the runs of the highlighted sweep."""
+        db = self.app.db  # type: ignore[attr-defined]
+        sweeps = queries.sweeps(db)
+        sweep_id = self.current_sweep() or (sweeps[0]["sweep_id"] if sweeps else None)
+        return sweeps, queries.runs(db, sweep_id) if sweep_id else []
+
+    def current_sweep(self) -> str | None:
+        """Id of the highlighted sweep."""
+        table = self.query_one("#sweeps", DataTable)
+        if not self.sweep_rows or table.cursor_row >= len(self.sweep_rows):
+            return None
+        return str(self.sweep_rows[table.cursor_row]["sweep_id"])
+
+    def show(self, data: tuple[list[dict[str, Any]], list[dict[str, Any]]]) -> None:
+        """Refill the tables, keeping the cursor."""
+        sweeps, runs = data
+        if sweeps != self.sweep_rows:
+            self.sweep_rows = sweeps
+            table = self.query_one("#sweeps", DataTable)
+            cursor = table.cursor_row
+            table.clear()
+            for s in sweeps:
+                table.add_row(
+                    s["sweep_id"],
+                    s["preset"],
+                    str(s["created_at"])[:19],
+                    str(s["runs"]),
+                    str(s["completed"]),
+                    str(s["running"]),
+                )
+            table.move_cursor(row=min(cursor, max(0, len(sweeps) - 1)))
+        self.run_rows = runs
+        self.fill_runs()
+
+    def fill_runs(self) -> None:
+        """The runs table, filtered by the filter box."""
+        needle = self.query_one("#filter", Input).value.strip().lower()
+        table = self.query_one("#runs", DataTable)
+        table.clear()
+        for r in self.run_rows:
+            cells = [fmt(r[c]) for c in RUN_COLUMNS]
+            if not needle or any(needle in c.lower() for c in cells):
+                table.add_row(*cells, key=r["run_id"])
+
+    @on(DataTable.RowHighlighted, "#sweeps")
+    def sweep_changed(self) -> None:
+        """Load the newly highlighted sweep's runs."""
+        self.poll()
+
+    @on(Input.Changed, "#filter")
+    def filter_changed(self) -> None:
+        """Apply the filter as it is typed."""
+        self.fill_runs()
+
+    def action_filter(self) -> None:
+        """Show and focus the filter box."""
+        box = self.query_one("#filter", Input)
+        box.disabled = False
+        box.remove_class("hidden")
+        box.focus()
+
+    def action_back(self) -> None:
+        """Close the filter if open, else go back."""
+        box = self.query_one("#filter", Input)
+        if not box.has_class("hidden"):
+            box.value = ""
+            box.add_class("hidden")
+            box.disabled = True
+            self.query_one("#runs", DataTable).focus()
+        else:
+            self.app.pop_screen()
+
+    def action_open(self) -> None:
+        """Open the highlighted run, or the highlighted sweep's dashboard."""
+        from gst.tui.screens.run_detail import RunDetailScreen
+
+        runs = self.query_one("#runs", DataTable)
+        if runs.has_focus and runs.row_count:
+            key = runs.coordinate_to_cell_key(runs.cursor_coordinate).row_key.value
+            self.app.push_screen(RunDetailScreen(str(key)))
+        else:
+            self.action_dashboard()
+
+    def action_dashboard(self) -> None:
+        """Live view of the highlighted sweep."""
+        from gst.tui.screens.dashboard import DashboardScreen
+
+        if (sweep_id := self.current_sweep()) is not None:
+            self.app.push_screen(DashboardScreen(sweep_id))
+
+    def action_summary(self) -> None:
+        """Compare the highlighted sweep's arms."""
+        from gst.tui.screens.summary import SummaryScreen
+
+        if (sweep_id := self.current_sweep()) is not None:
+            self.app.push_screen(SummaryScreen(sweep_id))
