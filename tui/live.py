@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gst.engine.errors import GstError
+from gst.engine.preset import parse_preset
 from gst.store import queries
 
 
@@ -22,7 +25,11 @@ class RunLive:
     test_acc: list[float] = field(default_factory=list)
     train_acc: list[float] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
-    prune_epochs: set[int] = field(default_factory=set)
+    drops: dict[int, float] = field(default_factory=dict)  # pruning epoch -> accuracy drop (pp)
+
+    def drop_marks(self) -> dict[int, float]:
+        """Pruning drops keyed by position in the curve."""
+        return {i: self.drops[e] for i, e in enumerate(self.epochs) if e in self.drops}
 
 
 @dataclass
@@ -85,8 +92,17 @@ def load_live(db: Path, sweep_id: str) -> SweepLive:
         run.seconds.append(e["seconds"] or 0.0)
     events = queries.prune_events(db, ids)
     for e in events:
-        runs[e["run_id"]].prune_epochs.add(e["epoch"])
+        runs[e["run_id"]].drops[e["epoch"]] = e["drop_pp"]
     events.sort(key=lambda e: (e["epoch"], e["run_id"]), reverse=True)
-    return SweepLive(
-        sweep_id=sid, preset=sweep["preset"], title=sweep["title"] or "", runs=list(runs.values()), events=events
-    )
+    order = {name: i for i, name in enumerate(arm_order(sweep))}
+    ordered = sorted(runs.values(), key=lambda r: (order.get(r.arm, len(order)), r.seed))
+    return SweepLive(sweep_id=sid, preset=sweep["preset"], title=sweep["title"] or "", runs=ordered, events=events)
+
+
+def arm_order(sweep: dict[str, Any]) -> list[str]:
+    """Arm names in the order of the sweep's preset."""
+    overrides = tuple(json.loads(sweep["overrides"] or "[]"))
+    try:
+        return [a.name for a in parse_preset(sweep["preset_toml"], name=sweep["preset"], overrides=overrides).arms]
+    except GstError:
+        return []

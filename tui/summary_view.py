@@ -26,9 +26,9 @@ def arm_x(stored: StoredSweep, arm: str) -> str:
     figure = stored.sweep.analysis.figure
     if figure in ("fig3", "figA2"):
         x = iterative_percent(spec)
-        return "-" if x is None else f"{x:.2f}%"
+        return f"{method_label(spec)} {x:.2f}%" if x is not None else "unpruned"
     if figure == "figA3":
-        return f"{spec.examples_per_class}{' aug' if spec.augment else ''}"
+        return f"{method_label(spec)} n={spec.examples_per_class}{' aug' if spec.augment else ''}"
     return spec.label
 
 
@@ -38,7 +38,6 @@ def summary_renderable(stored: StoredSweep, analysis: SweepAnalysis) -> Group:
     table = Table(title=f"sweep {stored.sweep_id} ({stored.sweep.name}): {stored.sweep.title}", title_justify="left")
     for col in (
         "arm",
-        "method",
         "setting",
         "n",
         INSTABILITY_LABEL[analysis.instability],
@@ -46,12 +45,12 @@ def summary_renderable(stored: StoredSweep, analysis: SweepAnalysis) -> Group:
         "gap pp (train-test)",
         "events",
     ):
-        table.add_column(col, justify="left" if col in ("arm", "method", "setting") else "right")
+        table.add_column(col, justify="left" if col in ("arm", "setting") else "right")
     for arm in analysis.arms:
         instability = arm.a2_drop if analysis.instability == "a2_drop" else arm.mean_drop
         accuracy = arm.best_test_acc if analysis.accuracy == "best_test_acc" else arm.final_test_acc
         table.add_row(
-            arm.arm, method_label(stored.specs[arm.arm]), arm_x(stored, arm.arm), f"{arm.n}/{arm.runs}",
+            arm.arm, arm_x(stored, arm.arm), f"{arm.n}/{arm.runs}",
             ci(instability), ci(accuracy), ci(arm.gap), f"{arm.events_per_run:.0f}",
         )  # fmt: skip
     lines = [table]

@@ -39,7 +39,16 @@ class DashboardScreen(PollingScreen):
         yield Static("loading…", id="sweep-header")
         yield VerticalScroll(id="curves")
         table: DataTable[str] = DataTable(id="events", zebra_stripes=True, cursor_type="row")
-        table.add_columns("run", "epoch", "layers", "k", "before %", "after %", "drop pp")
+        for label, width in (
+            ("run", 24),
+            ("epoch", 5),
+            ("layers", 24),
+            ("k", 8),
+            ("before %", 8),
+            ("after %", 8),
+            ("drop pp", 7),
+        ):
+            table.add_column(label, width=width)
         yield table
         yield Footer()
 
@@ -52,7 +61,7 @@ class DashboardScreen(PollingScreen):
         self.sweep_id = live.sweep_id
         eta = "-" if live.eta_seconds is None else str(timedelta(seconds=int(live.eta_seconds)))
         self.query_one("#sweep-header", Static).update(
-            f"[b]{live.sweep_id}[/] {live.preset}: {live.count('completed')}/{len(live.runs)} runs completed, "
+            f"sweep [b]{live.sweep_id}[/b] · {live.preset} · {live.count('completed')}/{len(live.runs)} runs completed, "
             f"{live.count('running')} running, {live.count('failed') + live.count('interrupted')} stopped · "
             f"epochs {live.epochs_done}/{live.epochs_total} · ETA {eta}"
         )
@@ -64,8 +73,7 @@ class DashboardScreen(PollingScreen):
                     curves.mount(Label(f"[b]{run.arm}[/]", classes="arm-title"))
                 strip = self.strips[run.run_id] = CurveStrip(f"seed {run.seed}", classes="curve")
                 curves.mount(strip)
-            marks = {i for i, e in enumerate(run.epochs) if e in run.prune_epochs}
-            strip.update_curves(run.test_acc, run.train_acc, marks, run.status)
+            strip.update_curves(run.test_acc, run.train_acc, run.drop_marks(), run.status)
         if len(live.events) != self.shown_events:
             self.shown_events = len(live.events)
             table = self.query_one("#events", DataTable)
