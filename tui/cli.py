@@ -9,7 +9,7 @@ import typer
 
 from gst.engine.architectures import ARCHITECTURES
 from gst.engine.preset import builtin_names, load_preset, preset_text
-from gst.tui import cli_analysis, cli_db, cli_run
+from gst.tui import cli_analysis, cli_bench, cli_db, cli_run
 from gst.tui.options import DEFAULT_DB, DataDirOption, DbOption, JsonOption, guard, out
 from gst.tui.render import rows_table
 
@@ -25,6 +25,7 @@ app.add_typer(presets_app, name="presets")
 app.add_typer(cli_run.run_app, name="run")
 app.add_typer(cli_run.plan_app, name="plan")
 app.command("resume")(cli_run.resume)
+app.command("bench")(cli_bench.bench)
 for command in (
     cli_db.runs,
     cli_db.show,

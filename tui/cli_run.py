@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from gst.engine.errors import DeviceError, SpecError
 from gst.engine.plan import plan
 from gst.engine.preset import Sweep, load_preset
 from gst.tui import runner
@@ -26,6 +28,27 @@ KeepOption = Annotated[
 SweepIdOption = Annotated[
     str | None, typer.Option("--sweep-id", help="Id for the new sweep (default: random): letters, digits, '-', '_'.")
 ]
+WorkersOption = Annotated[
+    int | None, typer.Option("--workers", help="Runs trained at once in worker processes (CPU default: one per core).")
+]
+GpusOption = Annotated[
+    str | None, typer.Option("--gpus", help="Comma-separated GPU indices: one worker per GPU, e.g. 0,1.")
+]
+PrecisionOption = Annotated[
+    str | None, typer.Option("--precision", help="fp32 (default, paper parity), tf32 or bf16, for every arm.")
+]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Execution:
+    """Where and how a sweep's runs execute."""
+
+    db: Path
+    device: str
+    data_dir: Path | None
+    keep: bool
+    workers: int | None
+    gpus: str | None
 
 
 def _plan(sweep: Sweep, arm: str | None, as_json: bool) -> None:
@@ -61,56 +84,70 @@ def plan_spec(
         _plan(load_preset(str(file), tuple(overrides or ())), arm, as_json)
 
 
+def _gpus(text: str | None) -> tuple[int, ...]:
+    from gst.engine.device import resolve_device
+
+    if not text:
+        return ()
+    items = [g.strip() for g in text.split(",") if g.strip()]
+    if not items or not all(g.isdigit() for g in items):
+        raise SpecError(f"--gpus: {text!r} must be GPU indices, for example 0,1")
+    for g in items:
+        resolve_device(f"cuda:{g}")
+    return tuple(int(g) for g in items)
+
+
 def _run(
-    sweep: Sweep,
-    *,
-    db: Path,
-    device: str,
-    data_dir: Path | None,
-    seeds: str | None,
-    arms: str | None,
-    keep: bool,
-    sweep_id: str | None = None,
+    sweep: Sweep, ex: Execution, *, seeds: str | None, arms: str | None, sweep_id: str | None, precision: str | None
 ) -> None:
     from gst.engine.data import load_arrays
     from gst.engine.device import resolve_device
 
     sweep_id = runner.check_sweep_id(sweep_id) if sweep_id else runner.new_sweep_id()
-    jobs = runner.select_jobs(sweep, sweep_id, runner.parse_list(arms, "arms"), runner.parse_list(seeds, "seeds"))
-    dev = str(resolve_device(device))
+    jobs = runner.select_jobs(
+        sweep, sweep_id, runner.parse_list(arms, "arms"), runner.parse_list(seeds, "seeds"), precision
+    )
+    device = str(resolve_device(ex.device))
+    _gpus(ex.gpus)
     for dataset in sorted({job.spec.dataset for job in jobs}):
-        load_arrays(dataset, data_dir)  # missing data fails here, before anything is written
-    _execute(jobs, sweep=sweep, sweep_id=sweep_id, db=db, device=dev, data_dir=data_dir, keep=keep)
+        load_arrays(dataset, ex.data_dir)  # missing data fails here, before anything is written
+    _execute(jobs, ex, sweep=sweep, sweep_id=sweep_id, device=device)
 
 
-def _execute(
-    jobs: list[runner.Job],
-    *,
-    sweep: Sweep | None,
-    sweep_id: str,
-    db: Path,
-    device: str,
-    data_dir: Path | None,
-    keep: bool,
-) -> None:
+def _execute(jobs: list[runner.Job], ex: Execution, *, sweep: Sweep | None, sweep_id: str, device: str) -> None:
     from gst.store import queries
     from gst.store.writer import StoreWriter
     from gst.tui.progress import SweepProgress
+    from gst.tui.workers import plan_workers
 
-    writer = StoreWriter(db)
+    if ex.workers is not None and ex.workers < 1:
+        raise SpecError(f"--workers: {ex.workers} must be >= 1")
+    workers = plan_workers(device, ex.workers, _gpus(ex.gpus), len(jobs))
+    if device.startswith("cuda") and workers.size > 1 and not ex.gpus:
+        raise DeviceError(
+            "--workers: several workers on one GPU are not supported; use --gpus 0,1,... for one worker per GPU"
+        )
+    writer = StoreWriter(ex.db)
     writer.open()
     if sweep is not None:
         runner.register(writer, sweep, sweep_id, jobs, device)
-    err.print(f"sweep [bold]{sweep_id}[/]: {len(jobs)} runs on {device} -> {db}", highlight=False)
+    where = ", ".join(sorted(set(workers.devices)))
+    err.print(
+        f"sweep [bold]{sweep_id}[/]: {len(jobs)} runs on {where} ({workers.size} at a time) -> {ex.db}", highlight=False
+    )
     with SweepProgress(len(jobs), {j.run_id: j.spec.epochs for j in jobs}, err) as progress:
         outcome = runner.execute_jobs(
-            jobs, writer, device=device, data_dir=data_dir, observer=progress, sweep_id=sweep_id, keep_checkpoints=keep
+            jobs,
+            writer,
+            device=device,
+            data_dir=ex.data_dir,
+            observer=progress,
+            sweep_id=sweep_id,
+            keep_checkpoints=ex.keep,
+            workers=workers,
         )
-    out.print(
-        summary_table(
-            queries.arm_summary(db, sweep_id), title=f"sweep {sweep_id} ({sweep.name if sweep else 'resumed'})"
-        )
-    )
+    title = f"sweep {sweep_id} ({sweep.name if sweep else 'resumed'})"
+    out.print(summary_table(queries.arm_summary(ex.db, sweep_id), title=title))
     if outcome.failed:
         raise runner.GstError(
             f"{len(outcome.failed)} of {len(jobs)} runs failed: {outcome.failed[0].error.splitlines()[0]}"
@@ -128,18 +165,20 @@ def run_preset(
     overrides: SetOption = None,
     keep_checkpoints: KeepOption = False,
     sweep_id: SweepIdOption = None,
+    workers: WorkersOption = None,
+    gpus: GpusOption = None,
+    precision: PrecisionOption = None,
 ) -> None:
     """Run a built-in preset."""
     with guard():
+        ex = Execution(db=db, device=device, data_dir=data_dir, keep=keep_checkpoints, workers=workers, gpus=gpus)
         _run(
             load_preset(name, tuple(overrides or ())),
-            db=db,
-            device=device,
-            data_dir=data_dir,
+            ex,
             seeds=seeds,
             arms=arms,
-            keep=keep_checkpoints,
             sweep_id=sweep_id,
+            precision=precision,
         )
 
 
@@ -154,18 +193,20 @@ def run_spec(
     overrides: SetOption = None,
     keep_checkpoints: KeepOption = False,
     sweep_id: SweepIdOption = None,
+    workers: WorkersOption = None,
+    gpus: GpusOption = None,
+    precision: PrecisionOption = None,
 ) -> None:
     """Run a preset file."""
     with guard():
+        ex = Execution(db=db, device=device, data_dir=data_dir, keep=keep_checkpoints, workers=workers, gpus=gpus)
         _run(
             load_preset(str(file), tuple(overrides or ())),
-            db=db,
-            device=device,
-            data_dir=data_dir,
+            ex,
             seeds=seeds,
             arms=arms,
-            keep=keep_checkpoints,
             sweep_id=sweep_id,
+            precision=precision,
         )
 
 
@@ -175,6 +216,8 @@ def resume(
     device: DeviceOption = "auto",
     data_dir: DataDirOption = None,
     keep_checkpoints: KeepOption = False,
+    workers: WorkersOption = None,
+    gpus: GpusOption = None,
 ) -> None:
     """Continue a sweep: skip completed runs, continue the others from their last checkpoint."""
     from gst.engine.device import resolve_device
@@ -186,12 +229,5 @@ def resume(
         if not jobs:
             out.print(summary_table(queries.arm_summary(db, sweep_id), title=f"sweep {sweep_id} is complete"))
             return
-        _execute(
-            jobs,
-            sweep=None,
-            sweep_id=sweep_id,
-            db=db,
-            device=str(resolve_device(device)),
-            data_dir=data_dir,
-            keep=keep_checkpoints,
-        )
+        ex = Execution(db=db, device=device, data_dir=data_dir, keep=keep_checkpoints, workers=workers, gpus=gpus)
+        _execute(jobs, ex, sweep=None, sweep_id=sweep_id, device=str(resolve_device(device)))

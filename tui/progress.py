@@ -35,8 +35,8 @@ class SweepProgress:
             transient=False,
         )
         self.sweep_task: TaskID = self.progress.add_task("sweep", total=total_runs, info="")
-        self.run_task: TaskID | None = None
-        self.last_drop = ""
+        self.run_tasks: dict[str, TaskID] = {}
+        self.last_drop: dict[str, str] = {}
 
     def __enter__(self) -> SweepProgress:
         self.progress.start()
@@ -48,24 +48,22 @@ class SweepProgress:
         self.progress.stop()
 
     def __call__(self, event: Event) -> None:
-        """Update the bars from one engine event."""
+        """Update the bars from one engine event (several runs may be in progress at once)."""
         p = self.progress
         if isinstance(event, RunStarted):
-            if self.run_task is not None:
-                p.remove_task(self.run_task)
-            self.last_drop = ""
             total = self.epochs_per_run.get(event.run_id, event.epochs_total)
-            self.run_task = p.add_task(event.run_id, total=total, completed=event.resumed_from_epoch, info="")
-        elif isinstance(event, Pruned):
-            self.last_drop = f"  last drop {event.drop_pp:+.2f} pp @ {event.epoch}"
-        elif isinstance(event, EpochEnded) and self.run_task is not None:
-            p.update(
-                self.run_task,
-                completed=event.epoch,
-                info=f"test {event.test_acc:.2f}%  train {event.train_acc:.2f}%{self.last_drop}",
+            self.run_tasks[event.run_id] = p.add_task(
+                event.run_id, total=total, completed=event.resumed_from_epoch, info=""
             )
+        elif isinstance(event, Pruned):
+            self.last_drop[event.run_id] = f"  last drop {event.drop_pp:+.2f} pp @ {event.epoch}"
+        elif isinstance(event, EpochEnded) and event.run_id in self.run_tasks:
+            info = f"test {event.test_acc:.2f}%  train {event.train_acc:.2f}%{self.last_drop.get(event.run_id, '')}"
+            p.update(self.run_tasks[event.run_id], completed=event.epoch, info=info)
         elif isinstance(event, RunFinished | RunFailed):
             p.advance(self.sweep_task)
+            if event.run_id in self.run_tasks:
+                p.remove_task(self.run_tasks.pop(event.run_id))
             if isinstance(event, RunFailed):
                 self.console.print(
                     f"[red]run {event.run_id} {'interrupted' if event.interrupted else 'failed'}:[/] {event.error.splitlines()[0]}"

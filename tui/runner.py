@@ -11,17 +11,18 @@ import subprocess
 import traceback
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from gst import engine
 from gst.engine.errors import GstError, SpecError
 from gst.engine.events import Event, RunFailed, RunFinished
 from gst.engine.preset import Sweep
-from gst.engine.spec import RunSpec, spec_from_dict, spec_hash, spec_to_dict
+from gst.engine.spec import PRECISIONS, RunSpec, spec_from_dict, spec_hash, spec_to_dict
 from gst.store import queries
 from gst.store.db import files_dir
 from gst.store.writer import HOST, StoreWriter, catch_up, now, pid_alive
+from gst.tui.workers import WorkerPlan, run_parallel
 
 Observer = Callable[[Event], None]
 
@@ -55,8 +56,12 @@ def parse_list(text: str | None, what: str) -> list[str] | None:
     return items
 
 
-def select_jobs(sweep: Sweep, sweep_id: str, arms: list[str] | None, seeds: list[str] | None) -> list[Job]:
-    """Expand arms x seeds, keeping only the chosen ones (errors name the allowed values)."""
+def select_jobs(
+    sweep: Sweep, sweep_id: str, arms: list[str] | None, seeds: list[str] | None, precision: str | None = None
+) -> list[Job]:
+    """Expand arms x seeds, keeping only the chosen ones (errors name the allowed values); --precision applies to all."""
+    if precision is not None and precision not in PRECISIONS:
+        raise SpecError(f"--precision: {precision!r} is not allowed (allowed: {', '.join(PRECISIONS)})")
     chosen_arms = [sweep.arm(a) for a in arms] if arms else list(sweep.arms)
     if seeds is None:
         chosen_seeds = list(sweep.seeds)
@@ -64,8 +69,9 @@ def select_jobs(sweep: Sweep, sweep_id: str, arms: list[str] | None, seeds: list
         if not all(s.isdigit() for s in seeds):
             raise SpecError(f"--seeds: {','.join(seeds)} must be integers >= 0, for example 0,1,2")
         chosen_seeds = [int(s) for s in seeds]
+    specs = {a.name: replace(a.spec, precision=precision) if precision else a.spec for a in chosen_arms}  # type: ignore[arg-type]
     return [
-        Job(run_id=f"{sweep_id}-{a.name}-{s}", arm=a.name, seed=s, spec=a.spec)
+        Job(run_id=f"{sweep_id}-{a.name}-{s}", arm=a.name, seed=s, spec=specs[a.name])
         for a in chosen_arms
         for s in chosen_seeds
     ]
@@ -141,46 +147,60 @@ def execute_jobs(
     observer: Observer,
     sweep_id: str,
     keep_checkpoints: bool = False,
+    workers: WorkerPlan | None = None,
 ) -> Outcome:
-    """Run jobs one after another; a failing run is recorded and the sweep goes on; Ctrl-C marks it interrupted."""
-    from gst.engine.run import RunRequest, execute
+    """Run jobs (in this process, or on several workers); a failing run is recorded and the sweep goes on.
 
+    Ctrl-C marks the runs in progress interrupted, writes everything measured, and re-raises.
+    """
     outcome = Outcome(sweep_id=sweep_id)
 
     def emit(event: Event) -> None:
         writer.handle(event)
         observer(event)
-
-    for job in jobs:
-        path = checkpoint_path(writer.db_path, job.run_id)
-        try:
-            result = execute(
-                RunRequest(run_id=job.run_id, spec=job.spec, seed=job.seed),
-                device=device,
-                data_dir=data_dir,
-                emit=emit,
-                checkpoint_path=path,
-            )
-            outcome.finished.append(result)
+        if isinstance(event, RunFinished):
+            outcome.finished.append(event)
             if not keep_checkpoints:
-                path.unlink(missing_ok=True)
-        except KeyboardInterrupt:
-            failure = RunFailed(run_id=job.run_id, error="interrupted by the user", interrupted=True)
-            emit(failure)
-            writer.close()
-            raise
-        except GstError as exc:
-            failure = RunFailed(run_id=job.run_id, error=str(exc))
-            emit(failure)
-            outcome.failed.append(failure)
-        except Exception as exc:  # noqa: BLE001 - a crashing run must not lose the sweep
-            failure = RunFailed(
-                run_id=job.run_id, error=f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=8)}"
+                checkpoint_path(writer.db_path, event.run_id).unlink(missing_ok=True)
+        elif isinstance(event, RunFailed) and not event.interrupted:
+            outcome.failed.append(event)
+
+    try:
+        if workers is not None and workers.size > 1:
+            run_parallel(
+                jobs,
+                workers,
+                emit,
+                data_dir=data_dir,
+                checkpoint=lambda run_id: checkpoint_path(writer.db_path, run_id),
             )
-            emit(failure)
-            outcome.failed.append(failure)
-    writer.close()
+        else:
+            for job in jobs:
+                run_here(job, emit, device=device, data_dir=data_dir, db=writer.db_path)
+    finally:
+        writer.close()
     return outcome
+
+
+def run_here(job: Job, emit: Observer, *, device: str, data_dir: Path | None, db: Path) -> None:
+    """One job in this process; its failure becomes a RunFailed event."""
+    from gst.engine.run import RunRequest, execute
+
+    try:
+        execute(
+            RunRequest(run_id=job.run_id, spec=job.spec, seed=job.seed),
+            device=device,
+            data_dir=data_dir,
+            emit=emit,
+            checkpoint_path=checkpoint_path(db, job.run_id),
+        )
+    except KeyboardInterrupt:
+        emit(RunFailed(run_id=job.run_id, error="interrupted by the user", interrupted=True))
+        raise
+    except GstError as exc:
+        emit(RunFailed(run_id=job.run_id, error=str(exc)))
+    except Exception as exc:  # noqa: BLE001 - a crashing run must not lose the sweep
+        emit(RunFailed(run_id=job.run_id, error=f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=8)}"))
 
 
 def resumable_jobs(db: Path, sweep_id: str) -> list[Job]:

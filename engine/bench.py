@@ -1,0 +1,165 @@
+"""Throughput measurements for `gst bench`: a plain PyTorch loop, gst's loop, the compute bound, evaluation.
+
+Each returns images per second measured on the same model, device and batch size, after a warm-up.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, Dataset
+
+from gst.engine.data import MEAN, STD, synthetic_arrays
+from gst.engine.models import build_model
+from gst.engine.run import RunRequest, build_trainer
+from gst.engine.schedule import schedule
+from gst.engine.spec import RunSpec, spec_from_dict
+from gst.engine.train import Trainer
+
+WARMUP = 2
+
+
+def synchronize(device: torch.device) -> None:
+    """Wait for queued GPU work so timings are real."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def timed(step: Callable[[], None], steps: int, device: torch.device) -> float:
+    """Seconds for `steps` calls after `WARMUP` untimed ones."""
+    for _ in range(WARMUP):
+        step()
+    synchronize(device)
+    began = time.perf_counter()
+    for _ in range(steps):
+        step()
+    synchronize(device)
+    return time.perf_counter() - began
+
+
+class PilDataset(Dataset[tuple[torch.Tensor, int]]):
+    """What a user would write: uint8 HWC arrays -> PIL image -> ToTensor -> Normalize, per item."""
+
+    def __init__(self, x: np.ndarray, y: np.ndarray) -> None:
+        from torchvision import transforms
+
+        self.x, self.y = x, y
+        self.transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize(MEAN, STD)])
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
+        from PIL import Image
+
+        return self.transform(Image.fromarray(self.x[i])), int(self.y[i])
+
+
+def plain_loop_ips(model_name: str, device: torch.device, batch: int, steps: int, workers: int = 4) -> float:
+    """(a) The authors' style: Dataset with PIL transforms, a DataLoader with worker processes, per-batch transfer.
+
+    Timed like a real epoch: from creating the iterator (which starts the workers) through `steps` batches,
+    so the loader's prefetch buffer cannot hide the cost of producing batches.
+    """
+    data = synthetic_arrays()
+    n = min(len(data.y_train), steps * batch)
+    torch.manual_seed(0)
+    model = build_model(model_name).to(device).train()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loader = DataLoader(
+        PilDataset(data.x_train[:n], data.y_train[:n]),
+        batch_size=batch,
+        shuffle=True,
+        num_workers=workers,
+        drop_last=True,
+    )
+    losses: list[float] = []
+
+    def epoch() -> None:
+        for x, y in loader:
+            x, y = x.to(device), y.to(device)
+            opt.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())  # the usual running-loss bookkeeping
+
+    epoch()  # warm-up epoch
+    synchronize(device)
+    began = time.perf_counter()
+    epoch()
+    synchronize(device)
+    return (n // batch) * batch / (time.perf_counter() - began)
+
+
+def bench_spec(model_name: str, batch: int, images: int) -> RunSpec:
+    """One epoch of `images` synthetic images with pruning active from the start."""
+    layers = {"conv4": ["fc1"], "vgg11": ["conv8"], "vgg19": ["conv16"]}[model_name]
+    score = "magnitude" if model_name == "conv4" else "ebn"
+    return spec_from_dict(
+        {
+            "model": model_name, "dataset": "synthetic", "examples_per_class": max(1, images // 10), "epochs": 2, "batch_size": batch,
+            "prune": {"layers": layers, "score": score, "target": "large", "start_epoch": [0], "end_epoch": [1], "fraction": [0.5], "retrain_period": 1},
+        }
+    )  # fmt: skip
+
+
+def pruned_trainer(model_name: str, device: torch.device, batch: int, images: int) -> Trainer:
+    """A trainer whose first pruning event has already happened, so masks are enforced every step."""
+    trainer = build_trainer(
+        RunRequest(run_id="bench", spec=bench_spec(model_name, batch, images), seed=0), device, None
+    )
+    first = min(schedule(trainer.spec))
+    trainer.pruner.apply(schedule(trainer.spec)[first])
+    return trainer
+
+
+def gst_loop_ips(model_name: str, device: torch.device, batch: int, steps: int) -> float:
+    """(b) gst's own epoch loop: device-resident data, on-device shuffle, masks enforced, no per-batch sync."""
+    trainer = pruned_trainer(model_name, device, batch, steps * batch)
+    trainer.train_epoch()  # warm-up epoch
+    synchronize(device)
+    began = time.perf_counter()
+    trainer.train_epoch()
+    synchronize(device)
+    return trainer.data.train_size / (time.perf_counter() - began)
+
+
+def compute_ips(model_name: str, device: torch.device, batch: int, steps: int) -> float:
+    """(c) The bound: forward, backward and Adam step on one fixed, device-resident batch."""
+    torch.manual_seed(0)
+    model = build_model(model_name).to(device).train()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    x = torch.randn(batch, 3, 32, 32, device=device)
+    y = torch.randint(0, 10, (batch,), device=device)
+
+    def step() -> None:
+        opt.zero_grad(set_to_none=True)
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+
+    return steps * batch / timed(step, steps, device)
+
+
+def eval_ips(model_name: str, device: torch.device) -> float:
+    """Test-set evaluation throughput of gst's eval path."""
+    trainer = pruned_trainer(model_name, device, 128, 256)
+    trainer.evaluate()
+    synchronize(device)
+    began = time.perf_counter()
+    trainer.evaluate()
+    synchronize(device)
+    return int(trainer.data.y_test.numel()) / (time.perf_counter() - began)
+
+
+def peak_memory_mb(device: torch.device) -> float:
+    """Peak GPU memory allocated, or this process's peak resident memory on CPU."""
+    if device.type == "cuda":
+        return torch.cuda.max_memory_allocated(device) / 2**20
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

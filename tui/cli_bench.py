@@ -1,0 +1,67 @@
+"""`gst bench`: measured speed of gst against a plain PyTorch loop and the compute bound, on this device."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from gst.engine.errors import GstError
+from gst.tui.options import DeviceOption, JsonOption, err, guard, out
+
+MODELS = ("conv4", "vgg11")
+
+
+def bench(
+    model: Annotated[str, typer.Option("--model", help="conv4 or vgg11.")] = "conv4",
+    device: DeviceOption = "auto",
+    steps: Annotated[
+        int | None,
+        typer.Option("--steps", help="Timed training steps per loop (default: 40 conv4 / 8 vgg11 on CPU, 200 on GPU)."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Measure images/s of a plain loop (a), gst's loop (b) and the compute bound (c), eval, and seeds together."""
+    from gst.engine.device import resolve_device
+    from gst.tui.bench import run_bench
+
+    with guard():
+        if model not in MODELS:
+            raise GstError(f"--model: {model!r} is not allowed (allowed: {', '.join(MODELS)})")
+        if steps is not None and steps < 1:
+            raise GstError(f"--steps: {steps} must be >= 1")
+        dev = resolve_device(device)
+        steps = steps or (200 if dev.type == "cuda" else {"conv4": 40, "vgg11": 8}[model])
+        err.print(f"measuring {model} on {dev} ({steps} steps per loop)…")
+        with tempfile.TemporaryDirectory() as tmp:
+            seed_images = {128: 1280, 3: 300} if dev.type == "cpu" else {128: 12800, 3: 1280}
+            report = run_bench(model, dev, steps=steps, tmp=Path(tmp), seed_images=seed_images)
+        if as_json:
+            out.print(json.dumps(report.to_json(), indent=2), markup=False, highlight=False)
+            return
+        table = Table(title=f"gst bench: {model} on {report.device}, batch {report.batch}", title_justify="left")
+        for col in ("measurement", "value"):
+            table.add_column(col, justify="left" if col == "measurement" else "right")
+        rows = [
+            ("(a) plain loop: PIL transforms, DataLoader(4 workers)", f"{report.plain_ips:,.0f} img/s"),
+            ("(b) gst loop, pruning active", f"{report.gst_ips:,.0f} img/s"),
+            ("(c) compute bound: fixed device-resident batch", f"{report.compute_ips:,.0f} img/s"),
+            ("b / a", f"{report.gst_over_plain:.2f}x"),
+            ("b / c", f"{report.gst_over_compute:.2f}x"),
+            ("evaluation", f"{report.eval_ips:,.0f} img/s"),
+        ]
+        for batch, rates in report.runs_per_hour.items():
+            rows.append(
+                (
+                    f"runs/hour at batch {batch}: one at a time -> {report.workers} workers",
+                    f"{rates['one_at_a_time']:,.0f} -> {rates['together']:,.0f} ({report.seed_batching_speedup[batch]:.2f}x)",
+                )
+            )
+        rows.append(("peak memory", f"{report.peak_memory_mb:,.0f} MiB"))
+        for row in rows:
+            table.add_row(*row)
+        out.print(table)
