@@ -128,9 +128,12 @@ def to_json(rows: list[Row]) -> str:
     return json.dumps(rows, default=str, indent=2)
 
 
-def arm_summary(db: Path, sweep_id: str) -> list[Row]:
-    """Per arm: completed runs, mean final/best accuracy, mean drop over all events, generalization gap."""
-    return fetch(
+def arm_summary(db: Path, sweep_id: str, arm_order: list[str] | None = None) -> list[Row]:
+    """Per arm: completed runs, mean final/best accuracy, mean drop over all events, generalization gap.
+
+    Rows follow `arm_order` (the preset's) when given, else arm names.
+    """
+    rows = fetch(
         db,
         "WITH ev AS (SELECT run_id, avg(drop_pp) AS mean_drop, count(*) AS events FROM prune_events GROUP BY run_id) "
         "SELECT r.arm, any_value(r.label) AS label, count(*) AS runs, count(*) FILTER (WHERE r.status = 'completed') AS n, "
@@ -139,6 +142,8 @@ def arm_summary(db: Path, sweep_id: str) -> list[Row]:
         "avg(r.best_test_acc) FILTER (WHERE r.status = 'completed') AS best_test_acc, "
         "avg(ev.mean_drop) AS mean_drop_pp, avg(ev.events) AS events_per_run, "
         "avg(r.final_train_acc - r.final_test_acc) FILTER (WHERE r.status = 'completed') AS gap "
-        "FROM runs r LEFT JOIN ev USING (run_id) WHERE r.sweep_id = ? GROUP BY r.arm ORDER BY min(r.rowid)",
+        "FROM runs r LEFT JOIN ev USING (run_id) WHERE r.sweep_id = ? GROUP BY r.arm ORDER BY r.arm",
         [sweep_id],
     )
+    rank = {name: i for i, name in enumerate(arm_order or [])}
+    return sorted(rows, key=lambda r: rank.get(r["arm"], len(rank)))

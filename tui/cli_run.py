@@ -146,8 +146,12 @@ def _execute(jobs: list[runner.Job], ex: Execution, *, sweep: Sweep | None, swee
             keep_checkpoints=ex.keep,
             workers=workers,
         )
+    from gst.tui.live import arm_order
+
     title = f"sweep {sweep_id} ({sweep.name if sweep else 'resumed'})"
-    out.print(summary_table(queries.arm_summary(ex.db, sweep_id), title=title))
+    out.print(
+        summary_table(queries.arm_summary(ex.db, sweep_id, arm_order(queries.sweep(ex.db, sweep_id))), title=title)
+    )
     if outcome.failed:
         raise runner.GstError(
             f"{len(outcome.failed)} of {len(jobs)} runs failed: {outcome.failed[0].error.splitlines()[0]}"
