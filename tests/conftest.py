@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -60,4 +59,4 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("GST_OFFLINE", "1")
     monkeypatch.setenv("COLUMNS", "200")
-    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    monkeypatch.setenv("PYTHONUNBUFFERED", "1")

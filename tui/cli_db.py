@@ -12,6 +12,7 @@ import typer
 
 from gst.engine.errors import GstError
 from gst.store import queries
+from gst.store.apply import EPOCH_COLUMNS
 from gst.tui.options import DEFAULT_DB, DbOption, JsonOption, guard, out
 from gst.tui.render import rows_table
 
@@ -65,17 +66,7 @@ def show(run_id: str, db: DbOption = DEFAULT_DB, as_json: JsonOption = False) ->
             highlight=False,
         )
         out.print_json(row["spec_json"])
-        cols = [
-            "epoch",
-            "lr",
-            "train_loss",
-            "train_acc",
-            "test_loss",
-            "test_acc",
-            "pre_prune_test_acc",
-            "params_remaining",
-            "seconds",
-        ]
+        cols = list(EPOCH_COLUMNS[1:])
         out.print(rows_table(epochs, cols, title="epochs"))
         out.print(
             rows_table(

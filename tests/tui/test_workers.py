@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 from pathlib import Path
 
@@ -22,7 +23,7 @@ COLUMNS = "epoch, lr, train_loss, train_acc, test_loss, test_acc, pre_prune_test
 
 
 def test_worker_plans() -> None:
-    assert plan_workers("cpu", None, (), 6).size == min(6, __import__("os").cpu_count() or 1)
+    assert plan_workers("cpu", None, (), 6).size == min(6, os.cpu_count() or 1)
     assert plan_workers("cpu", 4, (), 2).size == 2  # never more workers than runs
     gpus = plan_workers("cuda", None, (0, 1), 8)
     assert gpus.devices == ("cuda:0", "cuda:1")

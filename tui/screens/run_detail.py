@@ -11,21 +11,10 @@ from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Static
 
 from gst.store import queries
+from gst.store.apply import EPOCH_COLUMNS
 from gst.tui.render import fmt
 from gst.tui.screens.base import PollingScreen
 from gst.tui.widgets.curve import CurveStrip
-
-EPOCH_COLUMNS = (
-    "epoch",
-    "lr",
-    "train_loss",
-    "train_acc",
-    "test_loss",
-    "test_acc",
-    "pre_prune_test_acc",
-    "params_remaining",
-    "seconds",
-)
 
 
 class RunDetailScreen(PollingScreen):
@@ -45,7 +34,7 @@ class RunDetailScreen(PollingScreen):
             yield Static(id="run-info")
             yield CurveStrip("test / train", id="run-curve")
             epochs: DataTable[str] = DataTable(id="run-epochs", zebra_stripes=True)
-            epochs.add_columns(*EPOCH_COLUMNS)
+            epochs.add_columns(*EPOCH_COLUMNS[1:])
             yield epochs
             events: DataTable[str] = DataTable(id="run-events", zebra_stripes=True)
             events.add_columns("epoch", "layers", "before %", "after %", "drop pp")
@@ -76,7 +65,7 @@ class RunDetailScreen(PollingScreen):
         table = self.query_one("#run-epochs", DataTable)
         table.clear()
         for e in epochs:
-            table.add_row(*(fmt(e[c]) for c in EPOCH_COLUMNS))
+            table.add_row(*(fmt(e[c]) for c in EPOCH_COLUMNS[1:]))
         table = self.query_one("#run-events", DataTable)
         table.clear()
         for e in events:
