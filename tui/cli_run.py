@@ -60,28 +60,19 @@ def _plan(sweep: Sweep, arm: str | None, as_json: bool) -> None:
         out.print(plan_table(f"{a.name} ({a.spec.label}, {a.spec.epochs} epochs)", plan(a.spec)))
 
 
-@plan_app.command("preset")
-def plan_preset(
-    name: str,
+def plan_target(
+    target: Annotated[str, typer.Argument(help="Built-in preset name or TOML file.")],
     arm: Annotated[str | None, typer.Option("--arm")] = None,
     overrides: SetOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Plan of a built-in preset."""
+    """The pruning plan of each arm: events per layer (epoch, k, alive), parameters removed."""
     with guard():
-        _plan(load_preset(name, tuple(overrides or ())), arm, as_json)
+        _plan(load_preset(target, tuple(overrides or ())), arm, as_json)
 
 
-@plan_app.command("spec")
-def plan_spec(
-    file: Path,
-    arm: Annotated[str | None, typer.Option("--arm")] = None,
-    overrides: SetOption = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Plan of a preset file."""
-    with guard():
-        _plan(load_preset(str(file), tuple(overrides or ())), arm, as_json)
+plan_app.command("preset")(plan_target)
+plan_app.command("spec")(plan_target)
 
 
 def _gpus(text: str | None) -> tuple[int, ...]:
@@ -158,9 +149,8 @@ def _execute(jobs: list[runner.Job], ex: Execution, *, sweep: Sweep | None, swee
         )
 
 
-@run_app.command("preset")
-def run_preset(
-    name: str,
+def run_target(
+    target: Annotated[str, typer.Argument(help="Built-in preset name or TOML file.")],
     db: DbOption = DEFAULT_DB,
     device: DeviceOption = "auto",
     data_dir: DataDirOption = None,
@@ -173,11 +163,11 @@ def run_preset(
     gpus: GpusOption = None,
     precision: PrecisionOption = None,
 ) -> None:
-    """Run a built-in preset."""
+    """Run every arm x seed of a preset into the database, with live progress and a summary table."""
     with guard():
         ex = Execution(db=db, device=device, data_dir=data_dir, keep=keep_checkpoints, workers=workers, gpus=gpus)
         _run(
-            load_preset(name, tuple(overrides or ())),
+            load_preset(target, tuple(overrides or ())),
             ex,
             seeds=seeds,
             arms=arms,
@@ -186,32 +176,8 @@ def run_preset(
         )
 
 
-@run_app.command("spec")
-def run_spec(
-    file: Path,
-    db: DbOption = DEFAULT_DB,
-    device: DeviceOption = "auto",
-    data_dir: DataDirOption = None,
-    seeds: SeedsOption = None,
-    arms: ArmsOption = None,
-    overrides: SetOption = None,
-    keep_checkpoints: KeepOption = False,
-    sweep_id: SweepIdOption = None,
-    workers: WorkersOption = None,
-    gpus: GpusOption = None,
-    precision: PrecisionOption = None,
-) -> None:
-    """Run a preset file."""
-    with guard():
-        ex = Execution(db=db, device=device, data_dir=data_dir, keep=keep_checkpoints, workers=workers, gpus=gpus)
-        _run(
-            load_preset(str(file), tuple(overrides or ())),
-            ex,
-            seeds=seeds,
-            arms=arms,
-            sweep_id=sweep_id,
-            precision=precision,
-        )
+run_app.command("preset")(run_target)
+run_app.command("spec")(run_target)
 
 
 def resume(
