@@ -14,6 +14,7 @@ from gst.tui.app import GstApp
 from gst.tui.screens.composer import ComposerScreen
 from gst.tui.screens.dashboard import DashboardScreen
 from gst.tui.screens.help import HelpScreen
+from gst.tui.screens.run_detail import RunDetailScreen
 from gst.tui.screens.runs import RunsScreen
 from gst.tui.screens.summary import SummaryScreen
 from gst.tui.widgets.curve import CurveStrip
@@ -144,6 +145,11 @@ async def test_runs_browser_filters_and_help_lists_bindings(db: Path) -> None:
         await pilot.press(*list("prune_L"))
         await pilot.pause()
         assert app.screen.query_one("#runs").row_count == 2  # type: ignore[attr-defined]
+        await pilot.press("escape")
+        await pilot.press("down", "enter")  # Esc left the focus on the runs table: second run, open it
+        await pilot.pause(0.5)
+        assert isinstance(app.screen, RunDetailScreen) and app.screen.run_id.endswith("-1")
+        await wait_until(pilot, lambda: app.screen.query_one("#run-epochs").row_count == 5, timeout=10)  # type: ignore[attr-defined]
         await pilot.press("escape")
         await pilot.press("question_mark")
         await pilot.pause()

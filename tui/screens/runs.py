@@ -82,23 +82,38 @@ class RunsScreen(PollingScreen):
                     str(s["running"]),
                 )
             table.move_cursor(row=min(cursor, max(0, len(sweeps) - 1)))
-        self.run_rows = runs
-        self.fill_runs()
+        if runs != self.run_rows:
+            self.run_rows = runs
+            self.fill_runs()
 
     def fill_runs(self) -> None:
         """The runs table, filtered by the filter box."""
         needle = self.query_one("#filter", Input).value.strip().lower()
         table = self.query_one("#runs", DataTable)
+        cursor = table.cursor_row
         table.clear()
         for r in self.run_rows:
             cells = [fmt(r[c]) for c in RUN_COLUMNS]
             if not needle or any(needle in c.lower() for c in cells):
                 table.add_row(*cells, key=r["run_id"])
+        table.move_cursor(row=min(cursor, max(0, table.row_count - 1)))
 
     @on(DataTable.RowHighlighted, "#sweeps")
     def sweep_changed(self) -> None:
         """Load the newly highlighted sweep's runs."""
         self.poll()
+
+    @on(DataTable.RowSelected, "#runs")
+    def run_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter or click on a run opens it."""
+        from gst.tui.screens.run_detail import RunDetailScreen
+
+        self.app.push_screen(RunDetailScreen(str(event.row_key.value)))
+
+    @on(DataTable.RowSelected, "#sweeps")
+    def sweep_selected(self) -> None:
+        """Enter or click on a sweep opens its dashboard."""
+        self.action_dashboard()
 
     @on(Input.Changed, "#filter")
     def filter_changed(self) -> None:
