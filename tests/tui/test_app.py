@@ -146,10 +146,13 @@ async def test_runs_browser_filters_and_help_lists_bindings(db: Path) -> None:
         await pilot.pause()
         assert app.screen.query_one("#runs").row_count == 2  # type: ignore[attr-defined]
         await pilot.press("escape")
-        await pilot.press("down", "enter")  # Esc left the focus on the runs table: second run, open it
+        await pilot.press("down", "down", "down", "down", "enter")  # Esc left the focus on the runs table: 5th run
         await pilot.pause(0.5)
-        assert isinstance(app.screen, RunDetailScreen) and app.screen.run_id.endswith("-1")
+        assert isinstance(app.screen, RunDetailScreen) and app.screen.run_id.endswith("prune_L-0")
         await wait_until(pilot, lambda: app.screen.query_one("#run-epochs").row_count == 5, timeout=10)  # type: ignore[attr-defined]
+        await pilot.pause(0.5)  # let the curve render
+        strip = app.screen.query_one(CurveStrip)
+        assert strip.marks and "✓" in strip.render().plain  # pruning drops mapped onto the curve
         await pilot.press("escape")
         await pilot.press("question_mark")
         await pilot.pause()

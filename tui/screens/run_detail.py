@@ -55,12 +55,10 @@ class RunDetailScreen(PollingScreen):
             f"final {fmt(run['final_test_acc'])}% · best {fmt(run['best_test_acc'])}%"
             + (f"\n[red]{run['error']}[/]" if run["error"] else "")
         )
-        pruned = {e["epoch"] for e in events}
+        drops = {e["epoch"]: e["drop_pp"] for e in events}
+        marks = {i: drops[e["epoch"]] for i, e in enumerate(epochs) if e["epoch"] in drops}
         self.query_one(CurveStrip).update_curves(
-            [e["test_acc"] for e in epochs],
-            [e["train_acc"] for e in epochs],
-            {i for i, e in enumerate(epochs) if e["epoch"] in pruned},
-            run["status"],
+            [e["test_acc"] for e in epochs], [e["train_acc"] for e in epochs], marks, run["status"]
         )
         table = self.query_one("#run-epochs", DataTable)
         table.clear()
