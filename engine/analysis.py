@@ -240,12 +240,12 @@ def event_drop_tests(records: Sequence[RunRecord], arm_order: Sequence[str], max
     return tests
 
 
-def positive_drop_curve(records: Sequence[RunRecord]) -> dict[int, float]:
-    """Per pruning epoch, the mean of the positive drops across runs (Fig 1 left; epochs with none are absent)."""
+def drop_curve(records: Sequence[RunRecord], positive_only: bool = False) -> dict[int, float]:
+    """Per pruning epoch, the mean drop across runs; positive_only averages only drops > 0 (Fig 1 left)."""
     by_epoch: dict[int, list[float]] = {}
     for record in records:
         for epoch, before, after in record.events:
-            if before - after > 0:
+            if before - after > 0 or not positive_only:
                 by_epoch.setdefault(epoch, []).append(before - after)
     return {epoch: float(np.mean(values)) for epoch, values in sorted(by_epoch.items())}
 

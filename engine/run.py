@@ -8,7 +8,7 @@ from pathlib import Path
 
 import torch
 
-from gst.engine.data import class_subset, indices_hash, load_arrays
+from gst.engine.data import class_subset, load_arrays
 from gst.engine.device import resolve_device, seed_everything, set_precision
 from gst.engine.events import RunFinished, RunStarted
 from gst.engine.loader import DeviceData
@@ -43,7 +43,6 @@ def build_trainer(
     arrays = load_arrays(spec.dataset, data_dir, download)
     subset = class_subset(arrays.y_train, spec.examples_per_class, seed)
     data = DeviceData(arrays, subset, device)
-    data.subset_hash = indices_hash(subset)  # type: ignore[attr-defined]
     model = build_model(spec.model, spec.conv4_dropout).to(device)
     data_gen = torch.Generator(device=device).manual_seed(seed)
     prune_gen = torch.Generator().manual_seed(seed + PRUNE_SEED_OFFSET)
@@ -90,7 +89,7 @@ def execute(
             device=str(dev),
             params_total=count_params(trainer.model),
             epochs_total=request.spec.epochs,
-            data_subset_hash=trainer.data.subset_hash,  # type: ignore[attr-defined]
+            data_subset_hash=trainer.data.subset_hash,
             resumed_from_epoch=trainer.progress.epochs_done,
         )
     )

@@ -21,6 +21,9 @@ class StoreBusyError(StoreError):
     """Another process held the database file for longer than we waited."""
 
 
+_MIGRATED: set[Path] = set()  # files this process has already brought up to date
+
+
 def files_dir(db_path: Path) -> Path:
     """The folder beside the database holding checkpoints and write journals."""
     return db_path.with_name(db_path.name + ".d")
@@ -67,9 +70,12 @@ def writing(path: Path, timeout: float = 2.0) -> Iterator[duckdb.DuckDBPyConnect
     """A read-write connection with the schema migrated, inside one transaction."""
     if path.parent and not path.parent.exists():
         raise StoreError(f"{path}: folder {path.parent} does not exist")
+    fresh = not path.exists()
     conn = _connect(path, read_only=False, timeout=timeout)
     try:
-        migrate(conn)
+        if fresh or path.resolve() not in _MIGRATED:
+            migrate(conn)
+            _MIGRATED.add(path.resolve())
         conn.begin()
         yield conn
         conn.commit()

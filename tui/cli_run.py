@@ -99,7 +99,6 @@ def _run(
         sweep, sweep_id, runner.parse_list(arms, "arms"), runner.parse_list(seeds, "seeds"), precision
     )
     device = str(resolve_device(ex.device))
-    _gpus(ex.gpus)
     for dataset in sorted({job.spec.dataset for job in jobs}):
         load_arrays(dataset, ex.data_dir)  # missing data fails here, before anything is written
     _execute(jobs, ex, sweep=sweep, sweep_id=sweep_id, device=device)

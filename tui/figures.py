@@ -13,7 +13,7 @@ import numpy as np  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from gst.engine.analysis import SweepAnalysis, iterative_percent, mean_curve, method_label, positive_drop_curve  # noqa: E402
+from gst.engine.analysis import SweepAnalysis, drop_curve, iterative_percent, mean_curve, method_label  # noqa: E402
 from gst.engine.errors import GstError  # noqa: E402
 from gst.store import queries  # noqa: E402
 from gst.tui.sweep_data import StoredSweep  # noqa: E402
@@ -111,7 +111,7 @@ def draw_fig1(stored: StoredSweep, analysis: SweepAnalysis, db: Path) -> Figure:
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
     colors = _colors(stored.arm_order)
     for arm in stored.arm_order:
-        curve = positive_drop_curve([r for r in stored.records if r.arm == arm and r.completed])
+        curve = drop_curve([r for r in stored.records if r.arm == arm and r.completed], positive_only=True)
         if curve:
             left.plot(
                 list(curve),
@@ -240,15 +240,9 @@ def draw_curves(stored: StoredSweep, analysis: SweepAnalysis, db: Path) -> Figur
     accuracy_curves(left, stored)
     colors = _colors(stored.arm_order)
     for arm in stored.arm_order:
-        by_epoch: dict[int, list[float]] = {}
-        for r in stored.records:
-            if r.arm == arm:
-                for e, before, after in r.events:
-                    by_epoch.setdefault(e, []).append(before - after)
-        if by_epoch:
-            middle.plot(
-                list(by_epoch), [float(np.mean(v)) for v in by_epoch.values()], "o-", ms=3, color=colors[arm], label=arm
-            )
+        curve = drop_curve([r for r in stored.records if r.arm == arm])
+        if curve:
+            middle.plot(list(curve), list(curve.values()), "o-", ms=3, color=colors[arm], label=arm)
     middle.set_xlabel("epoch")
     middle.set_ylabel("mean drop at pruning (pp)")
     if middle.lines:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from gst.engine.errors import GstError
-from gst.engine.preset import parse_preset
 from gst.store import queries
+from gst.tui.sweep_data import stored_preset
 
 
 @dataclass
@@ -101,8 +100,7 @@ def load_live(db: Path, sweep_id: str) -> SweepLive:
 
 def arm_order(sweep: dict[str, Any]) -> list[str]:
     """Arm names in the order of the sweep's preset."""
-    overrides = tuple(json.loads(sweep["overrides"] or "[]"))
     try:
-        return [a.name for a in parse_preset(sweep["preset_toml"], name=sweep["preset"], overrides=overrides).arms]
+        return [a.name for a in stored_preset(sweep).arms]
     except GstError:
         return []

@@ -39,10 +39,15 @@ class StoredSweep:
         return analyze(self.records, self.arm_order, self.sweep.analysis.instability, accuracy)
 
 
+def stored_preset(row: dict[str, Any]) -> Sweep:
+    """The preset of a sweeps row, with the --set overrides it ran with."""
+    return parse_preset(row["preset_toml"], name=row["preset"], overrides=tuple(json.loads(row["overrides"] or "[]")))
+
+
 def load_sweep(db: Path, sweep_id: str) -> StoredSweep:
     """Read one sweep (`latest` for the newest) with all its measurements."""
     row = queries.sweep(db, sweep_id)
-    sweep = parse_preset(row["preset_toml"], name=row["preset"], overrides=tuple(json.loads(row["overrides"] or "[]")))
+    sweep = stored_preset(row)
     runs = queries.fetch(
         db,
         "SELECT run_id, arm, seed, status, spec_json FROM runs WHERE sweep_id = ? ORDER BY arm, seed",

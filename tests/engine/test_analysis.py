@@ -11,9 +11,9 @@ from gst.engine.analysis import (
     analyze,
     bootstrap_ci,
     correlate,
+    drop_curve,
     iterative_percent,
     mean_curve,
-    positive_drop_curve,
     summarize_run,
     welch,
 )
@@ -108,12 +108,13 @@ def test_analyze_partial_sweep_reports_n() -> None:
     assert set(result.welch) == {"S vs L"}
 
 
-def test_positive_drop_curve_and_mean_curve() -> None:
+def test_drop_curve_and_mean_curve() -> None:
     records = [
         record("a", 0, [10, 20, 30], [(2, 25, 20), (3, 31, 32)]),
         record("a", 1, [12, 22, 32], [(2, 26, 22), (3, 35, 32)]),
     ]
-    assert positive_drop_curve(records) == {2: 4.5, 3: 3.0}
+    assert drop_curve(records, positive_only=True) == {2: 4.5, 3: 3.0}
+    assert drop_curve(records) == {2: 4.5, 3: 1.0}  # all drops: (-1 + 3) / 2
     epochs, bands = mean_curve(records)
     assert epochs == [1, 2, 3] and [b.mean for b in bands] == [11, 21, 31]
 
