@@ -39,11 +39,23 @@ def restore_rng(state: dict[str, Any], data_gen: torch.Generator, prune_gen: tor
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
+def compact(value: Any) -> Any:
+    """`value` with every tensor that views a larger storage cloned: torch.save writes whole storages,
+    and a stacked run's tensors are slices of its group's stacks."""
+    if isinstance(value, torch.Tensor):
+        return value.clone() if value.untyped_storage().nbytes() > value.numel() * value.element_size() else value
+    if isinstance(value, dict):
+        return {k: compact(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(compact(v) for v in value)
+    return value
+
+
 def save(path: Path, payload: dict[str, Any]) -> None:
     """Write atomically (temporary file, then rename), so a kill never leaves half a checkpoint."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    torch.save(payload, tmp)
+    torch.save(compact(payload), tmp)
     os.replace(tmp, path)
 
 

@@ -25,9 +25,12 @@ class Pruner:
         self.prune = prune
         self.generator = generator
         self._governed: dict[str, list[tuple[nn.Parameter, torch.Tensor]]] = {}
-        for name in prune.layers if prune else ():
-            self._governed[name] = self._governed_tensors(name)
         self._active: list[tuple[nn.Parameter, torch.Tensor]] = []
+        self.rebind()
+
+    def rebind(self) -> None:
+        """(Re)collect the mask views of each pruned layer, e.g. after the model's tensors moved into a stack."""
+        self._governed = {name: self._governed_tensors(name) for name in (self.prune.layers if self.prune else ())}
         self.refresh()
 
     def _governed_tensors(self, name: str) -> list[tuple[nn.Parameter, torch.Tensor]]:
@@ -43,11 +46,17 @@ class Pruner:
             pairs += [(bn.weight, mask), (bn.bias, mask)]
         return pairs
 
+    def governed(self) -> dict[str, list[tuple[nn.Parameter, torch.Tensor]]]:
+        """Per pruned layer: the (parameter, broadcastable mask view) pairs its mask zeroes."""
+        return self._governed
+
+    def has_pruned(self, name: str) -> bool:
+        """Whether layer `name` has any pruned unit yet."""
+        return bool((self.model.mask(name) == 0).any())
+
     def refresh(self) -> None:
         """Recompute which layers have pruned entries (after an event or a checkpoint load) and zero them."""
-        self._active = [
-            pair for name, pairs in self._governed.items() if bool((self.model.mask(name) == 0).any()) for pair in pairs
-        ]
+        self._active = [pair for name, pairs in self._governed.items() if self.has_pruned(name) for pair in pairs]
         self.enforce()
 
     def mask_gradients(self) -> None:

@@ -64,58 +64,75 @@ class Trainer:
 
     def run(self, emit: Emit, should_stop: Callable[[], bool] = lambda: False) -> RunFinished:
         """Train the remaining epochs, emitting Pruned and EpochEnded per epoch, then RunFinished."""
-        spec, p = self.spec, self.progress
-        if p.epochs_done == 0 and 0 in spec.bn_probe_epochs:
-            self.probe(emit, 0)
-        for t in range(p.epochs_done, spec.epochs):
+        self.start(emit)
+        for t in range(self.progress.epochs_done, self.spec.epochs):
             began = time.perf_counter()
-            lr = lr_at(spec, t)
-            for group in self.optimizer.param_groups:
-                group["lr"] = lr
-            if spec.prune is not None and spec.prune.scratch and t == 0:
-                train_loss, train_acc = 0.0, 0.0  # scratch pruning: prune the untrained model
-            else:
-                train_loss, train_acc = self.train_epoch()
-            pruned = None
-            if t in self.events:
-                _, before = self.evaluate()
-                layers = self.pruner.apply(self.events[t])
-                test_loss, test_acc = self.evaluate()
-                pruned = Pruned(
-                    run_id=self.run_id, epoch=t + 1, acc_before=before, acc_after=test_acc, layers=tuple(layers)
-                )
-            else:
-                test_loss, test_acc = self.evaluate()
-            seconds = time.perf_counter() - began
-            if pruned is not None:
-                emit(pruned)
-            emit(
-                EpochEnded(
-                    run_id=self.run_id,
-                    epoch=t + 1,
-                    lr=lr,
-                    train_loss=train_loss,
-                    train_acc=train_acc,
-                    test_loss=test_loss,
-                    test_acc=test_acc,
-                    pre_prune_test_acc=pruned.acc_before if pruned else test_acc,
-                    params_remaining=self.pruner.params_remaining(),
-                    seconds=seconds,
-                )
-            )
-            if t + 1 in spec.bn_probe_epochs:
-                self.probe(emit, t + 1)
-            if t + 1 >= self.last_prune_epoch:
-                p.best_test_acc = max(p.best_test_acc, test_acc)
-            p.epochs_done, p.last_test_acc, p.last_train_acc, p.seconds = (
-                t + 1,
-                test_acc,
-                train_acc,
-                p.seconds + seconds,
-            )
-            self.save()
+            lr = self.set_lr(t)
+            train_loss, train_acc = (0.0, 0.0) if self.skips_training(t) else self.train_epoch()
+            self.finish_epoch(t, lr, train_loss, train_acc, time.perf_counter() - began, emit)
             if should_stop():
                 raise KeyboardInterrupt
+        return self.finished()
+
+    def start(self, emit: Emit) -> None:
+        """Before the first epoch: the Fig A1 probe of the untrained model, if asked for."""
+        if self.progress.epochs_done == 0 and 0 in self.spec.bn_probe_epochs:
+            self.probe(emit, 0)
+
+    def set_lr(self, t: int) -> float:
+        """Set and return the learning rate of epoch `t` (0-based)."""
+        lr = lr_at(self.spec, t)
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        return lr
+
+    def skips_training(self, t: int) -> bool:
+        """Scratch pruning: epoch 0 prunes the untrained model without training it."""
+        return self.spec.prune is not None and self.spec.prune.scratch and t == 0
+
+    def finish_epoch(
+        self, t: int, lr: float, train_loss: float, train_acc: float, train_seconds: float, emit: Emit
+    ) -> None:
+        """After epoch `t`'s training: test, prune the due layers and test again, emit, probe, checkpoint."""
+        spec, p = self.spec, self.progress
+        began = time.perf_counter()
+        pruned = None
+        if t in self.events:
+            _, before = self.evaluate()
+            layers = self.pruner.apply(self.events[t])
+            test_loss, test_acc = self.evaluate()
+            pruned = Pruned(
+                run_id=self.run_id, epoch=t + 1, acc_before=before, acc_after=test_acc, layers=tuple(layers)
+            )
+        else:
+            test_loss, test_acc = self.evaluate()
+        seconds = train_seconds + time.perf_counter() - began
+        if pruned is not None:
+            emit(pruned)
+        emit(
+            EpochEnded(
+                run_id=self.run_id,
+                epoch=t + 1,
+                lr=lr,
+                train_loss=train_loss,
+                train_acc=train_acc,
+                test_loss=test_loss,
+                test_acc=test_acc,
+                pre_prune_test_acc=pruned.acc_before if pruned else test_acc,
+                params_remaining=self.pruner.params_remaining(),
+                seconds=seconds,
+            )
+        )
+        if t + 1 in spec.bn_probe_epochs:
+            self.probe(emit, t + 1)
+        if t + 1 >= self.last_prune_epoch:
+            p.best_test_acc = max(p.best_test_acc, test_acc)
+        p.epochs_done, p.last_test_acc, p.last_train_acc, p.seconds = t + 1, test_acc, train_acc, p.seconds + seconds
+        self.save()
+
+    def finished(self) -> RunFinished:
+        """The run's final record."""
+        p = self.progress
         return RunFinished(
             run_id=self.run_id,
             final_test_acc=p.last_test_acc,

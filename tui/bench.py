@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 import torch
 
 from gst.engine import bench
-from gst.engine.events import Event, RunFinished, RunStarted
-from gst.tui.runner import Job, run_here
+from gst.engine.errors import GstError
+from gst.engine.events import Event, RunFailed, RunFinished, RunStarted
+from gst.tui.batches import Job, run_batch
 from gst.tui.workers import WorkerPlan, plan_workers, run_parallel
 
-SEEDS = 2
+GPU_SEEDS = 8  # seeds of one arm trained together in the GPU measurement (CPU: one per core)
 
 
 @dataclass
@@ -28,8 +29,11 @@ class BenchReport:
     gst_ips: float
     compute_ips: float
     eval_ips: float
-    seed_batching_speedup: dict[str, float] = field(default_factory=dict)
-    runs_per_hour: dict[str, dict[str, float]] = field(default_factory=dict)
+    seeds: int = 2
+    default_mode: str = "workers"  # how `gst run` trains several seeds on this device by default
+    seed_batching_speedup: dict[str, float] = field(default_factory=dict)  # default mode vs one at a time
+    stacking_speedup: dict[str, float] = field(default_factory=dict)
+    runs_per_hour: dict[str, dict[str, float]] = field(default_factory=dict)  # batch -> mode -> runs/hour
     workers: int = 1
     peak_memory_mb: float = 0.0
 
@@ -49,30 +53,36 @@ class BenchReport:
 
 
 def _steady_seconds(events: list[tuple[float, Event]]) -> float:
-    """From the first run's start to the last run's end: data loading and worker start-up excluded for both modes."""
+    """From the first run's start to the last run's end: data loading and worker start-up excluded for all modes."""
     starts = [t for t, e in events if isinstance(e, RunStarted)]
     ends = [t for t, e in events if isinstance(e, RunFinished)]
+    if not ends:
+        raise GstError("gst bench: a benchmark run failed: " + "; ".join(
+            e.error.splitlines()[0] for _, e in events if isinstance(e, RunFailed)))  # fmt: skip
     return max(ends) - min(starts)
 
 
-def runs_per_hour(model: str, device: str, batch: int, images: int, plan: WorkerPlan | None, tmp: Path) -> float:
-    """Runs per hour for SEEDS one-epoch runs, one at a time (plan None) or on the planned workers."""
+def runs_per_hour(model: str, device: str, batch: int, images: int, seeds: int, mode: str, plan: WorkerPlan) -> float:
+    """Runs per hour for `seeds` two-epoch runs: one at a time, stacked in one network, or on parallel workers."""
     spec = bench.bench_spec(model, batch, images)
-    jobs = [Job(run_id=f"bench-{batch}-{seed}", arm="bench", seed=seed, spec=spec) for seed in range(SEEDS)]
+    jobs = [Job(run_id=f"bench-{batch}-{seed}", arm="bench", seed=seed, spec=spec) for seed in range(seeds)]
     events: list[tuple[float, Event]] = []
 
     def emit(event: Event) -> None:
         events.append((time.perf_counter(), event))
 
-    if plan is None:
-        for job in jobs:
-            run_here(job, emit, device=device, data_dir=None, db=tmp / "bench.duckdb")
+    def nowhere(run_id: str) -> None:
+        return None
+
+    if mode == "workers":
+        run_parallel([[job] for job in jobs], plan, emit, data_dir=None, checkpoint=nowhere)
     else:
-        run_parallel(jobs, plan, emit, data_dir=None, checkpoint=lambda run_id: None)
-    return 3600 * SEEDS / _steady_seconds(events)
+        for batch_of_jobs in [jobs] if mode == "stacked" else [[job] for job in jobs]:
+            run_batch(batch_of_jobs, emit, device=device, data_dir=None, checkpoint=nowhere)
+    return 3600 * seeds / _steady_seconds(events)
 
 
-def run_bench(model: str, device: torch.device, *, steps: int, tmp: Path, seed_images: dict[int, int]) -> BenchReport:
+def run_bench(model: str, device: torch.device, *, steps: int, seed_images: dict[int, int]) -> BenchReport:
     """Every measurement on one device, in one process, in one go."""
     batch = 128
     report = BenchReport(
@@ -84,12 +94,22 @@ def run_bench(model: str, device: torch.device, *, steps: int, tmp: Path, seed_i
         compute_ips=bench.compute_ips(model, device, batch, steps),
         eval_ips=bench.eval_ips(model, device),
     )
-    plan = plan_workers(str(device), None, (), SEEDS)
+    on_cpu = device.type == "cpu"
+    report.seeds = (os.cpu_count() or 1) if on_cpu else GPU_SEEDS
+    plan = plan_workers(str(device), None, (), report.seeds)
     report.workers = plan.size
+    if on_cpu:  # as `gst run` would train them (see batches.default_batch_seeds)
+        report.default_mode = "workers" if plan.size > 1 else "one_at_a_time"
+    else:
+        report.default_mode = "stacked"
+    modes = ("one_at_a_time", "stacked", "workers") if plan.size > 1 else ("one_at_a_time", "stacked")
     for seed_batch, images in seed_images.items():
-        alone = runs_per_hour(model, str(device), seed_batch, images, None, tmp)
-        together = runs_per_hour(model, str(device), seed_batch, images, plan if plan.size > 1 else None, tmp)
-        report.runs_per_hour[str(seed_batch)] = {"one_at_a_time": alone, "together": together}
-        report.seed_batching_speedup[str(seed_batch)] = together / alone
+        rates = {
+            mode: runs_per_hour(model, str(device), seed_batch, images, report.seeds, mode, plan) for mode in modes
+        }
+        key = str(seed_batch)
+        report.runs_per_hour[key] = rates
+        report.stacking_speedup[key] = rates["stacked"] / rates["one_at_a_time"]
+        report.seed_batching_speedup[key] = rates[report.default_mode] / rates["one_at_a_time"]
     report.peak_memory_mb = bench.peak_memory_mb(device)
     return report

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import tempfile
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -37,9 +35,8 @@ def bench(
         dev = resolve_device(device)
         steps = steps or (200 if dev.type == "cuda" else {"conv4": 40, "vgg11": 8}[model])
         err.print(f"measuring {model} on {dev} ({steps} steps per loop)…")
-        with tempfile.TemporaryDirectory() as tmp:
-            seed_images = {128: 1280, 3: 300} if dev.type == "cpu" else {128: 12800, 3: 1280}
-            report = run_bench(model, dev, steps=steps, tmp=Path(tmp), seed_images=seed_images)
+        seed_images = {128: 1280, 3: 300} if dev.type == "cpu" else {128: 12800, 3: 1280}
+        report = run_bench(model, dev, steps=steps, seed_images=seed_images)
         if as_json:
             out.print(json.dumps(report.to_json(), indent=2), markup=False, highlight=False)
             return
@@ -54,13 +51,19 @@ def bench(
             ("b / c", f"{report.gst_over_compute:.2f}x"),
             ("evaluation", f"{report.eval_ips:,.0f} img/s"),
         ]
+        names = {"stacked": "stacked", "workers": f"{report.workers} workers"}
         for batch, rates in report.runs_per_hour.items():
-            rows.append(
-                (
-                    f"runs/hour at batch {batch}: one at a time -> {report.workers} workers",
-                    f"{rates['one_at_a_time']:,.0f} -> {rates['together']:,.0f} ({report.seed_batching_speedup[batch]:.2f}x)",
+            alone = rates["one_at_a_time"]
+            for mode, rate in rates.items():
+                if mode == "one_at_a_time":
+                    continue
+                default = " (default)" if mode == report.default_mode else ""
+                rows.append(
+                    (
+                        f"runs/hour, {report.seeds} seeds at batch {batch}: one at a time -> {names[mode]}{default}",
+                        f"{alone:,.0f} -> {rate:,.0f} ({rate / alone:.2f}x)",
+                    )
                 )
-            )
         rows.append(("peak memory", f"{report.peak_memory_mb:,.0f} MiB"))
         for row in rows:
             table.add_row(*row)

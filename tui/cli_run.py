@@ -34,6 +34,14 @@ WorkersOption = Annotated[
 GpusOption = Annotated[
     str | None, typer.Option("--gpus", help="Comma-separated GPU indices: one worker per GPU, e.g. 0,1.")
 ]
+BatchSeedsOption = Annotated[
+    int | None,
+    typer.Option(
+        "--batch-seeds",
+        help="Seeds of one arm trained as one stacked network (default: 1 on CPU; on a GPU, up to 16, "
+        "until the stacked batch reaches ~1024 images).",
+    ),
+]
 PrecisionOption = Annotated[
     str | None, typer.Option("--precision", help="fp32 (default, paper parity), tf32 or bf16, for every arm.")
 ]
@@ -49,6 +57,7 @@ class Execution:
     keep: bool
     workers: int | None
     gpus: str | None
+    batch_seeds: int | None = None
 
 
 def _plan(sweep: Sweep, arm: str | None, as_json: bool) -> None:
@@ -107,12 +116,15 @@ def _run(
 def _execute(jobs: list[runner.Job], ex: Execution, *, sweep: Sweep | None, sweep_id: str, device: str) -> None:
     from gst.store import queries
     from gst.store.writer import StoreWriter
+    from gst.tui.batches import batch_jobs
     from gst.tui.progress import SweepProgress
     from gst.tui.workers import plan_workers
 
     if ex.workers is not None and ex.workers < 1:
         raise SpecError(f"--workers: {ex.workers} must be >= 1")
-    workers = plan_workers(device, ex.workers, _gpus(ex.gpus), len(jobs))
+    gpus = _gpus(ex.gpus)
+    batches = batch_jobs(jobs, ex.batch_seeds, f"cuda:{gpus[0]}" if gpus else device)
+    workers = plan_workers(device, ex.workers, gpus, len(batches))
     if device.startswith("cuda") and workers.size > 1 and not ex.gpus:
         raise DeviceError(
             "--workers: several workers on one GPU are not supported; use --gpus 0,1,... for one worker per GPU"
@@ -122,12 +134,14 @@ def _execute(jobs: list[runner.Job], ex: Execution, *, sweep: Sweep | None, swee
     if sweep is not None:
         runner.register(writer, sweep, sweep_id, jobs, device)
     where = ", ".join(sorted(set(workers.devices)))
-    err.print(
-        f"sweep [bold]{sweep_id}[/]: {len(jobs)} runs on {where} ({workers.size} at a time) -> {ex.db}", highlight=False
+    stacked = max(len(b) for b in batches)
+    how = f"{workers.size} worker{'s' * (workers.size > 1)}" + (
+        f", up to {stacked} seeds stacked" if stacked > 1 else ""
     )
+    err.print(f"sweep [bold]{sweep_id}[/]: {len(jobs)} runs on {where} ({how}) -> {ex.db}", highlight=False)
     with SweepProgress(len(jobs), {j.run_id: j.spec.epochs for j in jobs}, err) as progress:
         outcome = runner.execute_jobs(
-            jobs,
+            batches,
             writer,
             device=device,
             data_dir=ex.data_dir,
@@ -160,11 +174,15 @@ def run_target(
     sweep_id: SweepIdOption = None,
     workers: WorkersOption = None,
     gpus: GpusOption = None,
+    batch_seeds: BatchSeedsOption = None,
     precision: PrecisionOption = None,
 ) -> None:
     """Run every arm x seed of a preset into the database, with live progress and a summary table."""
     with guard():
-        ex = Execution(db=db, device=device, data_dir=data_dir, keep=keep_checkpoints, workers=workers, gpus=gpus)
+        ex = Execution(
+            db=db, device=device, data_dir=data_dir, keep=keep_checkpoints, workers=workers, gpus=gpus,
+            batch_seeds=batch_seeds,
+        )  # fmt: skip
         _run(
             load_preset(target, tuple(overrides or ())),
             ex,
@@ -187,6 +205,7 @@ def resume(
     keep_checkpoints: KeepOption = False,
     workers: WorkersOption = None,
     gpus: GpusOption = None,
+    batch_seeds: BatchSeedsOption = None,
 ) -> None:
     """Continue a sweep: skip completed runs, continue the others from their last checkpoint."""
     from gst.engine.device import resolve_device
@@ -198,5 +217,8 @@ def resume(
         if not jobs:
             out.print(summary_table(queries.arm_summary(db, sweep_id), title=f"sweep {sweep_id} is complete"))
             return
-        ex = Execution(db=db, device=device, data_dir=data_dir, keep=keep_checkpoints, workers=workers, gpus=gpus)
+        ex = Execution(
+            db=db, device=device, data_dir=data_dir, keep=keep_checkpoints, workers=workers, gpus=gpus,
+            batch_seeds=batch_seeds,
+        )  # fmt: skip
         _execute(jobs, ex, sweep=None, sweep_id=sweep_id, device=str(resolve_device(device)))

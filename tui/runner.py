@@ -5,10 +5,10 @@ The CLI calls this in-process; the TUI launches `gst run` as a background proces
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import subprocess
-import traceback
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -18,23 +18,14 @@ from gst import engine
 from gst.engine.errors import GstError, SpecError
 from gst.engine.events import Event, RunFailed, RunFinished
 from gst.engine.preset import Sweep
-from gst.engine.spec import PRECISIONS, RunSpec, spec_from_dict, spec_hash, spec_to_dict
+from gst.engine.spec import PRECISIONS, spec_from_dict, spec_hash, spec_to_dict
 from gst.store import queries
 from gst.store.db import files_dir
 from gst.store.writer import HOST, StoreWriter, catch_up, now, pid_alive
+from gst.tui.batches import Job, run_batch
 from gst.tui.workers import WorkerPlan, run_parallel
 
 Observer = Callable[[Event], None]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Job:
-    """One run to execute."""
-
-    run_id: str
-    arm: str
-    seed: int
-    spec: RunSpec
 
 
 @dataclass
@@ -139,7 +130,7 @@ def checkpoint_path(db: Path, run_id: str) -> Path:
 
 
 def execute_jobs(
-    jobs: list[Job],
+    batches: list[list[Job]],
     writer: StoreWriter,
     *,
     device: str,
@@ -149,7 +140,8 @@ def execute_jobs(
     keep_checkpoints: bool = False,
     workers: WorkerPlan | None = None,
 ) -> Outcome:
-    """Run jobs (in this process, or on several workers); a failing run is recorded and the sweep goes on.
+    """Run seed batches (see `batch_jobs`) in this process or on several workers; a failing run is recorded
+    and the sweep goes on.
 
     Ctrl-C marks the runs in progress interrupted, writes everything measured, and re-raises.
     """
@@ -165,42 +157,16 @@ def execute_jobs(
         elif isinstance(event, RunFailed) and not event.interrupted:
             outcome.failed.append(event)
 
+    checkpoint = functools.partial(checkpoint_path, writer.db_path)
     try:
         if workers is not None and workers.size > 1:
-            run_parallel(
-                jobs,
-                workers,
-                emit,
-                data_dir=data_dir,
-                checkpoint=lambda run_id: checkpoint_path(writer.db_path, run_id),
-            )
+            run_parallel(batches, workers, emit, data_dir=data_dir, checkpoint=checkpoint)
         else:
-            for job in jobs:
-                run_here(job, emit, device=device, data_dir=data_dir, db=writer.db_path)
+            for batch in batches:
+                run_batch(batch, emit, device=device, data_dir=data_dir, checkpoint=checkpoint)
     finally:
         writer.close()
     return outcome
-
-
-def run_here(job: Job, emit: Observer, *, device: str, data_dir: Path | None, db: Path) -> None:
-    """One job in this process; its failure becomes a RunFailed event."""
-    from gst.engine.run import RunRequest, execute
-
-    try:
-        execute(
-            RunRequest(run_id=job.run_id, spec=job.spec, seed=job.seed),
-            device=device,
-            data_dir=data_dir,
-            emit=emit,
-            checkpoint_path=checkpoint_path(db, job.run_id),
-        )
-    except KeyboardInterrupt:
-        emit(RunFailed(run_id=job.run_id, error="interrupted by the user", interrupted=True))
-        raise
-    except GstError as exc:
-        emit(RunFailed(run_id=job.run_id, error=str(exc)))
-    except Exception as exc:  # noqa: BLE001 - a crashing run must not lose the sweep
-        emit(RunFailed(run_id=job.run_id, error=f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=8)}"))
 
 
 def resumable_jobs(db: Path, sweep_id: str) -> list[Job]:

@@ -10,14 +10,13 @@ import multiprocessing as mp
 import os
 import queue
 import signal
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gst.engine.errors import GstError
-from gst.engine.events import Event, RunFailed, event_from_dict, event_to_dict
+from gst.engine.events import Event, event_from_dict, event_to_dict
+from gst.tui.batches import Job, run_batch
 
 DONE = "_worker_done"
 
@@ -36,7 +35,10 @@ class WorkerPlan:
 
 
 def plan_workers(device: str, workers: int | None, gpus: tuple[int, ...], jobs: int) -> WorkerPlan:
-    """--gpus gives one worker per GPU; on CPU, `workers` single-thread processes (None: one per core)."""
+    """--gpus gives one worker per GPU; on CPU, `workers` single-thread processes (None: one per core).
+
+    `jobs` counts the units of work (seed batches), since a worker takes a whole batch.
+    """
     cores = os.cpu_count() or 1
     if gpus:
         return WorkerPlan(devices=tuple(f"cuda:{g}" for g in gpus), threads=max(1, cores // len(gpus)))
@@ -47,48 +49,37 @@ def plan_workers(device: str, workers: int | None, gpus: tuple[int, ...], jobs: 
 
 
 def _work(tasks: Any, events: Any, device: str, threads: int, data_dir: Path | None) -> None:
-    """Worker process: take jobs until the sentinel, stream their events back."""
+    """Worker process: take batches until the sentinel, stream their events back."""
     import torch
-
-    from gst.engine.run import RunRequest, execute
 
     torch.set_num_threads(threads)
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    while (task := tasks.get()) is not None:
-        job, checkpoint = task
-        try:
-            execute(RunRequest(run_id=job.run_id, spec=job.spec, seed=job.seed), device=device, data_dir=data_dir,
-                    emit=lambda e: events.put(event_to_dict(e)), checkpoint_path=checkpoint)  # fmt: skip
-        except KeyboardInterrupt:
-            events.put(event_to_dict(RunFailed(run_id=job.run_id, error="interrupted by the user", interrupted=True)))
-            break
-        except GstError as exc:
-            events.put(event_to_dict(RunFailed(run_id=job.run_id, error=str(exc))))
-        except Exception as exc:  # noqa: BLE001 - the parent records it as a failed run
-            events.put(
-                event_to_dict(
-                    RunFailed(run_id=job.run_id, error=f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=8)}")
-                )
-            )
+    try:
+        while (task := tasks.get()) is not None:
+            batch, checkpoints = task
+            emit = lambda e: events.put(event_to_dict(e))  # noqa: E731
+            run_batch(batch, emit, device=device, data_dir=data_dir, checkpoint=checkpoints.get)
+    except KeyboardInterrupt:
+        pass  # run_batch has reported the interrupted runs
     events.put({"type": DONE})
 
 
 def run_parallel(
-    jobs: list[Any],
+    batches: list[list[Job]],
     plan: WorkerPlan,
     emit: Callable[[Event], None],
     *,
     data_dir: Path | None,
     checkpoint: Callable[[str], Path | None],
 ) -> None:
-    """Execute jobs on `plan.size` workers, calling `emit` in this process for every event, in arrival order.
+    """Execute seed batches on `plan.size` workers, calling `emit` in this process for every event, in arrival order.
 
     Ctrl-C is forwarded to the workers; each marks its current run interrupted before this returns by raising.
     """
     ctx = mp.get_context("spawn")
     tasks, events = ctx.Queue(), ctx.Queue()
-    for job in jobs:
-        tasks.put((job, checkpoint(job.run_id)))
+    for batch in batches:
+        tasks.put((batch, {job.run_id: checkpoint(job.run_id) for job in batch}))
     for _ in range(plan.size):
         tasks.put(None)
     procs = [

@@ -1,0 +1,128 @@
+"""Seed batching: seeds trained together give each run the numbers it gets alone (within float tolerance)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gst.engine.events import EpochEnded, Event, Pruned, RunFinished, RunStarted
+from gst.engine.run import RunRequest, execute, execute_group
+from gst.engine.spec import RunSpec, spec_from_dict
+
+SEEDS = (0, 1, 2)
+
+
+def spec(model: str, epochs: int = 3, per_class: int = 6, **extra: object) -> RunSpec:
+    prune = (
+        {"layers": ["fc1"], "score": "magnitude", "target": "small"}
+        if model == "conv4"
+        else {"layers": ["conv7", "conv8"], "score": "ebn", "target": "large"}
+    )
+    raw = {
+        "model": model, "dataset": "synthetic", "examples_per_class": per_class, "epochs": epochs, "batch_size": 12,
+        "augment": True,
+        "prune": {**prune, "start_epoch": [1] * len(prune["layers"]), "end_epoch": [epochs - 1] * len(prune["layers"]),
+                  "fraction": [0.5] * len(prune["layers"]), "retrain_period": 1},
+        **extra,
+    }  # fmt: skip
+    return spec_from_dict(raw)
+
+
+def alone(run_spec: RunSpec, seed: int, **kwargs: object) -> list[Event]:
+    events: list[Event] = []
+    execute(RunRequest(run_id=f"s{seed}", spec=run_spec, seed=seed), device="cpu", emit=events.append, **kwargs)  # type: ignore[arg-type]
+    return events
+
+
+def together(run_spec: RunSpec, seeds: tuple[int, ...] = SEEDS, **kwargs: object) -> dict[str, list[Event]]:
+    events: list[Event] = []
+    requests = [RunRequest(run_id=f"s{seed}", spec=run_spec, seed=seed) for seed in seeds]
+    execute_group(requests, device="cpu", emit=events.append, **kwargs)  # type: ignore[arg-type]
+    return {f"s{seed}": [e for e in events if e.run_id == f"s{seed}"] for seed in seeds}
+
+
+def assert_same_run(stacked: list[Event], single: list[Event]) -> None:
+    """Same events in the same order; same pruning decisions; numbers equal within float tolerance."""
+    assert [type(e).__name__ for e in stacked] == [type(e).__name__ for e in single]
+    for a, b in zip(stacked, single, strict=True):
+        if isinstance(a, EpochEnded):
+            assert isinstance(b, EpochEnded)
+            assert a.params_remaining == b.params_remaining
+            assert a.train_loss == pytest.approx(b.train_loss, rel=1e-3, abs=1e-4)
+            assert a.test_loss == pytest.approx(b.test_loss, rel=1e-3, abs=1e-4)
+            # near-tied logits may flip: allow two of the 60 train images and ten of the 1,000 test images
+            assert a.train_acc == pytest.approx(b.train_acc, abs=200 / 60 + 1e-9)
+            assert a.test_acc == pytest.approx(b.test_acc, abs=1.0 + 1e-9)
+        elif isinstance(a, Pruned):
+            assert isinstance(b, Pruned)
+            assert [(x.layer, x.k_pruned, x.alive_after) for x in a.layers] == [
+                (x.layer, x.k_pruned, x.alive_after) for x in b.layers
+            ]
+            for x, y in zip(a.layers, b.layers, strict=True):
+                assert x.score_mean == pytest.approx(y.score_mean, rel=1e-3)
+        elif isinstance(a, RunStarted):
+            assert isinstance(b, RunStarted) and a.data_subset_hash == b.data_subset_hash
+
+
+@pytest.mark.parametrize(
+    ("model", "epochs", "per_class", "seeds"),
+    [("conv4", 2, 6, SEEDS), ("vgg11", 2, 3, SEEDS[:2])],
+    ids=["conv4", "vgg11"],
+)
+def test_stacked_seeds_match_each_seed_alone(model: str, epochs: int, per_class: int, seeds: tuple[int, ...]) -> None:
+    run_spec = spec(model, epochs, per_class)
+    grouped = together(run_spec, seeds)
+    for seed in seeds:
+        assert_same_run(grouped[f"s{seed}"], alone(run_spec, seed))
+    finals = {events[-2].test_loss for events in grouped.values() if isinstance(events[-2], EpochEnded)}
+    assert len(finals) == len(seeds)  # the seeds really are different runs, not one run copied
+
+
+def test_stacked_checkpoints_are_single_run_checkpoints(tmp_path: Path) -> None:
+    """A group interrupted after an epoch resumes per run, alone, and ends as an uninterrupted run ends."""
+    run_spec = spec("conv4", epochs=3)
+    paths = [tmp_path / f"s{seed}.pt" for seed in SEEDS]
+    part: list[Event] = []
+    requests = [RunRequest(run_id=f"s{seed}", spec=run_spec, seed=seed) for seed in SEEDS]
+    with pytest.raises(KeyboardInterrupt):
+        execute_group(
+            requests,
+            device="cpu",
+            emit=part.append,
+            checkpoint_paths=paths,  # type: ignore[arg-type]
+            should_stop=lambda: sum(isinstance(e, EpochEnded) for e in part) >= 2 * len(SEEDS),
+        )
+    single = tmp_path / "single.pt"
+    with pytest.raises(KeyboardInterrupt):
+        alone(run_spec, 0, checkpoint_path=single, should_stop=lambda: True)
+    size = single.stat().st_size
+    assert all(abs(p.stat().st_size - size) < 0.01 * size for p in paths)  # each run's own slices, not whole stacks
+    seed = SEEDS[1]
+    rest = alone(run_spec, seed, checkpoint_path=paths[1])
+    assert isinstance(rest[0], RunStarted) and rest[0].resumed_from_epoch == 2
+    mine = [e for e in part if e.run_id == f"s{seed}"]
+    assert_same_run(mine + rest[1:], alone(run_spec, seed))
+
+
+def test_runs_at_different_epochs_form_separate_groups(tmp_path: Path) -> None:
+    run_spec = spec("conv4", epochs=2)
+    path = tmp_path / "s0.pt"
+    with pytest.raises(KeyboardInterrupt):
+        alone(run_spec, 0, checkpoint_path=path, should_stop=lambda: True)
+    grouped = together(run_spec, (0, 1, 2), checkpoint_paths=[path, None, None])
+    started = [e for events in grouped.values() for e in events if isinstance(e, RunStarted)]
+    assert sorted(e.resumed_from_epoch for e in started) == [0, 0, 1]
+    for seed in (0, 1, 2):
+        mine, single = grouped[f"s{seed}"][1:], alone(run_spec, seed)[1:]
+        assert len(mine) == len(single) - (seed == 0)  # seed 0 continues after its first epoch
+        assert_same_run(mine, single[len(single) - len(mine) :])
+
+
+def test_dropout_runs_train_one_at_a_time() -> None:
+    run_spec = spec("conv4", epochs=2, conv4_dropout=[0.25, 0.25, 0.5])
+    grouped = together(run_spec, (0, 1))
+    assert all(isinstance(events[-1], RunFinished) for events in grouped.values())
+    assert [e.test_acc for e in grouped["s1"] if isinstance(e, EpochEnded)] == [
+        e.test_acc for e in alone(run_spec, 1) if isinstance(e, EpochEnded)
+    ]

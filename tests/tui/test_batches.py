@@ -1,0 +1,44 @@
+"""Which runs train together: consecutive seeds of one arm, up to --batch-seeds or the device's default."""
+
+from __future__ import annotations
+
+import pytest
+
+from gst.engine.errors import SpecError
+from gst.engine.spec import RunSpec, spec_from_dict
+from gst.tui.batches import Job, batch_jobs, default_batch_seeds
+
+
+def spec(batch: int) -> RunSpec:
+    return spec_from_dict(
+        {"model": "conv4", "dataset": "synthetic", "examples_per_class": 8, "epochs": 1, "batch_size": batch}
+    )
+
+
+def jobs(arm: str, seeds: int, batch: int = 128) -> list[Job]:
+    return [Job(run_id=f"{arm}-{s}", arm=arm, seed=s, spec=spec(batch)) for s in range(seeds)]
+
+
+def ids(batches: list[list[Job]]) -> list[list[str]]:
+    return [[job.run_id for job in batch] for batch in batches]
+
+
+def test_seeds_of_one_arm_batch_together_up_to_the_limit() -> None:
+    batches = batch_jobs(jobs("a", 5) + jobs("b", 2), 2, "cpu")
+    assert ids(batches) == [["a-0", "a-1"], ["a-2", "a-3"], ["a-4"], ["b-0", "b-1"]]
+    assert ids(batch_jobs(jobs("a", 3), 1, "cuda")) == [["a-0"], ["a-1"], ["a-2"]]
+
+
+def test_default_follows_the_device() -> None:
+    assert default_batch_seeds("cpu", spec(3)) == 1  # CPU: parallel workers instead
+    assert default_batch_seeds("cuda:0", spec(3)) == 16
+    assert default_batch_seeds("cuda", spec(128)) == 8
+    assert ids(batch_jobs(jobs("a", 20, batch=3), None, "cuda")) == [
+        [f"a-{s}" for s in range(16)],
+        [f"a-{s}" for s in range(16, 20)],
+    ]
+
+
+def test_bad_batch_seeds_is_named() -> None:
+    with pytest.raises(SpecError, match="--batch-seeds: 0 must be >= 1"):
+        batch_jobs(jobs("a", 2), 0, "cpu")
