@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
 
 from gst.engine.data import MEAN, STD, synthetic_arrays
+from gst.engine.device import memory_format
 from gst.engine.models import build_model
 from gst.engine.run import RunRequest, build_trainer
 from gst.engine.schedule import schedule
@@ -130,9 +131,10 @@ def gst_loop_ips(model_name: str, device: torch.device, batch: int, steps: int) 
 
 
 def compute_ips(model_name: str, device: torch.device, batch: int, steps: int) -> float:
-    """(c) The bound: forward, backward and Adam step on one fixed, device-resident batch."""
+    """(c) The bound: forward, backward and Adam step on one fixed, device-resident batch, in the memory
+    format gst trains in."""
     torch.manual_seed(0)
-    model = build_model(model_name).to(device).train()
+    model = build_model(model_name).to(device, memory_format=memory_format(device, "fp32")).train()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     x = torch.randn(batch, 3, 32, 32, device=device)
     y = torch.randint(0, 10, (batch,), device=device)

@@ -11,7 +11,7 @@ import torch
 
 from gst.engine import checkpoint
 from gst.engine.data import class_subset, load_arrays
-from gst.engine.device import resolve_device, seed_everything, set_precision
+from gst.engine.device import memory_format, resolve_device, seed_everything, set_precision
 from gst.engine.events import RunFinished, RunStarted
 from gst.engine.loader import DeviceData
 from gst.engine.models import build_model, count_params
@@ -46,7 +46,7 @@ def build_trainer(
     arrays = load_arrays(spec.dataset, data_dir, download)
     subset = class_subset(arrays.y_train, spec.examples_per_class, seed)
     data = DeviceData(arrays, subset, device)
-    model = build_model(spec.model, spec.conv4_dropout).to(device)
+    model = build_model(spec.model, spec.conv4_dropout).to(device, memory_format=memory_format(device, spec.precision))
     data_gen = torch.Generator(device=device).manual_seed(seed)
     prune_gen = torch.Generator().manual_seed(seed + PRUNE_SEED_OFFSET)
     pruner = Pruner(model, spec.prune, prune_gen)

