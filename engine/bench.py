@@ -6,6 +6,7 @@ Each returns images per second measured on the same model, device and batch size
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -60,11 +61,14 @@ class PilDataset(Dataset[tuple[torch.Tensor, int]]):
         return self.transform(Image.fromarray(self.x[i])), int(self.y[i])
 
 
-def plain_loop_ips(model_name: str, device: torch.device, batch: int, steps: int, workers: int = 4) -> float:
+Pass = Callable[[], float]  # one timed pass of a loop; returns images per second
+
+
+def plain_loop(model_name: str, device: torch.device, batch: int, steps: int, workers: int = 4) -> Pass:
     """(a) The authors' style: Dataset with PIL transforms, a DataLoader with worker processes, per-batch transfer.
 
-    Timed like a real epoch: from creating the iterator (which starts the workers) through `steps` batches,
-    so the loader's prefetch buffer cannot hide the cost of producing batches.
+    Each pass is timed like a real epoch: from creating the iterator (which starts the workers) through
+    `steps` batches, so the loader's prefetch buffer cannot hide the cost of producing batches.
     """
     data = synthetic_arrays()
     n = min(len(data.y_train), steps * batch)
@@ -80,21 +84,24 @@ def plain_loop_ips(model_name: str, device: torch.device, batch: int, steps: int
     )
     losses: list[float] = []
 
-    def epoch() -> None:
-        for x, y in loader:
+    def epoch() -> float:
+        synchronize(device)
+        began = time.perf_counter()
+        with warnings.catch_warnings():  # 4 workers on fewer cores is the point of the comparison
+            warnings.filterwarnings("ignore", message="This DataLoader will create")
+            batches = iter(loader)
+        for x, y in batches:
             x, y = x.to(device), y.to(device)
             opt.zero_grad()
             loss = F.cross_entropy(model(x), y)
             loss.backward()
             opt.step()
             losses.append(loss.item())  # the usual running-loss bookkeeping
+        synchronize(device)
+        return (n // batch) * batch / (time.perf_counter() - began)
 
-    epoch()  # warm-up epoch
-    synchronize(device)
-    began = time.perf_counter()
-    epoch()
-    synchronize(device)
-    return (n // batch) * batch / (time.perf_counter() - began)
+    epoch()  # warm-up
+    return epoch
 
 
 def bench_spec(model_name: str, batch: int, images: int) -> RunSpec:
@@ -119,18 +126,22 @@ def pruned_trainer(model_name: str, device: torch.device, batch: int, images: in
     return trainer
 
 
-def gst_loop_ips(model_name: str, device: torch.device, batch: int, steps: int) -> float:
+def gst_loop(model_name: str, device: torch.device, batch: int, steps: int) -> Pass:
     """(b) gst's own epoch loop: device-resident data, on-device shuffle, masks enforced, no per-batch sync."""
     trainer = pruned_trainer(model_name, device, batch, steps * batch)
-    trainer.train_epoch()  # warm-up epoch
-    synchronize(device)
-    began = time.perf_counter()
-    trainer.train_epoch()
-    synchronize(device)
-    return trainer.data.train_size / (time.perf_counter() - began)
+
+    def epoch() -> float:
+        synchronize(device)
+        began = time.perf_counter()
+        trainer.train_epoch()
+        synchronize(device)
+        return trainer.data.train_size / (time.perf_counter() - began)
+
+    epoch()  # warm-up
+    return epoch
 
 
-def compute_ips(model_name: str, device: torch.device, batch: int, steps: int) -> float:
+def compute_loop(model_name: str, device: torch.device, batch: int, steps: int) -> Pass:
     """(c) The bound: forward, backward and Adam step on one fixed, device-resident batch, in the memory
     format gst trains in."""
     torch.manual_seed(0)
@@ -144,18 +155,35 @@ def compute_ips(model_name: str, device: torch.device, batch: int, steps: int) -
         F.cross_entropy(model(x), y).backward()
         opt.step()
 
-    return steps * batch / timed(step, steps, device)
+    return lambda: steps * batch / timed(step, steps, device)
 
 
-def eval_ips(model_name: str, device: torch.device) -> float:
+def eval_loop(model_name: str, device: torch.device) -> Pass:
     """Test-set evaluation throughput of gst's eval path."""
     trainer = pruned_trainer(model_name, device, 128, 256)
-    trainer.evaluate()
-    synchronize(device)
-    began = time.perf_counter()
-    trainer.evaluate()
-    synchronize(device)
-    return int(trainer.data.y_test.numel()) / (time.perf_counter() - began)
+
+    def evaluate() -> float:
+        synchronize(device)
+        began = time.perf_counter()
+        trainer.evaluate()
+        synchronize(device)
+        return int(trainer.data.y_test.numel()) / (time.perf_counter() - began)
+
+    evaluate()  # warm-up
+    return evaluate
+
+
+def best_interleaved(passes: dict[str, Pass], repeats: int) -> dict[str, float]:
+    """Run the passes in turn, `repeats` rounds, and keep each one's best rate.
+
+    Interleaving exposes every loop to the same machine state; the best of several passes filters out
+    interference from other processes (as `timeit` does).
+    """
+    best = dict.fromkeys(passes, 0.0)
+    for _ in range(repeats):
+        for name, one_pass in passes.items():
+            best[name] = max(best[name], one_pass())
+    return best
 
 
 def peak_memory_mb(device: torch.device) -> float:

@@ -19,7 +19,7 @@ def bench(
     device: DeviceOption = "auto",
     steps: Annotated[
         int | None,
-        typer.Option("--steps", help="Timed training steps per loop (default: 40 conv4 / 8 vgg11 on CPU, 200 on GPU)."),
+        typer.Option("--steps", help="Timed training steps per loop (default: 30 conv4 / 8 vgg11 on CPU, 200 on GPU)."),
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -33,7 +33,7 @@ def bench(
         if steps is not None and steps < 1:
             raise GstError(f"--steps: {steps} must be >= 1")
         dev = resolve_device(device)
-        steps = steps or (200 if dev.type == "cuda" else {"conv4": 40, "vgg11": 8}[model])
+        steps = steps or (200 if dev.type == "cuda" else {"conv4": 30, "vgg11": 8}[model])
         err.print(f"measuring {model} on {dev} ({steps} steps per loop)…")
         seed_images = {128: 1280, 3: 300} if dev.type == "cpu" else {128: 12800, 3: 1280}
         report = run_bench(model, dev, steps=steps, seed_images=seed_images)
