@@ -75,19 +75,21 @@ def plain_loop(model_name: str, device: torch.device, batch: int, steps: int, wo
     torch.manual_seed(0)
     model = build_model(model_name).to(device).train()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    loader = DataLoader(
-        PilDataset(data.x_train[:n], data.y_train[:n]),
-        batch_size=batch,
-        shuffle=True,
-        num_workers=workers,
-        drop_last=True,
-    )
+    with warnings.catch_warnings():  # 4 workers on fewer cores is the point of the comparison
+        warnings.filterwarnings("ignore", message="This DataLoader will create")
+        loader = DataLoader(
+            PilDataset(data.x_train[:n], data.y_train[:n]),
+            batch_size=batch,
+            shuffle=True,
+            num_workers=workers,
+            drop_last=True,
+        )
     losses: list[float] = []
 
     def epoch() -> float:
         synchronize(device)
         began = time.perf_counter()
-        with warnings.catch_warnings():  # 4 workers on fewer cores is the point of the comparison
+        with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="This DataLoader will create")
             batches = iter(loader)
         for x, y in batches:

@@ -102,8 +102,11 @@ class StackedTrainers:
             for pair in pairs
         ]
 
-    def _forward(self, params: dict[str, torch.Tensor], buffers: dict[str, torch.Tensor], x: torch.Tensor):  # noqa: ANN202
-        return functional_call(self.base, (params, buffers), (x,))
+    def _forward(
+        self, params: dict[str, torch.Tensor], buffers: dict[str, torch.Tensor], x: torch.Tensor
+    ) -> torch.Tensor:
+        """One member's logits from its slices of the stacks (vmapped over the members)."""
+        return functional_call(self.base, (params, buffers), (x,))  # type: ignore[no-any-return]
 
     def _batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         """Each run's own next batch (its subset, order and augmentation), stacked: (N, B, 3, 32, 32), (N, B)."""

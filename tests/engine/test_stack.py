@@ -29,16 +29,18 @@ def spec(model: str, epochs: int = 3, per_class: int = 6, **extra: object) -> Ru
     return spec_from_dict(raw)
 
 
-def alone(run_spec: RunSpec, seed: int, **kwargs: object) -> list[Event]:
+def alone(run_spec: RunSpec, seed: int, device: str = "cpu", **kwargs: object) -> list[Event]:
     events: list[Event] = []
-    execute(RunRequest(run_id=f"s{seed}", spec=run_spec, seed=seed), device="cpu", emit=events.append, **kwargs)  # type: ignore[arg-type]
+    execute(RunRequest(run_id=f"s{seed}", spec=run_spec, seed=seed), device=device, emit=events.append, **kwargs)  # type: ignore[arg-type]
     return events
 
 
-def together(run_spec: RunSpec, seeds: tuple[int, ...] = SEEDS, **kwargs: object) -> dict[str, list[Event]]:
+def together(
+    run_spec: RunSpec, seeds: tuple[int, ...] = SEEDS, device: str = "cpu", **kwargs: object
+) -> dict[str, list[Event]]:
     events: list[Event] = []
     requests = [RunRequest(run_id=f"s{seed}", spec=run_spec, seed=seed) for seed in seeds]
-    execute_group(requests, device="cpu", emit=events.append, **kwargs)  # type: ignore[arg-type]
+    execute_group(requests, device=device, emit=events.append, **kwargs)  # type: ignore[arg-type]
     return {f"s{seed}": [e for e in events if e.run_id == f"s{seed}"] for seed in seeds}
 
 
