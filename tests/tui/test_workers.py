@@ -33,7 +33,7 @@ def test_worker_plans() -> None:
 
 def test_parallel_and_stacked_runs_match_runs_one_at_a_time(tmp_path: Path) -> None:
     spec = tmp_path / "tiny.toml"
-    spec.write_text(tiny_preset(epochs=3, epc=16, end=2))
+    spec.write_text(tiny_preset(epochs=2, epc=16, end=1))
     modes = {
         "parallel": ["--workers", "2"],
         "stacked": ["--workers", "1", "--batch-seeds", "2"],
@@ -49,7 +49,7 @@ def test_parallel_and_stacked_runs_match_runs_one_at_a_time(tmp_path: Path) -> N
         alone = queries.fetch(tmp_path / "alone.duckdb", sql)
         for mode in ("parallel", "stacked"):  # other threads or summation order: equal up to float rounding
             other = queries.fetch(tmp_path / f"{mode}.duckdb", sql)
-            assert len(other) == len(alone) == 3
+            assert len(other) == len(alone) == 2
             for x, y in zip(other, alone, strict=True):
                 assert x["params_remaining"] == y["params_remaining"]
                 assert x["test_acc"] == pytest.approx(y["test_acc"], abs=1.0)
@@ -67,7 +67,7 @@ def test_batch_seeds_must_be_positive(tmp_path: Path) -> None:
 
 def test_ctrl_c_interrupts_every_worker(db: Path, tmp_path: Path) -> None:
     spec = tmp_path / "slow.toml"
-    spec.write_text(tiny_preset(epochs=8, epc=48, end=5))
+    spec.write_text(tiny_preset(epochs=40, epc=48, end=5))  # many epochs to go when Ctrl-C comes
     proc = gst_process("run", "spec", str(spec), "--db", str(db), "--device", "cpu", "--seeds", "0,1", "--workers", "2")
     wait_for(lambda: all(r["epochs_done"] >= 1 for r in queries.runs(db)) and len(queries.runs(db)) == 2)
     proc.send_signal(signal.SIGINT)
