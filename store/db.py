@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 
 from gst.engine.errors import StoreError
+from gst.store.interrupts import interruptible
 
 
 class StoreBusyError(StoreError):
@@ -58,11 +59,12 @@ def reading(path: Path, timeout: float = 10.0) -> Iterator[duckdb.DuckDBPyConnec
     """A read-only connection to an existing gst database."""
     if not path.is_file():
         raise StoreError(f"{path}: no database here (run `gst run preset smoke` first, or pass --db / GST_DB)")
-    conn = _connect(path, read_only=True, timeout=timeout)
-    try:
-        yield conn
-    finally:
-        conn.close()
+    with interruptible():
+        conn = _connect(path, read_only=True, timeout=timeout)
+        try:
+            yield conn
+        finally:
+            conn.close()
 
 
 @contextlib.contextmanager
@@ -71,20 +73,21 @@ def writing(path: Path, timeout: float = 2.0) -> Iterator[duckdb.DuckDBPyConnect
     if path.parent and not path.parent.exists():
         raise StoreError(f"{path}: folder {path.parent} does not exist")
     fresh = not path.exists()
-    conn = _connect(path, read_only=False, timeout=timeout)
-    try:
-        if fresh or path.resolve() not in _MIGRATED:
-            migrate(conn)
-            _MIGRATED.add(path.resolve())
-        conn.begin()
-        yield conn
-        conn.commit()
-    except BaseException:
-        with contextlib.suppress(duckdb.Error):
-            conn.rollback()
-        raise
-    finally:
-        conn.close()
+    with interruptible():
+        conn = _connect(path, read_only=False, timeout=timeout)
+        try:
+            if fresh or path.resolve() not in _MIGRATED:
+                migrate(conn)
+                _MIGRATED.add(path.resolve())
+            conn.begin()
+            yield conn
+            conn.commit()
+        except BaseException:
+            with contextlib.suppress(duckdb.Error, RuntimeError):
+                conn.rollback()
+            raise
+        finally:
+            conn.close()
 
 
 def migrations() -> list[tuple[int, str, str]]:
