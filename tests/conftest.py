@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -42,6 +43,7 @@ def gst_process(*args: str, **kwargs: object) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env={**os.environ, "GST_HANDLE_SIGINT": "1"},  # tests stop it with SIGINT, even when run as a background job
         **kwargs,
     )  # type: ignore[call-overload, no-any-return]
 

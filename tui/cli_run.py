@@ -13,7 +13,18 @@ from gst.engine.errors import DeviceError, SpecError
 from gst.engine.plan import plan
 from gst.engine.preset import Sweep, load_preset
 from gst.tui import runner
-from gst.tui.options import DEFAULT_DB, DataDirOption, DbOption, DeviceOption, JsonOption, SetOption, err, guard, out
+from gst.tui.options import (
+    DEFAULT_DB,
+    DataDirOption,
+    DbOption,
+    DeviceOption,
+    JsonOption,
+    SetOption,
+    err,
+    guard,
+    handle_sigint_if_asked,
+    out,
+)
 from gst.tui.render import plan_table, summary_table
 
 run_app = typer.Typer(
@@ -120,6 +131,7 @@ def _execute(jobs: list[runner.Job], ex: Execution, *, sweep: Sweep | None, swee
     from gst.tui.progress import SweepProgress
     from gst.tui.workers import plan_workers
 
+    handle_sigint_if_asked()
     if ex.workers is not None and ex.workers < 1:
         raise SpecError(f"--workers: {ex.workers} must be >= 1")
     gpus = _gpus(ex.gpus)

@@ -7,12 +7,14 @@ sweep launched here and one started in another terminal look the same.
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gst.tui.options import HANDLE_SIGINT
 from gst.tui.runner import new_sweep_id
 
 
@@ -114,6 +116,7 @@ class Launcher:
             *launch.args,
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.PIPE,
+            env={**os.environ, HANDLE_SIGINT: "1"},  # cancel and quit stop it with SIGINT
         )
         assert self._process.stderr is not None
         async for raw in self._process.stderr:

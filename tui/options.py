@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
@@ -30,6 +32,20 @@ SetOption = Annotated[
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 DEFAULT_DB = Path("gst.duckdb")
+
+
+HANDLE_SIGINT = "GST_HANDLE_SIGINT"
+
+
+def handle_sigint_if_asked() -> None:
+    """Make Ctrl-C / SIGINT interrupt this process when the parent that will send it says so.
+
+    Background jobs of a non-interactive shell inherit SIGINT as ignored, and Python then never raises
+    KeyboardInterrupt; a parent that stops `gst run` with SIGINT (the TUI's launcher) sets
+    GST_HANDLE_SIGINT=1. Without it the inherited choice stands, as for any background job.
+    """
+    if os.environ.get(HANDLE_SIGINT) == "1":
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @contextlib.contextmanager

@@ -77,8 +77,15 @@ def test_two_writers_on_one_file_both_finish(db: Path, tmp_path: Path) -> None:
     assert not list((db.parent / "gst.duckdb.d" / "journal").glob("*.jsonl"))
 
 
+def ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # what a background job of a non-interactive shell inherits
+
+
 def test_ctrl_c_marks_interrupted_and_exits_130(db: Path, tmp_path: Path) -> None:
-    proc = gst_process("run", "spec", str(slow_spec(tmp_path)), "--db", str(db), "--device", "cpu")
+    # GST_HANDLE_SIGINT=1 (set by gst_process, as the TUI's launcher sets it) overrides an inherited ignore
+    proc = gst_process(
+        "run", "spec", str(slow_spec(tmp_path)), "--db", str(db), "--device", "cpu", preexec_fn=ignore_sigint
+    )
     wait_for(lambda: queries.runs(db)[0]["epochs_done"] >= 2)
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=60) == 130
