@@ -6,6 +6,7 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,15 @@ def busy_writes(db: Path, seconds: float) -> None:
             conn.execute("SELECT sum(i) FROM range(3000000) t(i)").fetchall()
 
 
+@pytest.fixture
+def default_sigint() -> Iterator[None]:
+    """Python's own SIGINT handler, even where the test run inherited SIGINT as ignored (a background job)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+@pytest.mark.usefixtures("default_sigint")
 def test_sigint_inside_database_calls_is_a_keyboard_interrupt(db: Path) -> None:
     with writing(db):
         pass  # create the file with its schema
