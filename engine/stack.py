@@ -67,9 +67,9 @@ class StackedTrainers:
         Each run's own optimizer then always holds its current state, so its checkpoint is the one it would
         write alone.
         """
-        models = [t.model for t in self.trainers]
+        named = [dict(t.model.named_parameters()) for t in self.trainers]
         for name, stacked in self.params.items():
-            members = [dict(m.named_parameters())[name] for m in models]
+            members = [params[name] for params in named]
             states = [t.optimizer.state.get(p, {}) for t, p in zip(self.trainers, members, strict=True)]
             if states[0]:
                 exp_avg = torch.stack([s["exp_avg"] for s in states])
@@ -147,9 +147,7 @@ class StackedTrainers:
             t.start(emit)
         for epoch in range(self.trainers[0].progress.epochs_done, self.spec.epochs):
             began = time.perf_counter()
-            lr = 0.0
-            for t in self.trainers:
-                lr = t.set_lr(epoch)
+            lr = [t.set_lr(epoch) for t in self.trainers][0]  # one spec, one schedule
             for group in self.optimizer.param_groups:
                 group["lr"] = lr
             if self.trainers[0].skips_training(epoch):
