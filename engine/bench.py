@@ -16,8 +16,9 @@ from torch.utils.data import DataLoader, Dataset
 
 from gst.engine.data import MEAN, STD, synthetic_arrays
 from gst.engine.device import memory_format
+from gst.engine.execution.jobs import Job
 from gst.engine.models import build_model
-from gst.engine.run import RunRequest, build_trainer
+from gst.engine.run import build_trainer
 from gst.engine.schedule import schedule
 from gst.engine.spec import RunSpec, spec_from_dict
 from gst.engine.train import Trainer
@@ -120,9 +121,7 @@ def bench_spec(model_name: str, batch: int, images: int) -> RunSpec:
 
 def pruned_trainer(model_name: str, device: torch.device, batch: int, images: int) -> Trainer:
     """A trainer whose first pruning event has already happened, so masks are enforced every step."""
-    trainer = build_trainer(
-        RunRequest(run_id="bench", spec=bench_spec(model_name, batch, images), seed=0), device, None
-    )
+    trainer = build_trainer(Job(run_id="bench", spec=bench_spec(model_name, batch, images), seed=0), device, None)
     first = min(schedule(trainer.spec))
     trainer.pruner.apply(schedule(trainer.spec)[first])
     return trainer

@@ -20,6 +20,13 @@ class RunStarted:
     epochs_total: int
     data_subset_hash: str
     resumed_from_epoch: int = 0
+    note: str = ""  # why the run did not continue from its newest checkpoint, if it did not
+    backend: str = "local"  # how it executes: local (in-process or a worker process) or ray
+    worker: str = ""  # e.g. "in-process", "worker 2 of 2"
+    host: str = ""
+    attempt: int = 1  # 1 + times its batch was resubmitted after a lost worker or node
+    stacked_with: tuple[str, ...] = ()  # run ids trained in one stacked network with it (itself included)
+    precision: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -125,6 +132,8 @@ def event_from_dict(data: dict[str, Any]) -> Event:
     cls = EVENT_TYPES[data.pop("type")]
     if cls is Pruned:
         data["layers"] = tuple(LayerPruned(**layer) for layer in data["layers"])
+    if cls is RunStarted and "stacked_with" in data:
+        data["stacked_with"] = tuple(data["stacked_with"])
     if cls is BnActivations:
         data["bin_edges"], data["density"] = tuple(data["bin_edges"]), tuple(data["density"])
     return cls(**data)  # type: ignore[no-any-return]

@@ -9,14 +9,16 @@ from typing import Any
 
 import torch
 
-from gst.engine import checkpoint
+from gst.engine import checkpoint, faults
+from gst.engine.checkpoint import Checkpointer
 from gst.engine.data import class_subset, load_arrays
 from gst.engine.device import memory_format, resolve_device, seed_everything, set_precision
 from gst.engine.events import RunFinished, RunStarted
+from gst.engine.execution.jobs import Job
+from gst.engine.execution.journal import HOST
 from gst.engine.loader import DeviceData
 from gst.engine.models import build_model, count_params
 from gst.engine.prune import Pruner
-from gst.engine.spec import RunSpec
 from gst.engine.stack import StackedTrainers, stackable
 from gst.engine.train import Emit, Trainer
 
@@ -24,19 +26,20 @@ PRUNE_SEED_OFFSET = 1_000_003  # the pruning RNG's stream differs from the data 
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class RunRequest:
-    """One run of a sweep: a spec, a seed and the id its events carry."""
+class Where:
+    """Where a batch executes, recorded with each of its runs."""
 
-    run_id: str
-    spec: RunSpec
-    seed: int
+    backend: str = "local"
+    worker: str = "in-process"
+    host: str = ""
+    attempt: int = 1
 
 
 def build_trainer(
-    request: RunRequest,
+    request: Job,
     device: torch.device,
     data_dir: Path | None,
-    checkpoint_path: Path | None = None,
+    checkpointer: Checkpointer | None = None,
     download: bool = True,
 ) -> Trainer:
     """Seed, load data, build model and pruner; the same seed always gives the same starting point."""
@@ -57,17 +60,17 @@ def build_trainer(
         data=data,
         pruner=pruner,
         data_gen=data_gen,
-        checkpoint_path=checkpoint_path,
+        checkpointer=checkpointer,
     )
 
 
 def execute(
-    request: RunRequest,
+    request: Job,
     *,
     device: str | torch.device = "auto",
     data_dir: Path | None = None,
     emit: Emit,
-    checkpoint_path: Path | None = None,
+    checkpointer: Checkpointer | None = None,
     should_stop: Callable[[], bool] = lambda: False,
     download: bool = True,
 ) -> RunFinished:
@@ -78,7 +81,7 @@ def execute(
         device: a torch device or a user string (auto, cpu, cuda, cuda:N).
         data_dir: where CIFAR-10 lives (None: GST_DATA_DIR or ~/.cache/gst/data).
         emit: receives RunStarted, then Pruned/EpochEnded per epoch, then RunFinished is returned.
-        checkpoint_path: a file rewritten after every epoch (None: no checkpoints).
+        checkpointer: where and how often to checkpoint (None: no checkpoints).
         should_stop: polled after each epoch; True stops with KeyboardInterrupt after checkpointing.
         download: allow torchvision to download CIFAR-10 when no copy is found.
     """
@@ -87,7 +90,7 @@ def execute(
         device=device,
         data_dir=data_dir,
         emit=emit,
-        checkpoint_paths=[checkpoint_path],
+        checkpointers=[checkpointer],
         should_stop=should_stop,
         download=download,
     )
@@ -95,27 +98,32 @@ def execute(
 
 
 def execute_group(
-    requests: list[RunRequest],
+    requests: list[Job],
     *,
     device: str | torch.device = "auto",
     data_dir: Path | None = None,
     emit: Emit,
-    checkpoint_paths: list[Path | None] | None = None,
+    checkpointers: list[Checkpointer | None] | None = None,
     should_stop: Callable[[], bool] = lambda: False,
     download: bool = True,
+    where: Where | None = None,
 ) -> list[RunFinished]:
     """Train several runs of one spec together (seed batching), each as `execute` would train it alone.
 
-    Runs resumed at different epochs train as separate groups; a group of one, or runs that cannot be
-    stacked (dropout), train one at a time. Arguments as for `execute`, one checkpoint path per request.
+    Each run continues from its newest checkpoint that the database has caught up with (`recorded_epochs`);
+    stacked runs continue from an epoch they all have, so they stay stacked. Runs resumed at different epochs
+    train as separate groups; a group of one, or runs that cannot be stacked (dropout), train one at a time.
+    Ctrl-C writes every run's last snapshot (whose events are durable) and re-raises.
     """
     dev = device if isinstance(device, torch.device) else resolve_device(device)
-    paths = checkpoint_paths or [None] * len(requests)
-    trainers = []
+    where = where or Where()
+    keepers = checkpointers or [None] * len(requests)
+    trainers = [build_trainer(r, dev, data_dir, c, download) for r, c in zip(requests, keepers, strict=True)]
+    notes = _restore(trainers, requests, dev)
+    stacked = len(trainers) > 1 and stackable(requests[0].spec)
     rngs = {}  # each run's global RNG state as it would be alone (dropout draws from it)
-    for request, path in zip(requests, paths, strict=True):
-        trainer = build_trainer(request, dev, data_dir, path, download)
-        trainer.restore()
+    for request, trainer in zip(requests, trainers, strict=True):
+        together = tuple(t.run_id for t in trainers if t.progress.epochs_done == trainer.progress.epochs_done)
         emit(
             RunStarted(
                 run_id=request.run_id,
@@ -125,23 +133,70 @@ def execute_group(
                 epochs_total=request.spec.epochs,
                 data_subset_hash=trainer.data.subset_hash,
                 resumed_from_epoch=trainer.progress.epochs_done,
+                note=notes[request.run_id],
+                backend=where.backend,
+                worker=where.worker,
+                host=where.host or HOST,
+                attempt=where.attempt,
+                stacked_with=together if stacked and len(together) > 1 else (),
+                precision=request.spec.precision,
             )
         )
-        trainers.append(trainer)
         rngs[request.run_id] = checkpoint.rng_state(trainer.data_gen, trainer.pruner.generator)
     by_epoch: dict[int, list[Trainer]] = {}
     for trainer in trainers:
         by_epoch.setdefault(trainer.progress.epochs_done, []).append(trainer)
     finished: list[RunFinished] = []
-    for group in by_epoch.values():
-        if len(group) > 1 and stackable(group[0].spec):
-            results: Iterable[RunFinished] = StackedTrainers(group).run(emit, should_stop)
-        else:
-            results = (_alone(trainer, rngs[trainer.run_id], emit, should_stop) for trainer in group)
-        for result in results:
-            emit(result)
-            finished.append(result)
+    try:
+        for group in by_epoch.values():
+            if len(group) > 1 and stacked:
+                results: Iterable[RunFinished] = StackedTrainers(group).run(emit, should_stop)
+            else:
+                results = (_alone(trainer, rngs[trainer.run_id], emit, should_stop) for trainer in group)
+            for result in results:
+                faults.hit("finished")
+                emit(result)
+                finished.append(result)
+    except KeyboardInterrupt:
+        for trainer in trainers:
+            if trainer.checkpointer is not None:
+                trainer.checkpointer.write()
+        raise
+    for trainer in trainers:
+        if trainer.checkpointer is not None:
+            trainer.checkpointer.wait()
     return finished
+
+
+def _restore(trainers: list[Trainer], requests: list[Job], device: torch.device) -> dict[str, str]:
+    """Load each run's checkpoint (stacked runs: the newest epoch all of them have); notes on fallbacks."""
+    found: list[list[dict[str, Any]]] = []
+    notes: dict[str, str] = {}
+    for trainer, request in zip(trainers, requests, strict=True):
+        if trainer.checkpointer is None:
+            found.append([])
+            notes[request.run_id] = ""
+            continue
+        states, note = trainer.checkpointer.candidates(device, request.recorded_epochs)
+        found.append(states)
+        notes[request.run_id] = note
+    epochs = [{int(s["progress"]["epochs_done"]) for s in states} | {0} for states in found]
+    common = max(set.intersection(*epochs)) if epochs else 0
+    if len(trainers) > 1 and stackable(requests[0].spec) and common > 0:
+        epochs = [{common}] * len(trainers)  # killed between two members' writes: resume stacked, not apart
+    for trainer, states, wanted in zip(trainers, found, epochs, strict=True):
+        best = max(wanted)
+        state = next((s for s in states if int(s["progress"]["epochs_done"]) == best), None)
+        newest = int(states[0]["progress"]["epochs_done"]) if states else 0
+        note = notes[trainer.run_id]
+        if state is not None:
+            trainer.load(state)
+        if (note or newest != best) and (note or best < newest):
+            why = note or f"its stack's common checkpoint is epoch {best}"
+            notes[trainer.run_id] = (
+                f"{why}; continuing from epoch {best}" if best else f"{why}; re-running from scratch"
+            )
+    return notes
 
 
 def _alone(trainer: Trainer, rng: dict[str, Any], emit: Emit, should_stop: Callable[[], bool]) -> RunFinished:

@@ -17,6 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch.func import functional_call, stack_module_state, vmap
 
+from gst.engine import faults
+from gst.engine.cadence import CheckpointClock
 from gst.engine.errors import SpecError
 from gst.engine.events import RunFinished
 from gst.engine.spec import RunSpec
@@ -137,6 +139,7 @@ class StackedTrainers:
                 for param, mask in active:
                     param.mul_(mask)
             loss_sum += losses.detach() * y.shape[1]
+            faults.hit("train_step")
             correct += (logits.argmax(2) == y).sum(1)
         n = self.trainers[0].data.train_size
         return [(float(s) / n, 100.0 * float(c) / n) for s, c in zip(loss_sum.tolist(), correct.tolist(), strict=True)]
@@ -145,6 +148,8 @@ class StackedTrainers:
         """Train the group's remaining epochs; every run emits exactly the events it would alone."""
         for t in self.trainers:
             t.start(emit)
+        checkpointers = [t.checkpointer for t in self.trainers if t.checkpointer]
+        clock = CheckpointClock(checkpointers[0].every) if checkpointers else None
         for epoch in range(self.trainers[0].progress.epochs_done, self.spec.epochs):
             began = time.perf_counter()
             lr = [t.set_lr(epoch) for t in self.trainers][0]  # one spec, one schedule
@@ -157,6 +162,9 @@ class StackedTrainers:
             shared = time.perf_counter() - began  # every run waited for the whole group's training
             for t, (loss, acc) in zip(self.trainers, results, strict=True):
                 t.finish_epoch(epoch, lr, loss, acc, shared, emit)
+            due = clock is not None and clock.due()  # one decision for the group: they resume together
+            for t in self.trainers:
+                t.keep_state(due)
             if should_stop():
                 raise KeyboardInterrupt
         return [t.finished() for t in self.trainers]

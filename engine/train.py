@@ -9,12 +9,14 @@ import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 
-from gst.engine import checkpoint
+from gst.engine import checkpoint, faults
+from gst.engine.cadence import CheckpointClock
+from gst.engine.checkpoint import Checkpointer
 from gst.engine.events import EpochEnded, Event, Pruned, RunFinished
 from gst.engine.loader import DeviceData
 from gst.engine.models import PrunableModel
@@ -46,7 +48,7 @@ class Trainer:
     data: DeviceData
     pruner: Pruner
     data_gen: torch.Generator
-    checkpoint_path: Path | None = None
+    checkpointer: Checkpointer | None = None
     progress: Progress = field(default_factory=Progress)
 
     def __post_init__(self) -> None:
@@ -65,11 +67,13 @@ class Trainer:
     def run(self, emit: Emit, should_stop: Callable[[], bool] = lambda: False) -> RunFinished:
         """Train the remaining epochs, emitting Pruned and EpochEnded per epoch, then RunFinished."""
         self.start(emit)
+        clock = CheckpointClock(self.checkpointer.every) if self.checkpointer else None
         for t in range(self.progress.epochs_done, self.spec.epochs):
             began = time.perf_counter()
             lr = self.set_lr(t)
             train_loss, train_acc = (0.0, 0.0) if self.skips_training(t) else self.train_epoch()
             self.finish_epoch(t, lr, train_loss, train_acc, time.perf_counter() - began, emit)
+            self.keep_state(clock is not None and clock.due())
             if should_stop():
                 raise KeyboardInterrupt
         return self.finished()
@@ -100,6 +104,7 @@ class Trainer:
         if t in self.events:
             _, before = self.evaluate()
             layers = self.pruner.apply(self.events[t])
+            faults.hit("pruned")
             test_loss, test_acc = self.evaluate()
             pruned = Pruned(
                 run_id=self.run_id, epoch=t + 1, acc_before=before, acc_after=test_acc, layers=tuple(layers)
@@ -128,7 +133,7 @@ class Trainer:
         if t + 1 >= self.last_prune_epoch:
             p.best_test_acc = max(p.best_test_acc, test_acc)
         p.epochs_done, p.last_test_acc, p.last_train_acc, p.seconds = t + 1, test_acc, train_acc, p.seconds + seconds
-        self.save()
+        faults.hit("epoch_end")
 
     def finished(self) -> RunFinished:
         """The run's final record."""
@@ -167,6 +172,7 @@ class Trainer:
             self.optimizer.step()
             self.pruner.enforce()
             loss_sum += loss.detach() * y.numel()  # no host sync inside the loop
+            faults.hit("train_step")
             correct += (logits.argmax(1) == y).sum()
         n = self.data.train_size
         return float(loss_sum) / n, 100.0 * float(correct) / n
@@ -186,28 +192,26 @@ class Trainer:
         n = int(self.data.y_test.numel())
         return float(loss_sum) / n, 100.0 * float(correct) / n
 
-    def save(self) -> None:
-        """Checkpoint everything needed to continue exactly from here."""
-        if self.checkpoint_path is None:
-            return
-        payload = {
+    def state(self) -> dict[str, Any]:
+        """Everything needed to continue exactly from here (live tensors: copy before keeping)."""
+        return {
             "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "rng": checkpoint.rng_state(self.data_gen, self.pruner.generator),
             "progress": vars(self.progress).copy(),
         }
-        checkpoint.save(self.checkpoint_path, payload)
 
-    def restore(self) -> bool:
-        """Load the checkpoint if there is one; True if the run continues from it."""
-        if self.checkpoint_path is None:
-            return False
-        state = checkpoint.load(self.checkpoint_path, self.data.device)
-        if state is None:
-            return False
+    def keep_state(self, due: bool) -> None:
+        """After an epoch: snapshot the state; write it now if the interval is due or the run just ended."""
+        if self.checkpointer is None:
+            return
+        last = self.progress.epochs_done >= self.spec.epochs
+        self.checkpointer.keep(self.state(), write=due or (last and self.checkpointer.every.keep_final))
+
+    def load(self, state: dict[str, Any]) -> None:
+        """Continue from a checkpoint's state."""
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         checkpoint.restore_rng(state["rng"], self.data_gen, self.pruner.generator)
         self.progress = Progress(**state["progress"])
         self.pruner.refresh()
-        return True

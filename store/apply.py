@@ -1,6 +1,9 @@
 """Turns journal operations (sweep and run registrations, engine events) into SQL, in bulk.
 
-Every operation is idempotent, so replaying a journal after a crash never duplicates or loses rows.
+Every operation is idempotent (keyed upserts), so replaying a journal after a crash never duplicates rows,
+and the rows of a re-run epoch replace the earlier ones. Rows are the typed values of `gst.store.rows`.
+A run becomes `completed` only when every epoch of its spec is stored; otherwise its RunFinished leaves it
+`interrupted`, with the count of missing epochs, for `gst resume` to finish.
 """
 
 from __future__ import annotations
@@ -9,149 +12,91 @@ from typing import Any
 
 import duckdb
 
-from gst.engine.events import BnActivations, EpochEnded, Pruned, RunFailed, RunFinished, RunStarted, event_from_dict
+from gst.engine.errors import StoreError
+from gst.engine.events import EpochEnded, RunFailed, RunFinished, RunStarted, event_from_dict
+from gst.store.rows import ROW_TYPES, Row, columns, from_op, rows_of, values
 
 Op = dict[str, Any]
 ROWS_PER_STATEMENT = 500
-SWEEP_COLUMNS = (
-    "sweep_id",
-    "preset",
-    "created_at",
-    "preset_toml",
-    "gst_version",
-    "git_rev",
-    "host",
-    "device",
-    "title",
-    "description",
-    "expect",
-)
-RUN_COLUMNS = (
-    "run_id",
-    "sweep_id",
-    "arm",
-    "seed",
-    "status",
-    "model",
-    "dataset",
-    "spec_json",
-    "spec_hash",
-    "label",
-    "epochs_total",
-)
-BN_COLUMNS = ("run_id", "epoch", "layer", "bin_edges", "density", "mean", "std", "skewness", "kurtosis", "ks_distance")
-EPOCH_COLUMNS = (
-    "run_id",
-    "epoch",
-    "lr",
-    "train_loss",
-    "train_acc",
-    "test_loss",
-    "test_acc",
-    "pre_prune_test_acc",
-    "params_remaining",
-    "seconds",
-)
 
 
 def insert_rows(
-    conn: duckdb.DuckDBPyConnection,
-    table: str,
-    columns: tuple[str, ...],
-    rows: list[tuple[Any, ...]],
-    key: int,
-    verb: str = "INSERT OR REPLACE",
+    conn: duckdb.DuckDBPyConnection, row_type: type[Any], rows: list[Row], verb: str = "INSERT OR REPLACE"
 ) -> None:
-    """Multi-row INSERT, last row winning per primary key (the first `key` columns)."""
-    unique = list({row[:key]: row for row in rows}.values())
-    placeholders = "(" + ", ".join("?" * len(columns)) + ")"
+    """Multi-row INSERT, last row winning per primary key."""
+    names = columns(row_type)
+    unique = list({values(row)[: row_type.KEY]: values(row) for row in rows}.values())
+    placeholders = "(" + ", ".join("?" * len(names)) + ")"
     for start in range(0, len(unique), ROWS_PER_STATEMENT):
         chunk = unique[start : start + ROWS_PER_STATEMENT]
-        sql = f"{verb} INTO {table} ({', '.join(columns)}) VALUES " + ", ".join([placeholders] * len(chunk))
+        sql = f"{verb} INTO {row_type.TABLE} ({', '.join(names)}) VALUES " + ", ".join([placeholders] * len(chunk))
         conn.execute(sql, [value for row in chunk for value in row])
 
 
 def apply_ops(conn: duckdb.DuckDBPyConnection, ops: list[Op]) -> None:
     """Write a batch of operations: registrations first, then measurement rows, then run status changes."""
-    sweeps = [tuple(op["sweep"][c] for c in SWEEP_COLUMNS) for op in ops if op["op"] == "sweep"]
-    runs = [tuple(op["run"][c] for c in RUN_COLUMNS) for op in ops if op["op"] == "run"]
-    insert_rows(conn, "sweeps", SWEEP_COLUMNS, sweeps, 1)
-    insert_rows(conn, "runs", RUN_COLUMNS, runs, 1, verb="INSERT OR IGNORE")
-    epochs, events, layers, probes, updates = [], [], [], [], []
+    rows: dict[type[Any], list[Row]] = {t: [] for t in ROW_TYPES}
+    updates: list[tuple[str, list[Any]]] = []
     for op in ops:
-        if op["op"] != "event":
+        kind = op.get("op")
+        if kind != "event":
+            row = from_op(str(kind), op.get(str(kind)) or {})
+            rows[type(row)].append(row)
             continue
-        event = event_from_dict(op["event"])
+        try:
+            event = event_from_dict(op["event"])
+        except (KeyError, TypeError) as exc:
+            raise StoreError(f"journal: event not understood ({type(exc).__name__}: {exc})") from None
+        for row in rows_of(event):
+            rows[type(row)].append(row)
         if isinstance(event, EpochEnded):
-            epochs.append(tuple(getattr(event, c) for c in EPOCH_COLUMNS))
             updates.append(
                 (
-                    "UPDATE runs SET epochs_done = greatest(coalesce(epochs_done, 0), ?), params_remaining = ? WHERE run_id = ? AND status <> 'completed'",
+                    "UPDATE runs SET epochs_done = greatest(coalesce(epochs_done, 0), ?), params_remaining = ? "
+                    "WHERE run_id = ? AND status <> 'completed'",
                     [event.epoch, event.params_remaining, event.run_id],
                 )
             )
-        elif isinstance(event, BnActivations):
-            probes.append(
-                tuple(list(v) if isinstance(v, tuple) else v for v in (getattr(event, c) for c in BN_COLUMNS))
-            )
-        elif isinstance(event, Pruned):
-            events.append(
-                (event.run_id, event.epoch, event.acc_before, event.acc_after, event.drop_pp, event.instability_rel)
-            )
-            layers += [
-                (event.run_id, event.epoch, x.layer, x.k_pruned, x.alive_after, x.score_mean, x.score_min, x.score_max)
-                for x in event.layers
-            ]
-        else:
+        elif isinstance(event, RunStarted | RunFinished | RunFailed):
             updates.append(_status_update(event, op))
-    insert_rows(conn, "epochs", EPOCH_COLUMNS, epochs, 2)
-    insert_rows(
-        conn, "prune_events", ("run_id", "epoch", "acc_before", "acc_after", "drop_pp", "instability_rel"), events, 2
-    )
-    insert_rows(
-        conn,
-        "prune_layers",
-        ("run_id", "epoch", "layer", "k_pruned", "alive_after", "score_mean", "score_min", "score_max"),
-        layers,
-        3,
-    )
-    insert_rows(conn, "bn_activations", BN_COLUMNS, probes, 3)
+    for row_type, batch in rows.items():
+        if batch:
+            insert_rows(
+                conn, row_type, batch, verb="INSERT OR IGNORE" if row_type.TABLE == "runs" else "INSERT OR REPLACE"
+            )
     for sql, params in updates:
         conn.execute(sql, params)
 
 
-def _status_update(event: Any, op: Op) -> tuple[str, list[Any]]:
+STORED = "(SELECT count(*) FROM epochs e WHERE e.run_id = runs.run_id AND e.epoch BETWEEN 1 AND runs.epochs_total)"
+
+
+def _status_update(event: RunStarted | RunFinished | RunFailed, op: Op) -> tuple[str, list[Any]]:
     at = op["at"]
     if isinstance(event, RunStarted):
         return (
             "UPDATE runs SET status = 'running', started_at = coalesce(started_at, ?), device = ?, params_total = ?, "
-            "epochs_total = ?, data_subset_hash = ?, host = ?, pid = ?, resumed_from = ?, error = NULL WHERE run_id = ? AND status <> 'completed'",
+            "epochs_total = ?, data_subset_hash = ?, host = ?, pid = ?, resumed_from = ?, error = NULL, "
+            "backend = ?, worker = ?, attempt = ?, stacked_with = ?, precision = ?, note = ? "
+            "WHERE run_id = ? AND status <> 'completed'",
             [
-                at,
-                event.device,
-                event.params_total,
-                event.epochs_total,
-                event.data_subset_hash,
-                op.get("host"),
-                op.get("pid"),
-                event.resumed_from_epoch,
-                event.run_id,
+                at, event.device, event.params_total, event.epochs_total, event.data_subset_hash,
+                event.host or op.get("host"), op.get("pid"), event.resumed_from_epoch,
+                event.backend, event.worker, event.attempt, list(event.stacked_with) or None, event.precision,
+                event.note or None, event.run_id,
             ],
-        )
+        )  # fmt: skip
     if isinstance(event, RunFinished):
         return (
-            "UPDATE runs SET status = 'completed', finished_at = ?, final_test_acc = ?, best_test_acc = ?, final_train_acc = ?, "
-            "params_remaining = ?, error = NULL WHERE run_id = ?",
+            f"UPDATE runs SET status = CASE WHEN {STORED} = epochs_total THEN 'completed' ELSE 'interrupted' END, "
+            "finished_at = ?, final_test_acc = ?, best_test_acc = ?, final_train_acc = ?, params_remaining = ?, "
+            f"error = CASE WHEN {STORED} = epochs_total THEN NULL ELSE 'finished with ' || {STORED} || ' of ' || "
+            "epochs_total || ' epochs stored; `gst resume` re-runs the missing ones' END WHERE run_id = ?",
             [
-                at,
-                event.final_test_acc,
-                event.best_test_acc,
-                event.final_train_acc,
-                event.params_remaining,
+                at, event.final_test_acc, event.best_test_acc, event.final_train_acc, event.params_remaining,
                 event.run_id,
             ],
-        )
-    assert isinstance(event, RunFailed)
+        )  # fmt: skip
     status = "interrupted" if event.interrupted else "failed"
     return (
         "UPDATE runs SET status = ?, finished_at = ?, error = ? WHERE run_id = ? AND status <> 'completed'",

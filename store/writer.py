@@ -14,12 +14,15 @@ import os
 import socket
 import time
 import uuid
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
+from gst.engine import faults
 from gst.engine.events import BnActivations, EpochEnded, Event, Pruned, event_to_dict
 from gst.store.apply import Op, apply_ops
 from gst.store.db import StoreBusyError, files_dir, writing
+from gst.store.rows import RunRow, SweepRow
 
 log = logging.getLogger(__name__)
 HOST = socket.gethostname()
@@ -67,6 +70,11 @@ class StoreWriter:
             f.write(json.dumps(op) + "\n")
         self.pending.append(op)
 
+    def record_row(self, row: SweepRow | RunRow) -> None:
+        """Journal and queue a registration row (typed: see gst.store.rows)."""
+        kind = "sweep" if isinstance(row, SweepRow) else "run"
+        self.record({"op": kind, kind: asdict(row)})
+
     def handle(self, event: Event) -> None:
         """Engine callback: journal the event; flush at run boundaries and after epochs (at most every flush_interval)."""
         self.record({"op": "event", "event": event_to_dict(event), "host": HOST, "pid": os.getpid()})
@@ -83,6 +91,7 @@ class StoreWriter:
         try:
             with writing(self.db_path, timeout=self.flush_timeout if timeout is None else timeout) as conn:
                 apply_ops(conn, self.pending)
+                faults.hit("flush")
         except StoreBusyError:
             log.warning("database busy: %d operations wait in %s", len(self.pending), self.journal)
             return False
@@ -114,7 +123,8 @@ def read_journal(path: Path) -> list[Op]:
 
 
 def catch_up(db_path: Path, timeout: float = 30.0) -> int:
-    """Replay the journals of processes that are gone, then delete them; returns operations replayed."""
+    """Replay the journals of processes that are gone (the first field of the name is the owner's pid; a
+    worker's journal belongs to its parent), then delete them; returns operations replayed."""
     journal_dir = files_dir(db_path) / "journal"
     if not journal_dir.is_dir():
         return 0

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import time
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import torch
 
 from gst.engine import bench
+from gst.engine.cadence import CheckpointEvery
 from gst.engine.errors import GstError
 from gst.engine.events import Event, RunFailed, RunFinished, RunStarted
-from gst.tui.batches import Job, run_batch
-from gst.tui.workers import WorkerPlan, plan_workers, run_parallel
+from gst.engine.execution.jobs import ExecOptions, Job
+from gst.engine.execution.local import InProcessBackend, WorkerPlan, plan_workers
+from gst.engine.execution.pool import PoolBackend
 
 REPEATS = 3  # interleaved rounds of (a), (b), (c) and eval; each keeps its best
 GPU_SEEDS = 8  # seeds of one arm trained together in the GPU measurement (CPU: one per core)
@@ -72,14 +76,17 @@ def runs_per_hour(model: str, device: str, batch: int, images: int, seeds: int, 
     def emit(event: Event) -> None:
         events.append((time.perf_counter(), event))
 
-    def nowhere(run_id: str) -> None:
-        return None
-
-    if mode == "workers":
-        run_parallel([[job] for job in jobs], plan, emit, data_dir=None, checkpoint=nowhere)
-    else:
-        for batch_of_jobs in [jobs] if mode == "stacked" else [[job] for job in jobs]:
-            run_batch(batch_of_jobs, emit, device=device, data_dir=None, checkpoint=nowhere)
+    with tempfile.TemporaryDirectory(prefix="gst-bench-") as folder:
+        options = ExecOptions(
+            device=device,
+            checkpoint_dir=Path(folder) / "checkpoints",
+            journal_dir=Path(folder) / "journal",
+            checkpoint_every=CheckpointEvery(epochs=10_000, seconds=None),  # speed alone; checkpoints measured apart
+        )
+        if mode == "workers":
+            PoolBackend(options, plan).run([[job] for job in jobs], emit)
+        else:
+            InProcessBackend(options, device).run([jobs] if mode == "stacked" else [[job] for job in jobs], emit)
     return 3600 * seeds / _steady_seconds(events)
 
 

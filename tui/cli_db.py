@@ -12,7 +12,7 @@ import typer
 
 from gst.engine.errors import GstError
 from gst.store import queries
-from gst.store.apply import EPOCH_COLUMNS
+from gst.store.rows import EPOCH_COLUMNS
 from gst.tui.options import DEFAULT_DB, DbOption, JsonOption, guard, out
 from gst.tui.render import rows_table
 

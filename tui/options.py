@@ -48,6 +48,20 @@ def handle_sigint_if_asked() -> None:
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
+TERMINATED = {"by_sigterm": False}
+
+
+def _terminate(signum: int, frame: object) -> None:
+    TERMINATED["by_sigterm"] = True
+    raise KeyboardInterrupt
+
+
+def stop_on_signals() -> None:
+    """SIGTERM stops a run like Ctrl-C (runs marked interrupted, everything measured stored, exit 143)."""
+    handle_sigint_if_asked()
+    signal.signal(signal.SIGTERM, _terminate)
+
+
 @contextlib.contextmanager
 def guard() -> Iterator[None]:
     """Turn expected errors into one red line and exit 1, and Ctrl-C into exit 130."""
@@ -58,4 +72,4 @@ def guard() -> Iterator[None]:
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
         err.print("[yellow]interrupted[/]: what was measured is in the database; `gst resume` continues")
-        raise typer.Exit(130) from None
+        raise typer.Exit(143 if TERMINATED["by_sigterm"] else 130) from None

@@ -6,8 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from gst.engine.cadence import CheckpointEvery
+from gst.engine.checkpoint import Checkpointer
 from gst.engine.events import EpochEnded, Event, Pruned, RunFinished, RunStarted
-from gst.engine.run import RunRequest, execute, execute_group
+from gst.engine.execution.jobs import Job
+from gst.engine.run import execute, execute_group
 from gst.engine.spec import RunSpec, spec_from_dict
 
 SEEDS = (0, 1, 2)
@@ -31,7 +34,7 @@ def spec(model: str, epochs: int = 3, per_class: int = 6, first: int = 1, **extr
 
 def alone(run_spec: RunSpec, seed: int, device: str = "cpu", **kwargs: object) -> list[Event]:
     events: list[Event] = []
-    execute(RunRequest(run_id=f"s{seed}", spec=run_spec, seed=seed), device=device, emit=events.append, **kwargs)  # type: ignore[arg-type]
+    execute(Job(run_id=f"s{seed}", spec=run_spec, seed=seed), device=device, emit=events.append, **kwargs)  # type: ignore[arg-type]
     return events
 
 
@@ -39,7 +42,7 @@ def together(
     run_spec: RunSpec, seeds: tuple[int, ...] = SEEDS, device: str = "cpu", **kwargs: object
 ) -> dict[str, list[Event]]:
     events: list[Event] = []
-    requests = [RunRequest(run_id=f"s{seed}", spec=run_spec, seed=seed) for seed in seeds]
+    requests = [Job(run_id=f"s{seed}", spec=run_spec, seed=seed) for seed in seeds]
     execute_group(requests, device=device, emit=events.append, **kwargs)  # type: ignore[arg-type]
     return {f"s{seed}": [e for e in events if e.run_id == f"s{seed}"] for seed in seeds}
 
@@ -87,6 +90,11 @@ def test_stacked_seeds_match_each_seed_alone(
     assert len(finals) == len(seeds)  # the seeds really are different runs, not one run copied
 
 
+def keeper(path: Path) -> Checkpointer:
+    """A checkpointer that writes at interruptions (the interval never comes in a test)."""
+    return Checkpointer(path, CheckpointEvery())
+
+
 def test_stacked_checkpoints_resume_alone_or_stacked(tmp_path: Path) -> None:
     """A group interrupted after its first epoch writes single-run checkpoints; resumed alone (seed 1) or
     stacked again (seeds 0 and 2, Adam moments restacked), each run ends as an uninterrupted run ends."""
@@ -95,19 +103,19 @@ def test_stacked_checkpoints_resume_alone_or_stacked(tmp_path: Path) -> None:
     part: list[Event] = []
     with pytest.raises(KeyboardInterrupt):
         execute_group(
-            [RunRequest(run_id=f"s{seed}", spec=run_spec, seed=seed) for seed in SEEDS],
+            [Job(run_id=f"s{seed}", spec=run_spec, seed=seed) for seed in SEEDS],
             device="cpu",
             emit=part.append,
-            checkpoint_paths=list(paths.values()),  # type: ignore[arg-type]
+            checkpointers=[keeper(p) for p in paths.values()],
             should_stop=lambda: sum(isinstance(e, EpochEnded) for e in part) >= len(SEEDS),
         )
     single = tmp_path / "single.pt"
     with pytest.raises(KeyboardInterrupt):
-        alone(run_spec, 0, checkpoint_path=single, should_stop=lambda: True)
+        alone(run_spec, 0, checkpointer=keeper(single), should_stop=lambda: True)
     size = single.stat().st_size
     assert all(abs(p.stat().st_size - size) < 0.01 * size for p in paths.values())  # own slices, not whole stacks
-    rest = together(run_spec, (0, 2), checkpoint_paths=[paths[0], paths[2]])
-    rest["s1"] = alone(run_spec, 1, checkpoint_path=paths[1])
+    rest = together(run_spec, (0, 2), checkpointers=[keeper(paths[0]), keeper(paths[2])])
+    rest["s1"] = alone(run_spec, 1, checkpointer=keeper(paths[1]))
     for seed in SEEDS:
         resumed = rest[f"s{seed}"]
         assert isinstance(resumed[0], RunStarted) and resumed[0].resumed_from_epoch == 1
@@ -119,8 +127,8 @@ def test_runs_at_different_epochs_form_separate_groups(tmp_path: Path) -> None:
     run_spec = spec("conv4", epochs=2)
     path = tmp_path / "s0.pt"
     with pytest.raises(KeyboardInterrupt):
-        alone(run_spec, 0, checkpoint_path=path, should_stop=lambda: True)
-    grouped = together(run_spec, (0, 1, 2), checkpoint_paths=[path, None, None])
+        alone(run_spec, 0, checkpointer=keeper(path), should_stop=lambda: True)
+    grouped = together(run_spec, (0, 1, 2), checkpointers=[keeper(path), None, None])
     started = [e for events in grouped.values() for e in events if isinstance(e, RunStarted)]
     assert sorted(e.resumed_from_epoch for e in started) == [0, 0, 1]
     for seed in (0, 1, 2):

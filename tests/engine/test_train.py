@@ -6,8 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from gst.engine.cadence import CheckpointEvery
+from gst.engine.checkpoint import Checkpointer
 from gst.engine.events import EpochEnded, Event, Pruned, RunFinished, RunStarted
-from gst.engine.run import RunRequest, execute
+from gst.engine.execution.jobs import Job
+from gst.engine.run import execute
 from gst.engine.spec import RunSpec, spec_from_dict
 
 
@@ -22,7 +25,7 @@ def conv4_spec(epochs: int = 2, **prune: object) -> RunSpec:
 
 def collect(spec: RunSpec, seed: int = 0, **kwargs: object) -> list[Event]:
     events: list[Event] = []
-    execute(RunRequest(run_id="r", spec=spec, seed=seed), device="cpu", emit=events.append, **kwargs)  # type: ignore[arg-type]
+    execute(Job(run_id="r", spec=spec, seed=seed), device="cpu", emit=events.append, **kwargs)  # type: ignore[arg-type]
     return events
 
 
@@ -63,16 +66,23 @@ def test_resume_from_checkpoint_equals_uninterrupted(tmp_path: Path) -> None:
     whole = collect(spec)
     path = tmp_path / "r.pt"
     part: list[Event] = []
-    with pytest.raises(KeyboardInterrupt):  # should_stop is polled after each epoch's checkpoint
+    with pytest.raises(
+        KeyboardInterrupt
+    ):  # should_stop is polled after each epoch; the interrupt writes the last snapshot
         execute(
-            RunRequest(run_id="r", spec=spec, seed=0),
+            Job(run_id="r", spec=spec, seed=0),
             device="cpu",
             emit=part.append,
-            checkpoint_path=path,
+            checkpointer=Checkpointer(path, CheckpointEvery()),
             should_stop=lambda: len(part) >= 3,
         )
     rest: list[Event] = []
-    execute(RunRequest(run_id="r", spec=spec, seed=0), device="cpu", emit=rest.append, checkpoint_path=path)
+    execute(
+        Job(run_id="r", spec=spec, seed=0),
+        device="cpu",
+        emit=rest.append,
+        checkpointer=Checkpointer(path, CheckpointEvery()),
+    )
     assert isinstance(rest[0], RunStarted) and rest[0].resumed_from_epoch == 2
     assert measured(part + rest) == measured(whole)
 

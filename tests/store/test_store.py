@@ -13,7 +13,8 @@ import pytest
 from gst.engine.errors import StoreError
 from gst.engine.events import EpochEnded, LayerPruned, Pruned, RunFinished, RunStarted
 from gst.store import queries
-from gst.store.db import StoreBusyError, files_dir, reading, writing
+from gst.store.db import StoreBusyError, files_dir, migrations, reading, writing
+from gst.store.rows import ROW_TYPES, columns
 from gst.store.writer import StoreWriter, catch_up
 
 COLUMNS = {
@@ -47,7 +48,8 @@ COLUMNS = {
     "prune_layers": ["run_id", "epoch", "layer", "k_pruned", "alive_after", "score_mean", "score_min", "score_max"],
 }
 RUN_COLUMNS = ["run_id", "sweep_id", "arm", "seed", "status", "model", "dataset", "spec_json", "started_at", "finished_at", "final_test_acc",
-               "best_test_acc", "final_train_acc", "params_total", "params_remaining", "error"]  # fmt: skip
+               "best_test_acc", "final_train_acc", "params_total", "params_remaining", "error", "backend", "worker", "attempt", "stacked_with", "precision",
+               "note"]  # fmt: skip
 
 
 def register(writer: StoreWriter, run_id: str = "s1-a-0") -> None:
@@ -100,10 +102,35 @@ def test_blank_database_gets_exact_schema(db: Path) -> None:
         pass
     with reading(db) as conn:
         tables = {t: [c[0] for c in conn.execute(f"DESCRIBE {t}").fetchall()] for t in (*COLUMNS, "runs")}
-        assert conn.execute("SELECT version FROM schema_migrations ORDER BY version").fetchall() == [(1,), (2,)]
+        applied = conn.execute("SELECT version FROM schema_migrations ORDER BY version").fetchall()
+        assert applied == [(version,) for version, _, _ in migrations()] and applied[:3] == [(1,), (2,), (3,)]
     for table, columns in COLUMNS.items():
         assert tables[table] == columns
     assert all(c in tables["runs"] for c in RUN_COLUMNS)
+
+
+def test_typed_rows_are_the_schema(db: Path) -> None:
+    """Each row type names exactly its table's columns (runs: the registration subset), in order."""
+    with writing(db):
+        pass
+    with reading(db) as conn:
+        for row_type in ROW_TYPES:
+            table = [c[0] for c in conn.execute(f"DESCRIBE {row_type.TABLE}").fetchall()]
+            mine = list(columns(row_type))
+            if row_type.TABLE == "runs":
+                assert set(mine) <= set(table)
+            else:
+                assert table == mine, row_type.TABLE
+
+
+def test_unknown_field_in_an_operation_fails_loudly(db: Path) -> None:
+    writer = StoreWriter(db)
+    writer.open()
+    register(writer)
+    writer.record({"op": "run", "run": {"run_id": "x", "colour": "red"}})
+    with pytest.raises(StoreError, match="unknown field.*colour"):
+        writer.flush()
+    writer.pending.clear()
 
 
 def test_writer_stores_a_run_and_replay_is_idempotent(db: Path) -> None:

@@ -7,10 +7,11 @@ from pathlib import Path
 
 from gst.engine.architectures import ARCHITECTURES
 from gst.engine.events import BnActivations, EpochEnded, LayerPruned, Pruned, RunFinished, RunStarted
+from gst.engine.execution.jobs import new_sweep_id, select_jobs
 from gst.engine.preset import load_preset
 from gst.engine.schedule import schedule
+from gst.store.register import register
 from gst.store.writer import StoreWriter
-from gst.tui import runner
 
 
 def fabricate(
@@ -24,11 +25,11 @@ def fabricate(
     """Register `preset` (with `seeds` seeds) and write every run; bigger per-event rates give bigger drops and accuracy."""
     extra = (f"base.epochs={epochs}",) if epochs else ()
     sweep = load_preset(preset, (*overrides, *extra, f"seeds={list(range(seeds))}"))
-    sweep_id = sweep_id or runner.new_sweep_id()
-    jobs = runner.select_jobs(sweep, sweep_id, None, None)
+    sweep_id = sweep_id or new_sweep_id()
+    jobs = select_jobs(sweep, sweep_id, None, None)
     writer = StoreWriter(db)
     writer.open()
-    runner.register(writer, sweep, sweep_id, jobs, "cpu")
+    register(writer, sweep, sweep_id, jobs, "cpu")
     writer.flush = lambda timeout=None: True  # type: ignore[method-assign]  # keep everything pending: one write at the end
     for job in jobs:
         moments = schedule(job.spec)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from gst.engine.errors import SpecError
+from gst.engine.execution.jobs import Job, batch_jobs, default_batch_seeds
 from gst.engine.spec import RunSpec, spec_from_dict
-from gst.tui.batches import Job, batch_jobs, default_batch_seeds
 
 
 def spec(batch: int) -> RunSpec:

@@ -11,10 +11,10 @@ import torch
 from typer.testing import CliRunner
 
 from gst.engine import bench
+from gst.engine.execution.local import plan_workers
 from gst.store import queries
 from gst.tui.bench import runs_per_hour
 from gst.tui.cli import app
-from gst.tui.workers import plan_workers
 
 from ..conftest import gst_process, tiny_preset  # type: ignore[import-not-found]
 from .test_processes import wait_for

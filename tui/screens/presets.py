@@ -12,10 +12,10 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Label, OptionList, Static
 
 from gst.engine.errors import GstError
+from gst.engine.execution.jobs import parse_list, select_jobs
 from gst.engine.plan import plan
 from gst.engine.preset import Sweep, builtin_names, load_preset
 from gst.tui.render import plan_table
-from gst.tui.runner import parse_list, select_jobs
 
 PREVIEW_ARMS = 4
 

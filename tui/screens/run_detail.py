@@ -11,7 +11,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Static
 
 from gst.store import queries
-from gst.store.apply import EPOCH_COLUMNS
+from gst.store.rows import EPOCH_COLUMNS
 from gst.tui.render import fmt
 from gst.tui.screens.base import PollingScreen
 from gst.tui.widgets.curve import CurveStrip

@@ -1,0 +1,84 @@
+"""Running one seed batch wherever it executes: durable journal first, checkpoints after, failures as events.
+
+Every backend (in-process, worker processes, Ray tasks) trains a batch through `run_batch`.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+
+from gst.engine.checkpoint import Checkpointer
+from gst.engine.errors import GstError
+from gst.engine.events import Event, RunFailed, RunFinished
+from gst.engine.execution.jobs import ExecOptions, Job, checkpoint_file
+from gst.engine.execution.journal import EventJournal
+
+Sink = Callable[[Event], None]
+
+
+def run_batch(
+    batch: list[Job],
+    sink: Sink,
+    options: ExecOptions,
+    *,
+    device: str,
+    where: object | None = None,
+    owner_pid: int | None = None,
+    allowed: Callable[[], bool] = lambda: True,
+) -> Path:
+    """Train a batch (one run, or seeds stacked); a failure becomes RunFailed for each run it did not finish.
+
+    Each event is journaled (the write-ahead log) before it reaches `sink`; a checkpoint of epoch t is written
+    only after the journal is synced, so it never runs ahead of a durable measurement. Returns the journal's
+    path: its owner deletes it once the events are in the database. Ctrl-C marks the unfinished runs
+    interrupted (after writing their last snapshots) and re-raises.
+    """
+    from gst.engine.run import Where, execute_group
+
+    journal = EventJournal(options.journal_dir, owner_pid)
+    done: set[str] = set()
+    keepers = {
+        job.run_id: Checkpointer(
+            checkpoint_file(options.checkpoint_dir, job.run_id),
+            options.checkpoint_every,
+            barrier=journal.sync,
+            allowed=allowed,
+        )
+        for job in batch
+    }
+
+    def forward(event: Event) -> None:
+        journal.append(event)
+        if isinstance(event, RunFinished):
+            journal.sync()
+            done.add(event.run_id)
+            if not options.keep_checkpoints:
+                keepers[event.run_id].discard()
+        sink(event)
+
+    def fail(error: str, interrupted: bool = False) -> None:
+        for job in batch:
+            if job.run_id not in done:
+                forward(RunFailed(run_id=job.run_id, error=error, interrupted=interrupted))
+
+    try:
+        execute_group(
+            batch,
+            device=device,
+            data_dir=options.data_dir,
+            emit=forward,
+            checkpointers=[keepers[j.run_id] for j in batch],
+            where=where if isinstance(where, Where) else Where(),
+        )
+    except KeyboardInterrupt:
+        fail("interrupted by the user", interrupted=True)
+        raise
+    except GstError as exc:
+        fail(str(exc))
+    except Exception as exc:  # noqa: BLE001 - a crashing run must not lose the sweep
+        fail(f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=8)}")
+    finally:
+        journal.close()
+    return journal.path

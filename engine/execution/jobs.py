@@ -1,0 +1,117 @@
+"""Jobs and seed batches: which runs a backend executes, and which train together as one stacked network."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from gst.engine.cadence import CheckpointEvery
+from gst.engine.errors import SpecError
+from gst.engine.preset import Sweep
+from gst.engine.spec import PRECISIONS, RunSpec
+
+MAX_STACK = 16  # default cap of seeds per stack on a GPU
+STACK_IMAGES = 1024  # default: stack seeds until their combined batch reaches this many images
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Job:
+    """One run to execute: spec, seed, the id its events carry, and how far the database has it."""
+
+    run_id: str
+    spec: RunSpec
+    seed: int
+    arm: str = ""
+    recorded_epochs: int | None = None  # epochs the database holds; a checkpoint past them is not used
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExecOptions:
+    """Where runs train and where their durable state lives; the same for every backend."""
+
+    device: str = "auto"  # auto, cpu, cuda, cuda:N
+    data_dir: Path | None = None
+    checkpoint_dir: Path
+    journal_dir: Path
+    checkpoint_every: CheckpointEvery = CheckpointEvery()
+    keep_checkpoints: bool = False
+
+
+def checkpoint_file(folder: Path, run_id: str) -> Path:
+    """A run's newest checkpoint (the previous one sits beside it as `<run>.prev.pt`)."""
+    return folder / f"{run_id}.pt"
+
+
+def default_batch_seeds(device: str, spec: RunSpec) -> int:
+    """Seeds trained as one stack when --batch-seeds is not given.
+
+    On a GPU, small batches leave it idle, so seeds stack until their combined batch is about
+    STACK_IMAGES images (batch 3: 16 seeds; batch 128: 8). On a CPU the compute is already saturated
+    and stacked convolutions are slower, so seeds run as parallel single-thread workers instead.
+    """
+    if not device.startswith("cuda"):
+        return 1
+    return max(1, min(MAX_STACK, STACK_IMAGES // spec.resolved_batch_size))
+
+
+def batch_jobs(jobs: list[Job], batch_seeds: int | None, device: str) -> list[list[Job]]:
+    """Consecutive jobs of one arm (same spec), in groups of at most `batch_seeds` (None: the device default)."""
+    if batch_seeds is not None and batch_seeds < 1:
+        raise SpecError(f"--batch-seeds: {batch_seeds} must be >= 1")
+    batches: list[list[Job]] = []
+    for job in jobs:
+        size = batch_seeds or default_batch_seeds(device, job.spec)
+        last = batches[-1] if batches else None
+        if last and last[0].arm == job.arm and last[0].spec == job.spec and len(last) < size:
+            last.append(job)
+        else:
+            batches.append([job])
+    return batches
+
+
+def parse_list(text: str | None, what: str) -> list[str] | None:
+    """Split '0,1,2' style option values."""
+    if text is None:
+        return None
+    items = [x.strip() for x in text.split(",") if x.strip()]
+    if not items:
+        raise SpecError(f"--{what}: empty list")
+    return items
+
+
+def select_jobs(
+    sweep: Sweep, sweep_id: str, arms: list[str] | None, seeds: list[str] | None, precision: str | None = None
+) -> list[Job]:
+    """Expand arms x seeds, keeping only the chosen ones (errors name the allowed values); --precision applies to all."""
+    if precision is not None and precision not in PRECISIONS:
+        raise SpecError(f"--precision: {precision!r} is not allowed (allowed: {', '.join(PRECISIONS)})")
+    chosen_arms = [sweep.arm(a) for a in arms] if arms else list(sweep.arms)
+    if seeds is None:
+        chosen_seeds = list(sweep.seeds)
+    else:
+        if not all(s.isdigit() for s in seeds):
+            raise SpecError(f"--seeds: {','.join(seeds)} must be integers >= 0, for example 0,1,2")
+        chosen_seeds = [int(s) for s in seeds]
+    specs = {a.name: replace(a.spec, precision=precision) if precision else a.spec for a in chosen_arms}  # type: ignore[arg-type]
+    return [
+        Job(run_id=f"{sweep_id}-{a.name}-{s}", arm=a.name, seed=s, spec=specs[a.name])
+        for a in chosen_arms
+        for s in chosen_seeds
+    ]
+
+
+def new_sweep_id() -> str:
+    """Eight hex digits."""
+    return uuid.uuid4().hex[:8]
+
+
+SWEEP_ID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+
+
+def check_sweep_id(sweep_id: str) -> str:
+    """A user-chosen sweep id, if well formed."""
+    if not SWEEP_ID.match(sweep_id):
+        raise SpecError(f"--sweep-id: {sweep_id!r} must be 1-40 letters, digits, '-' or '_'")
+    return sweep_id

@@ -1,0 +1,110 @@
+"""The local backend: batches train in this process, or on worker processes of this machine.
+
+`local_backend` picks the layout (one worker per GPU with --gpus; on a CPU one single-thread worker per core,
+at most one per batch); one worker means this process trains, with nothing spawned.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from gst.engine.errors import DeviceError, SpecError
+from gst.engine.execution.backend import Outcome, Sink
+from gst.engine.execution.batch import run_batch
+from gst.engine.execution.jobs import ExecOptions, Job
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WorkerPlan:
+    """Where each worker trains and with how many CPU threads."""
+
+    devices: tuple[str, ...]  # one entry per worker
+    threads: int
+
+    @property
+    def size(self) -> int:
+        """Number of workers."""
+        return len(self.devices)
+
+
+def plan_workers(device: str, workers: int | None, gpus: tuple[int, ...], jobs: int) -> WorkerPlan:
+    """--gpus gives one worker per GPU; on CPU, `workers` single-thread processes (None: one per core).
+
+    `jobs` counts the units of work (seed batches), since a worker takes a whole batch.
+    """
+    cores = os.cpu_count() or 1
+    if gpus:
+        return WorkerPlan(devices=tuple(f"cuda:{g}" for g in gpus), threads=max(1, cores // len(gpus)))
+    if workers is None:
+        workers = min(cores, jobs) if device == "cpu" else 1
+    workers = max(1, min(workers, jobs))
+    return WorkerPlan(devices=(device,) * workers, threads=max(1, cores // workers))
+
+
+def parse_gpus(text: str | None) -> tuple[int, ...]:
+    """'0,1' -> (0, 1), each checked to exist on this machine."""
+    from gst.engine.device import resolve_device
+
+    if not text:
+        return ()
+    items = [g.strip() for g in text.split(",") if g.strip()]
+    if not items or not all(g.isdigit() for g in items):
+        raise SpecError(f"--gpus: {text!r} must be GPU indices, for example 0,1")
+    for g in items:
+        resolve_device(f"cuda:{g}")
+    return tuple(int(g) for g in items)
+
+
+class InProcessBackend:
+    """Trains the batches one after another in this process (no workers)."""
+
+    name = "local"
+
+    def __init__(self, options: ExecOptions, device: str) -> None:
+        self.options = options
+        self.device = device
+
+    def describe(self, batches: list[list[Job]]) -> str:
+        """'cpu (1 worker)'."""
+        return f"{self.device} (1 worker{stack_note(batches)})"
+
+    def run(self, batches: list[list[Job]], sink: Sink) -> Outcome:
+        """Every batch in turn; a failing run is recorded and the sweep goes on."""
+        outcome = Outcome()
+        track = outcome.tracking(sink)
+        for batch in batches:
+            outcome.journals.append(run_batch(batch, track, self.options, device=self.device))
+        return outcome
+
+
+def stack_note(batches: list[list[Job]]) -> str:
+    """', up to N seeds stacked' when some batch stacks seeds."""
+    stacked = max((len(b) for b in batches), default=1)
+    return f", up to {stacked} seeds stacked" if stacked > 1 else ""
+
+
+def local_backend(
+    options: ExecOptions,
+    *,
+    workers: int | None = None,
+    gpus: tuple[int, ...] = (),
+    batches: int = 1,
+    max_attempts: int = 2,
+) -> InProcessBackend:
+    """The in-process backend, or the worker pool when more than one worker is planned."""
+    from gst.engine.device import resolve_device
+
+    if workers is not None and workers < 1:
+        raise SpecError(f"--workers: {workers} must be >= 1")
+    device = str(resolve_device(options.device))
+    plan = plan_workers(device, workers, gpus, batches)
+    if device.startswith("cuda") and plan.size > 1 and not gpus:
+        raise DeviceError(
+            "--workers: several workers on one GPU are not supported; use --gpus 0,1,... for one worker per GPU"
+        )
+    if plan.size == 1:
+        return InProcessBackend(options, plan.devices[0])
+    from gst.engine.execution.pool import PoolBackend
+
+    return PoolBackend(options, plan, max_attempts=max_attempts)  # type: ignore[return-value]

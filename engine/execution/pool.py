@@ -1,0 +1,207 @@
+"""Worker processes on this machine: each trains whole batches; this process stays the single sink.
+
+Workers never outlive their parent (PR_SET_PDEATHSIG on Linux, plus a watcher thread elsewhere) and never
+checkpoint once it is gone. A worker that dies mid-batch (killed, out of memory) has its journal replayed into
+the sink and its batch handed to a fresh worker, resuming from the last checkpoint, up to `max_attempts`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import json
+import multiprocessing as mp
+import os
+import queue
+import signal
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gst.engine.events import Event, RunFailed, RunFinished, event_from_dict, event_to_dict
+from gst.engine.execution.backend import Outcome, Sink
+from gst.engine.execution.jobs import ExecOptions, Job
+from gst.engine.execution.local import WorkerPlan, stack_note
+
+MEASUREMENTS = ("EpochEnded", "Pruned", "BnActivations")
+
+
+def die_with_parent(parent: int) -> None:
+    """Make this process end as soon as `parent` does."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="gst-parent-watch").start()
+
+
+def _work(index: int, tasks: Any, events: Any, device: str, threads: int, options: ExecOptions, parent: int) -> None:
+    """Worker process: train each batch it is given, streaming events back, until told to stop."""
+    die_with_parent(parent)
+    import torch
+
+    from gst.engine import faults
+    from gst.engine.execution.batch import run_batch
+    from gst.engine.run import Where
+
+    faults.ROLE["name"] = "worker"
+    torch.set_num_threads(threads)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # the parent turns its SIGTERM into our SIGINT
+    alive = lambda: os.getppid() == parent  # noqa: E731
+    try:
+        while (task := tasks.get()) is not None:
+            batch, attempt = task
+            where = Where(backend="local", worker=f"worker {index + 1}", attempt=attempt)
+            emit = lambda e: events.put((index, event_to_dict(e)))  # noqa: E731
+            path = run_batch(batch, emit, options, device=device, where=where, owner_pid=parent, allowed=alive)
+            events.put((index, {"type": "_batch_done", "journal": str(path)}))
+    except KeyboardInterrupt:
+        pass  # run_batch has reported the interrupted runs
+    events.put((index, {"type": "_exit"}))
+
+
+@dataclass
+class _Worker:
+    index: int
+    proc: Any
+    tasks: Any
+    batch: list[Job] | None = None
+    attempt: int = 1
+    done: set[str] = field(default_factory=set)
+
+
+class PoolBackend:
+    """Batches on `plan.size` worker processes, handed out one at a time as workers become free."""
+
+    name = "local"
+
+    def __init__(self, options: ExecOptions, plan: WorkerPlan, max_attempts: int = 2) -> None:
+        self.options = options
+        self.plan = plan
+        self.max_attempts = max_attempts
+        self.ctx = mp.get_context("spawn")
+        self.events: Any = None
+
+    def describe(self, batches: list[list[Job]]) -> str:
+        """'cpu (2 workers)'."""
+        where = ", ".join(sorted(set(self.plan.devices)))
+        return f"{where} ({self.plan.size} workers{stack_note(batches)})"
+
+    def _start(self, index: int) -> _Worker:
+        tasks = self.ctx.Queue()
+        args = (index, tasks, self.events, self.plan.devices[index], self.plan.threads, self.options, os.getpid())
+        proc = self.ctx.Process(target=_work, args=args, daemon=True, name=f"gst-worker-{index + 1}")
+        proc.start()
+        return _Worker(index=index, proc=proc, tasks=tasks)
+
+    def run(self, batches: list[list[Job]], sink: Sink) -> Outcome:
+        """Execute every batch; Ctrl-C is forwarded to the workers, which report their interrupted runs."""
+        outcome = Outcome()
+        track = outcome.tracking(sink)
+        self.events = self.ctx.Queue()
+        todo: list[tuple[list[Job], int]] = [(b, 1) for b in batches]
+        workers = [self._start(i) for i in range(self.plan.size)]
+        try:
+            while todo or any(w.batch is not None for w in workers):
+                for w in workers:
+                    if w.batch is None and todo and w.proc.is_alive():
+                        w.batch, w.attempt = todo.pop(0)
+                        w.done = set()
+                        w.tasks.put((w.batch, w.attempt))
+                self._pump(workers, track, outcome, timeout=0.2)
+                for i, w in enumerate(workers):
+                    if w.batch is not None and not w.proc.is_alive():
+                        self._pump(workers, track, outcome, timeout=0.0)  # what it sent before dying
+                        if w.batch is not None:
+                            todo[:0] = self._lost(w, track, outcome)
+                        workers[i] = self._start(i)
+            for w in workers:
+                w.tasks.put(None)
+        except KeyboardInterrupt:
+            self._interrupt(workers, track, outcome)
+            raise
+        finally:
+            for w in workers:
+                w.proc.join(timeout=5)
+                if w.proc.is_alive():
+                    w.proc.kill()
+        return outcome
+
+    def _pump(self, workers: list[_Worker], sink: Sink, outcome: Outcome, timeout: float) -> None:
+        """Forward queued events to the sink until the queue is empty (waiting up to `timeout` for the first)."""
+        while True:
+            try:
+                index, item = self.events.get(timeout=timeout) if timeout else self.events.get_nowait()
+            except queue.Empty:
+                return
+            timeout = 0.0
+            w = workers[index]
+            if item["type"] == "_batch_done":
+                outcome.journals.append(Path(item["journal"]))
+                w.batch = None
+            elif item["type"] != "_exit":
+                event = event_from_dict(item)
+                if isinstance(event, RunFinished | RunFailed):
+                    w.done.add(event.run_id)
+                sink(event)
+
+    def _lost(self, w: _Worker, sink: Sink, outcome: Outcome) -> list[tuple[list[Job], int]]:
+        """A worker died mid-batch: replay its journal, then retry the batch's unfinished runs (or fail them)."""
+        assert w.batch is not None
+        code = w.proc.exitcode
+        cause = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+        for journal in self.options.journal_dir.glob(f"{os.getpid()}-{w.proc.pid}-*.jsonl"):
+            for event in replay(journal):
+                sink(event)
+            outcome.journals.append(journal)
+        rest = [job for job in w.batch if job.run_id not in w.done]
+        w.batch = None
+        if not rest:
+            return []
+        if w.attempt < self.max_attempts:
+            return [(rest, w.attempt + 1)]
+        for job in rest:
+            sink(RunFailed(run_id=job.run_id, error=f"worker {w.index + 1} died ({cause}) {w.attempt} times"))
+        return []
+
+    def _interrupt(self, workers: list[_Worker], sink: Sink, outcome: Outcome) -> None:
+        """Forward Ctrl-C; keep forwarding events until every busy worker has reported its interrupted runs."""
+        for w in workers:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(w.proc.pid or 0, signal.SIGINT)
+        deadline = time.monotonic() + 60
+        exited: set[int] = set()
+        while len(exited) < len(workers) and time.monotonic() < deadline:
+            try:
+                index, item = self.events.get(timeout=0.5)
+            except queue.Empty:
+                exited |= {w.index for w in workers if not w.proc.is_alive()}
+                continue
+            if item["type"] == "_exit":
+                exited.add(index)
+            elif item["type"] == "_batch_done":
+                outcome.journals.append(Path(item["journal"]))
+            else:
+                sink(event_from_dict(item))
+
+
+def replay(journal: Path) -> list[Event]:
+    """The measurements a dead producer journaled (its status events are superseded by the retry)."""
+    events = []
+    for line in journal.read_text(errors="replace").splitlines():
+        with contextlib.suppress(ValueError, KeyError, TypeError):
+            item = json.loads(line)
+            if item.get("op") == "event" and item["event"]["type"] in MEASUREMENTS:
+                events.append(event_from_dict(item["event"]))
+    return events

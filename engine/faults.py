@@ -1,0 +1,35 @@
+"""Fault injection for the process-level tests: `GST_FAULT` makes this process SIGKILL itself at a named moment.
+
+`GST_FAULT="point:n[,role:point:n]"` kills the process the n-th time it reaches `point` (role `main`, the
+default, is the launching process; `worker` a worker process). It costs one dict lookup per call when unset,
+and exists so that tests can kill a real process at exact moments (mid-epoch, during a flush, ...) with a real
+signal instead of racing a timer.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+
+ROLE = {"name": "main"}
+_COUNTS: dict[str, int] = {}
+
+
+def _wanted() -> dict[str, int]:
+    wanted = {}
+    for item in os.environ.get("GST_FAULT", "").split(","):
+        parts = item.strip().split(":")
+        if len(parts) == 2:
+            parts.insert(0, "main")
+        if len(parts) == 3 and parts[0] == ROLE["name"] and parts[2].isdigit():
+            wanted[parts[1]] = int(parts[2])
+    return wanted
+
+
+def hit(point: str) -> None:
+    """Count a visit to `point`; SIGKILL this process if GST_FAULT asks for this visit."""
+    if "GST_FAULT" not in os.environ:
+        return
+    _COUNTS[point] = _COUNTS.get(point, 0) + 1
+    if _wanted().get(point) == _COUNTS[point]:
+        os.kill(os.getpid(), signal.SIGKILL)

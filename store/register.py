@@ -1,0 +1,96 @@
+"""Registering a sweep and its runs, and reading back which runs a resume must still train."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from importlib.metadata import version
+from pathlib import Path
+
+from gst import engine
+from gst.engine.errors import GstError
+from gst.engine.execution.jobs import Job
+from gst.engine.preset import Sweep
+from gst.engine.spec import spec_from_dict, spec_hash, spec_to_dict
+from gst.store import queries
+from gst.store.rows import RunRow, SweepRow
+from gst.store.writer import HOST, StoreWriter, catch_up, now, pid_alive
+
+
+def git_rev() -> str | None:
+    """The gst source's git revision, when it is a checkout."""
+    root = Path(engine.__file__).resolve().parent.parent
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() or None
+
+
+def register(writer: StoreWriter, sweep: Sweep, sweep_id: str, jobs: list[Job], device: str) -> None:
+    """Journal the sweep (with its --set overrides) and its queued runs, and write them now."""
+    writer.record_row(
+        SweepRow(
+            sweep_id=sweep_id, preset=sweep.name, created_at=now(), preset_toml=sweep.toml,
+            overrides=json.dumps(list(sweep.overrides)) if sweep.overrides else None,
+            gst_version=version("gst"), git_rev=git_rev(), host=HOST, device=device,
+            title=sweep.title, description=sweep.description, expect=sweep.expect,
+        )
+    )  # fmt: skip
+    for job in jobs:
+        writer.record_row(
+            RunRow(
+                run_id=job.run_id, sweep_id=sweep_id, arm=job.arm, seed=job.seed, status="queued",
+                model=job.spec.model, dataset=job.spec.dataset,
+                spec_json=json.dumps(spec_to_dict(job.spec), sort_keys=True), spec_hash=spec_hash(job.spec),
+                label=job.spec.label, epochs_total=job.spec.epochs,
+            )
+        )  # fmt: skip
+    writer.flush(timeout=30.0)
+
+
+def resumable_jobs(db: Path, sweep_id: str) -> list[Job]:
+    """The runs of a sweep that still need training, rebuilt from their stored specs.
+
+    Journals left by dead processes are applied first. A run counts as done only when it is `completed` and
+    every epoch of its spec is stored; any other run resumes from a checkpoint no newer than the epochs stored
+    contiguously from 1 (so that no measurement can be missing), or from scratch.
+    """
+    catch_up(db)
+    queries.sweep(db, sweep_id)
+    jobs = []
+    stored = {
+        r["run_id"]: r["epochs"]
+        for r in queries.fetch(
+            db,
+            "SELECT run_id, list(epoch ORDER BY epoch) AS epochs FROM epochs "
+            "WHERE run_id IN (SELECT run_id FROM runs WHERE sweep_id = ?) GROUP BY run_id",
+            [sweep_id],
+        )
+    }
+    for row in queries.fetch(
+        db,
+        "SELECT run_id, arm, seed, status, spec_json, pid, host, epochs_total FROM runs WHERE sweep_id = ? "
+        "ORDER BY arm, seed",
+        [sweep_id],
+    ):
+        recorded = contiguous(stored.get(row["run_id"], []))
+        if row["status"] == "completed" and recorded >= row["epochs_total"]:
+            continue
+        if row["status"] == "running" and row["host"] == HOST and row["pid"] and pid_alive(row["pid"]):
+            raise GstError(f"run {row['run_id']} is still running in process {row['pid']}; stop it before resuming")
+        spec = spec_from_dict(json.loads(row["spec_json"]), f"run {row['run_id']}")
+        jobs.append(Job(run_id=row["run_id"], arm=row["arm"], seed=row["seed"], spec=spec, recorded_epochs=recorded))
+    return jobs
+
+
+def contiguous(epochs: list[int]) -> int:
+    """How many epochs are stored without a gap from epoch 1."""
+    count = 0
+    for epoch in epochs:
+        if epoch != count + 1:
+            break
+        count = epoch
+    return count

@@ -1,0 +1,176 @@
+"""One typed row per table: the single definition the writer, the journal replay and the tests use.
+
+A field that is not a column (or a column that is missing) is an error, never silently dropped: `from_op`
+raises StoreError naming the table and the field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import astuple, dataclass, fields
+from typing import Any, ClassVar
+
+from gst.engine.errors import StoreError
+from gst.engine.events import BnActivations, EpochEnded, Event, Pruned
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SweepRow:
+    """A `gst run` invocation, as registered before any run starts."""
+
+    TABLE: ClassVar[str] = "sweeps"
+    KEY: ClassVar[int] = 1
+    sweep_id: str
+    preset: str
+    created_at: str
+    preset_toml: str
+    overrides: str | None  # JSON list of the --set items applied on top of preset_toml
+    gst_version: str | None
+    git_rev: str | None
+    host: str | None
+    device: str | None
+    title: str | None
+    description: str | None
+    expect: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunRow:
+    """A run as registered (queued); its status and results change through its events."""
+
+    TABLE: ClassVar[str] = "runs"
+    KEY: ClassVar[int] = 1
+    run_id: str
+    sweep_id: str
+    arm: str
+    seed: int
+    status: str
+    model: str
+    dataset: str
+    spec_json: str
+    spec_hash: str
+    label: str | None
+    epochs_total: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EpochRow:
+    """One epoch of one run (an EpochEnded event)."""
+
+    TABLE: ClassVar[str] = "epochs"
+    KEY: ClassVar[int] = 2
+    run_id: str
+    epoch: int
+    lr: float
+    train_loss: float
+    train_acc: float
+    test_loss: float
+    test_acc: float
+    pre_prune_test_acc: float
+    params_remaining: int
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PruneEventRow:
+    """A pruning moment (a Pruned event)."""
+
+    TABLE: ClassVar[str] = "prune_events"
+    KEY: ClassVar[int] = 2
+    run_id: str
+    epoch: int
+    acc_before: float
+    acc_after: float
+    drop_pp: float
+    instability_rel: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PruneLayerRow:
+    """One layer's part of a pruning moment."""
+
+    TABLE: ClassVar[str] = "prune_layers"
+    KEY: ClassVar[int] = 3
+    run_id: str
+    epoch: int
+    layer: str
+    k_pruned: int
+    alive_after: int
+    score_mean: float
+    score_min: float
+    score_max: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BnActivationRow:
+    """Fig A1: one probed BN layer at one epoch."""
+
+    TABLE: ClassVar[str] = "bn_activations"
+    KEY: ClassVar[int] = 3
+    run_id: str
+    epoch: int
+    layer: str
+    bin_edges: list[float]
+    density: list[float]
+    mean: float
+    std: float
+    skewness: float
+    kurtosis: float
+    ks_distance: float
+
+
+Row = SweepRow | RunRow | EpochRow | PruneEventRow | PruneLayerRow | BnActivationRow
+ROW_TYPES: tuple[type[Any], ...] = (SweepRow, RunRow, EpochRow, PruneEventRow, PruneLayerRow, BnActivationRow)
+REGISTRATIONS: dict[str, type[Any]] = {"sweep": SweepRow, "run": RunRow}  # journal op name -> row type
+
+
+def columns(row_type: type[Any]) -> tuple[str, ...]:
+    """The table columns a row type writes, in order."""
+    return tuple(f.name for f in fields(row_type))
+
+
+def values(row: Row) -> tuple[Any, ...]:
+    """The row's values in column order."""
+    return astuple(row)
+
+
+def from_op(kind: str, data: dict[str, Any]) -> Row:
+    """The typed row of a journal registration op; StoreError on an unknown op or field."""
+    row_type = REGISTRATIONS.get(kind)
+    if row_type is None:
+        raise StoreError(f"journal: unknown operation {kind!r} (allowed: {', '.join(REGISTRATIONS)}, event)")
+    unknown = set(data) - set(columns(row_type))
+    missing = set(columns(row_type)) - set(data)
+    if unknown or missing:
+        what = f"unknown field(s) {', '.join(sorted(unknown))}" if unknown else f"missing {', '.join(sorted(missing))}"
+        raise StoreError(f"journal: {row_type.TABLE} row: {what} (columns: {', '.join(columns(row_type))})")
+    return row_type(**data)  # type: ignore[no-any-return]
+
+
+def rows_of(event: Event) -> list[Row]:
+    """The measurement rows an event carries (status events change `runs` instead)."""
+    if isinstance(event, EpochEnded):
+        return [EpochRow(**{c: getattr(event, c) for c in columns(EpochRow)})]
+    if isinstance(event, Pruned):
+        moment = PruneEventRow(
+            run_id=event.run_id,
+            epoch=event.epoch,
+            acc_before=event.acc_before,
+            acc_after=event.acc_after,
+            drop_pp=event.drop_pp,
+            instability_rel=event.instability_rel,
+        )
+        layers = [
+            PruneLayerRow(
+                run_id=event.run_id, epoch=event.epoch, **{c: getattr(x, c) for c in columns(PruneLayerRow)[2:]}
+            )
+            for x in event.layers
+        ]
+        return [moment, *layers]
+    if isinstance(event, BnActivations):
+        data = {c: getattr(event, c) for c in columns(BnActivationRow)}
+        data["bin_edges"], data["density"] = list(event.bin_edges), list(event.density)
+        return [BnActivationRow(**data)]
+    return []
+
+
+EPOCH_COLUMNS = columns(EpochRow)  # what the CLI and the app show of an epoch
