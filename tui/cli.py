@@ -9,7 +9,7 @@ import typer
 
 from gst.engine.architectures import ARCHITECTURES
 from gst.engine.preset import builtin_names, load_preset, preset_text
-from gst.tui import cli_analysis, cli_bench, cli_db, cli_run
+from gst.tui import cli_analysis, cli_bench, cli_check, cli_db, cli_run
 from gst.tui.options import DEFAULT_DB, DataDirOption, DbOption, JsonOption, guard, out
 from gst.tui.render import rows_table
 
@@ -34,6 +34,7 @@ for command in (
     cli_db.sync,
     cli_analysis.summary,
     cli_analysis.figure,
+    cli_check.check,
 ):
     app.command()(command)
 

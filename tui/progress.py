@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import TracebackType
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -55,6 +56,8 @@ class SweepProgress:
             self.run_tasks[event.run_id] = p.add_task(
                 event.run_id, total=total, completed=event.resumed_from_epoch, info=""
             )
+            if event.note:
+                self.console.print(f"[yellow]run {event.run_id}:[/] {escape(event.note)}", highlight=False)
         elif isinstance(event, Pruned):
             self.last_drop[event.run_id] = f"  last drop {event.drop_pp:+.2f} pp @ {event.epoch}"
         elif isinstance(event, EpochEnded) and event.run_id in self.run_tasks:

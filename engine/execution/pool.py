@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gst.engine import faults
 from gst.engine.events import Event, RunFailed, RunFinished, event_from_dict, event_to_dict
 from gst.engine.execution.backend import Outcome, Sink
 from gst.engine.execution.jobs import ExecOptions, Job
@@ -146,6 +147,7 @@ class PoolBackend:
             except queue.Empty:
                 return
             timeout = 0.0
+            faults.hit("received")
             w = workers[index]
             if item["type"] == "_batch_done":
                 outcome.journals.append(Path(item["journal"]))

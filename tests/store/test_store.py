@@ -104,8 +104,8 @@ def test_blank_database_gets_exact_schema(db: Path) -> None:
         tables = {t: [c[0] for c in conn.execute(f"DESCRIBE {t}").fetchall()] for t in (*COLUMNS, "runs")}
         applied = conn.execute("SELECT version FROM schema_migrations ORDER BY version").fetchall()
         assert applied == [(version,) for version, _, _ in migrations()] and applied[:3] == [(1,), (2,), (3,)]
-    for table, columns in COLUMNS.items():
-        assert tables[table] == columns
+    for table, names in COLUMNS.items():
+        assert tables[table] == names
     assert all(c in tables["runs"] for c in RUN_COLUMNS)
 
 
