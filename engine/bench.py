@@ -8,6 +8,8 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -194,3 +196,34 @@ def peak_memory_mb(device: torch.device) -> float:
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+@dataclass(frozen=True, slots=True)
+class CheckpointCost:
+    """What checkpointing costs one run: the per-epoch snapshot copy, and a full write to disk."""
+
+    megabytes: float
+    snapshot_s: float  # paid every epoch, on the training thread
+    write_s: float  # paid when due (default every 60 s), on a background thread
+
+
+def checkpoint_cost(model_name: str, device: torch.device) -> CheckpointCost:
+    """Snapshot and write a trained-for-one-step run's full state (model, masks, Adam moments, RNGs), best of 3."""
+    import tempfile
+
+    from gst.engine.checkpoint import detached_copy, save
+
+    trainer = pruned_trainer(model_name, device, 8, 8)
+    trainer.train_epoch()  # Adam moments exist, as in every checkpoint after the first epoch
+    snaps, writes = [], []
+    with tempfile.TemporaryDirectory(prefix="gst-bench-") as folder:
+        path = Path(folder) / "bench.pt"
+        for _ in range(3):
+            began = time.perf_counter()
+            snapshot = detached_copy(trainer.state())
+            snaps.append(time.perf_counter() - began)
+            began = time.perf_counter()
+            save(path, snapshot)
+            writes.append(time.perf_counter() - began)
+        size = path.stat().st_size / 2**20
+    return CheckpointCost(megabytes=size, snapshot_s=min(snaps), write_s=min(writes))

@@ -45,3 +45,13 @@ def test_engine_knows_nothing_of_store_or_ui() -> None:
 def test_store_knows_nothing_of_ui_or_torch() -> None:
     forbidden = ("textual", "typer", "rich", "torch", "gst.tui")
     assert not {n for n in imported_names("store") if n.startswith(forbidden)}
+
+
+def test_import_linter_contracts_hold() -> None:
+    """The contracts in pyproject.toml (engine headless and store-free, store UI- and torch-free, tui > store > engine)."""
+    result = subprocess.run(
+        [sys.executable, "-c", "import sys; from importlinter.cli import lint_imports_command; sys.exit(lint_imports_command())"],
+        capture_output=True, text=True, cwd=ROOT,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "broken" not in result.stdout.lower().split("contracts:")[-1].replace("0 broken", "")

@@ -41,6 +41,14 @@ class BenchReport:
     runs_per_hour: dict[str, dict[str, float]] = field(default_factory=dict)  # batch -> mode -> runs/hour
     workers: int = 1
     peak_memory_mb: float = 0.0
+    checkpoint_mb: float = 0.0  # one run's full state on disk
+    snapshot_s: float = 0.0  # the per-epoch in-memory copy
+    checkpoint_write_s: float = 0.0  # one write to disk (background thread, when due)
+
+    @property
+    def epoch_s(self) -> float:
+        """Seconds per CIFAR-10 epoch (50,000 images) at gst's measured speed."""
+        return 50_000 / self.gst_ips
 
     @property
     def gst_over_plain(self) -> float:
@@ -54,7 +62,12 @@ class BenchReport:
 
     def to_json(self) -> dict[str, Any]:
         """The --json document (ratios included)."""
-        return {**asdict(self), "gst_over_plain": self.gst_over_plain, "gst_over_compute": self.gst_over_compute}
+        return {
+            **asdict(self),
+            "gst_over_plain": self.gst_over_plain,
+            "gst_over_compute": self.gst_over_compute,
+            "epoch_s": self.epoch_s,
+        }
 
 
 def _steady_seconds(events: list[tuple[float, Event]]) -> float:
@@ -126,5 +139,7 @@ def run_bench(model: str, device: torch.device, *, steps: int, seed_images: dict
         report.runs_per_hour[key] = rates
         report.stacking_speedup[key] = rates["stacked"] / rates["one_at_a_time"]
         report.seed_batching_speedup[key] = rates[report.default_mode] / rates["one_at_a_time"]
+    cost = bench.checkpoint_cost(model, device)
+    report.checkpoint_mb, report.snapshot_s, report.checkpoint_write_s = cost.megabytes, cost.snapshot_s, cost.write_s
     report.peak_memory_mb = bench.peak_memory_mb(device)
     return report

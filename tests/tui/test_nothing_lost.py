@@ -1,0 +1,211 @@
+"""Nothing lost: real `gst` processes killed with real signals at exact moments, then resumed.
+
+GST_FAULT makes a process SIGKILL itself the n-th time it reaches a named point (a training step, a pruning
+moment, a database flush, an event received from a worker, the end of the last epoch), so every kill lands
+where the test says. After each chain of kills and a final `gst resume`, the `epochs`, `prune_events` and
+`prune_layers` rows equal those of an uninterrupted run of the same seeds and layout, and `gst check` passes.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from gst.store import queries
+
+from ..conftest import tiny_preset  # type: ignore[import-not-found]
+
+pytestmark = pytest.mark.slow
+
+LAYOUTS = {
+    "in-process": ["--workers", "1"],
+    "workers": ["--workers", "2"],
+    "stacked": ["--workers", "1", "--batch-seeds", "2"],
+}
+TABLES = {
+    "epochs": "SELECT run_id, epoch, lr, train_loss, train_acc, test_loss, test_acc, pre_prune_test_acc, "
+    "params_remaining FROM epochs ORDER BY ALL",
+    "prune_events": "SELECT run_id, epoch, acc_before, acc_after, drop_pp FROM prune_events ORDER BY ALL",
+    "prune_layers": "SELECT run_id, epoch, layer, k_pruned, alive_after, score_mean FROM prune_layers ORDER BY ALL",
+}
+EPOCHS = 4
+
+
+def gst(*args: str, fault: str = "", timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "GST_HANDLE_SIGINT": "1", "GST_FAULT": fault}
+    if not fault:
+        env.pop("GST_FAULT")
+    cmd = [sys.executable, "-m", "gst.tui.cli", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout)
+
+
+def spec_file(tmp_path: Path) -> Path:
+    path = tmp_path / "tiny.toml"  # fc1 pruned at epochs 2 and 3 of 4, 80 training images
+    path.write_text(tiny_preset(epochs=EPOCHS, epc=8, end=2))
+    return path
+
+
+def tables(db: Path) -> dict[str, list[dict[str, object]]]:
+    return {
+        name: [
+            {k: v for k, v in row.items() if k != "run_id"} | {"run": str(row["run_id"])[-1]}
+            for row in queries.fetch(db, sql)
+        ]
+        for name, sql in TABLES.items()
+    }
+
+
+def run_args(spec: Path, db: Path, layout: str) -> list[str]:
+    return ["run", "spec", str(spec), "--db", str(db), "--device", "cpu", "--seeds", "0,1", "--sweep-id", "s",
+            "--checkpoint-every", "2", *LAYOUTS[layout]]  # fmt: skip
+
+
+def resume_args(db: Path, layout: str) -> list[str]:
+    return ["resume", "s", "--db", str(db), "--device", "cpu", "--checkpoint-every", "2", *LAYOUTS[layout]]
+
+
+def assert_checked(db: Path) -> None:
+    result = gst("check", "s", "--db", str(db))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.fixture(scope="module")
+def references(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, list[dict[str, object]]]]:
+    """Uninterrupted runs of seeds 0 and 1, one per layout."""
+    folder = tmp_path_factory.mktemp("references")
+    found = {}
+    for layout in LAYOUTS:
+        db = folder / f"{layout}.duckdb"
+        result = gst(*run_args(spec_file(folder), db, layout))
+        assert result.returncode == 0, result.stderr
+        found[layout] = tables(db)
+        assert len(found[layout]["epochs"]) == 2 * EPOCHS and len(found[layout]["prune_events"]) == 4
+    return found
+
+
+KILLS = {
+    # (the moment, as GST_FAULT): early in training, during a pruning moment, during a database flush,
+    # after an epoch's events but before its checkpoint, after the last epoch before the run is finished
+    "in-process": ["train_step:3", "pruned:2", "flush:3", "epoch_end:3", "finished:1"],
+    "stacked": ["train_step:3", "pruned:2", "flush:3", "epoch_end:3", "finished:1"],
+    # the parent of two workers: after receiving events, during flushes, near the end
+    "workers": ["received:4", "flush:2", "received:9", "flush:4", "received:14"],
+}
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_parent_killed_at_five_moments_then_resumed_equals_uninterrupted(
+    layout: str, tmp_path: Path, references: dict[str, dict[str, list[dict[str, object]]]]
+) -> None:
+    spec, db = spec_file(tmp_path), tmp_path / "gst.duckdb"
+    for i, fault in enumerate(KILLS[layout]):
+        args = run_args(spec, db, layout) if i == 0 else resume_args(db, layout)
+        result = gst(*args, fault=fault)
+        if result.returncode == 0:
+            break  # the moment came after the sweep had nothing left to do
+        assert result.returncode == -signal.SIGKILL, f"{fault}: {result.stderr}"
+        runs = queries.runs(db)
+        assert all(r["status"] != "completed" or r["epochs_done"] == EPOCHS for r in runs), runs
+    final = gst(*resume_args(db, layout))
+    assert final.returncode == 0, final.stderr
+    assert all(r["status"] == "completed" for r in queries.runs(db))
+    assert tables(db) == references[layout]
+    assert_checked(db)
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        text = (task / "children").read_text() if (task / "children").exists() else ""
+        found += [int(x) for x in text.split()]
+    return found
+
+
+def test_killed_parent_leaves_no_worker_and_a_killed_worker_is_retried(
+    tmp_path: Path, references: dict[str, dict[str, list[dict[str, object]]]]
+) -> None:
+    spec, db = spec_file(tmp_path), tmp_path / "gst.duckdb"
+    env = {**os.environ, "GST_HANDLE_SIGINT": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "gst.tui.cli", *run_args(spec, db, "workers")], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    deadline = time.monotonic() + 120
+    workers: list[int] = []
+    while time.monotonic() < deadline and len(workers) < 2:
+        workers = [
+            c for c in children(proc.pid) if "gst" in Path(f"/proc/{c}/cmdline").read_text(errors="replace") or True
+        ]
+        time.sleep(0.1)
+    time.sleep(1.5)
+    proc.kill()
+    proc.wait()
+    time.sleep(5)
+    alive = [
+        w
+        for w in workers
+        if Path(f"/proc/{w}").exists() and "zombie" not in Path(f"/proc/{w}/status").read_text().lower()
+    ]
+    assert not alive, f"workers {alive} outlived their parent"
+    # a worker SIGKILLed mid-batch: its journal is replayed and its batch retried on a fresh worker
+    result = gst(*resume_args(db, "workers"), fault="worker:train_step:5")
+    assert result.returncode == 0, result.stderr
+    assert tables(db) == references["workers"]
+    attempts = queries.fetch(db, "SELECT max(attempt) AS a FROM runs")[0]["a"]
+    assert attempts == 2
+    assert_checked(db)
+
+
+def test_sigterm_interrupts_and_damaged_checkpoints_fall_back(
+    tmp_path: Path, references: dict[str, dict[str, list[dict[str, object]]]]
+) -> None:
+    spec, db = spec_file(tmp_path), tmp_path / "gst.duckdb"
+    args = [*run_args(spec, db, "in-process"), "--checkpoint-every", "1"]
+    proc = subprocess.Popen([sys.executable, "-m", "gst.tui.cli", *args], env={**os.environ, "GST_HANDLE_SIGINT": "1"},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if queries.run(db, "s-base-1")["epochs_done"] >= 2:
+                break
+        except Exception:  # noqa: BLE001 - not created yet
+            pass
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 143
+    assert queries.run(db, "s-base-1")["status"] == "interrupted"
+    checkpoints = db.parent / "gst.duckdb.d" / "checkpoints"
+    newest = checkpoints / "s-base-1.pt"
+    assert newest.exists() and (checkpoints / "s-base-1.prev.pt").exists()
+    newest.write_bytes(b"not a checkpoint")  # damaged newest: the previous one is used, and the user told
+    result = gst(*resume_args(db, "in-process"), fault="epoch_end:1")
+    assert result.returncode == -signal.SIGKILL
+    assert "unreadable" in result.stderr and "continuing from epoch" in result.stderr
+    for path in checkpoints.glob("s-base-1*"):
+        path.unlink()  # every checkpoint gone: the run re-runs from scratch, its rows replaced
+    final = gst(*resume_args(db, "in-process"))
+    assert final.returncode == 0, final.stderr
+    assert tables(db) == references["in-process"]
+    assert_checked(db)
+
+
+def test_database_held_by_a_reader_loses_nothing(
+    tmp_path: Path, references: dict[str, dict[str, list[dict[str, object]]]]
+) -> None:
+    spec, db = spec_file(tmp_path), tmp_path / "gst.duckdb"
+    proc = subprocess.Popen([sys.executable, "-m", "gst.tui.cli", *run_args(spec, db, "in-process")],
+                            env={**os.environ, "GST_HANDLE_SIGINT": "1"}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    deadline = time.monotonic() + 120
+    while not db.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    hold = "import duckdb, sys, time\nwhile True:\n    try:\n        c = duckdb.connect(sys.argv[1], read_only=True); break\n    except Exception: time.sleep(0.01)\nprint('held', flush=True); time.sleep(15)"
+    holder = subprocess.Popen([sys.executable, "-c", hold, str(db)], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    assert proc.wait(timeout=180) == 0, proc.stderr.read() if proc.stderr else ""
+    holder.wait()
+    assert tables(db) == references["in-process"]
+    assert_checked(db)
