@@ -185,5 +185,6 @@ class Checkpointer:
     def discard(self) -> None:
         """Delete both files (the run is complete and its checkpoints are not kept)."""
         self.wait()
+        self.snapshot = None
         for path in (self.path, previous(self.path), self.path.with_suffix(".tmp")):
             path.unlink(missing_ok=True)

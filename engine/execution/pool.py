@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from gst.engine import faults
+from gst.engine.errors import GstError
 from gst.engine.events import Event, RunFailed, RunFinished, event_from_dict, event_to_dict
 from gst.engine.execution.backend import Outcome, Sink
 from gst.engine.execution.jobs import ExecOptions, Job
@@ -51,13 +52,12 @@ def _work(index: int, tasks: Any, events: Any, device: str, threads: int, option
     die_with_parent(parent)
     import torch
 
-    from gst.engine import faults
     from gst.engine.execution.batch import run_batch
     from gst.engine.run import Where
 
     faults.ROLE["name"] = "worker"
     torch.set_num_threads(threads)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGINT, _interrupt_once)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # the parent turns its SIGTERM into our SIGINT
     alive = lambda: os.getppid() == parent  # noqa: E731
     try:
@@ -70,6 +70,13 @@ def _work(index: int, tasks: Any, events: Any, device: str, threads: int, option
     except KeyboardInterrupt:
         pass  # run_batch has reported the interrupted runs
     events.put((index, {"type": "_exit"}))
+
+
+def _interrupt_once(signum: int, frame: object) -> None:
+    """Ctrl-C reaches a worker twice (from the terminal and from its parent): the second must not cut short
+    the writing of its last snapshot and its interrupted runs' events."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    raise KeyboardInterrupt
 
 
 @dataclass
@@ -113,20 +120,25 @@ class PoolBackend:
         self.events = self.ctx.Queue()
         todo: list[tuple[list[Job], int]] = [(b, 1) for b in batches]
         workers = [self._start(i) for i in range(self.plan.size)]
+        restarts = len(batches) * self.max_attempts  # a worker that cannot even start must not loop forever
         try:
             while todo or any(w.batch is not None for w in workers):
-                for w in workers:
-                    if w.batch is None and todo and w.proc.is_alive():
+                for i, w in enumerate(workers):
+                    if w.batch is None and todo and not w.proc.is_alive():
+                        if restarts <= 0:
+                            raise GstError(f"worker processes keep dying (exit code {w.proc.exitcode}); see above")
+                        restarts -= 1
+                        workers[i] = w = self._start(i)
+                    if w.batch is None and todo:
                         w.batch, w.attempt = todo.pop(0)
                         w.done = set()
                         w.tasks.put((w.batch, w.attempt))
                 self._pump(workers, track, outcome, timeout=0.2)
-                for i, w in enumerate(workers):
+                for w in workers:
                     if w.batch is not None and not w.proc.is_alive():
                         self._pump(workers, track, outcome, timeout=0.0)  # what it sent before dying
                         if w.batch is not None:
                             todo[:0] = self._lost(w, track, outcome)
-                        workers[i] = self._start(i)
             for w in workers:
                 w.tasks.put(None)
         except KeyboardInterrupt:
