@@ -30,12 +30,14 @@ def files_dir(db_path: Path) -> Path:
     return db_path.with_name(db_path.name + ".d")
 
 
-def _connect(path: Path, read_only: bool, timeout: float) -> duckdb.DuckDBPyConnection:
+def _connect(
+    path: Path, read_only: bool, timeout: float, config: dict[str, object] | None = None
+) -> duckdb.DuckDBPyConnection:
     deadline = time.monotonic() + timeout
     delay = 0.02
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            return duckdb.connect(str(path), read_only=read_only, config=config or {})
         except duckdb.IOException as exc:
             text = str(exc)
             if "lock" not in text.lower():
@@ -54,13 +56,20 @@ def _connect(path: Path, read_only: bool, timeout: float) -> duckdb.DuckDBPyConn
             raise StoreError(f"{path}: cannot open database ({str(exc).splitlines()[0]})") from None
 
 
-@contextlib.contextmanager
-def reading(path: Path, timeout: float = 10.0) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-only connection to an existing gst database."""
+def require_database(path: Path) -> None:
+    """StoreError unless `path` is an existing file (every reading command says the same)."""
     if not path.is_file():
         raise StoreError(f"{path}: no database here (run `gst run preset smoke` first, or pass --db / GST_DB)")
+
+
+@contextlib.contextmanager
+def reading(
+    path: Path, timeout: float = 10.0, config: dict[str, object] | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection to an existing gst database (with extra DuckDB settings, if given)."""
+    require_database(path)
     with interruptible():
-        conn = _connect(path, read_only=True, timeout=timeout)
+        conn = _connect(path, read_only=True, timeout=timeout, config=config)
         try:
             yield conn
         finally:

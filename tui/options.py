@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from gst.engine.errors import GstError
 
@@ -48,14 +49,18 @@ def handle_sigint_if_asked() -> None:
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
+RUN_INTERRUPTED = "what was measured is in the database; `gst resume` continues"
+READ_INTERRUPTED = "stopped by Ctrl-C; nothing was changed"
+
+
 @contextlib.contextmanager
-def guard() -> Iterator[None]:
-    """Turn expected errors into one red line and exit 1, and Ctrl-C into exit 130."""
+def guard(interrupted: str = RUN_INTERRUPTED) -> Iterator[None]:
+    """Turn expected errors into one red line and exit 1, and Ctrl-C into exit 130 with `interrupted`."""
     try:
         yield
     except GstError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
-        err.print("[yellow]interrupted[/]: what was measured is in the database; `gst resume` continues")
+        err.print(f"[yellow]interrupted[/]: {interrupted}", highlight=False)
         raise typer.Exit(130) from None
