@@ -7,6 +7,7 @@ the file open: writers open, flush and close; readers do the same for each query
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from collections.abc import Iterator
 from importlib import resources
@@ -76,12 +77,26 @@ def reading(
             conn.close()
 
 
+def check_writable(path: Path) -> None:
+    """StoreError, before anything is created, if the database or its files folder could not be written."""
+    folder = path.parent if str(path.parent) else Path(".")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise StoreError(f"{path}: folder {folder} cannot be written; use another --db")
+    files = files_dir(path)
+    if files.exists() and not files.is_dir():
+        raise StoreError(
+            f"{path}: {files} is a file, but gst keeps journals and checkpoints there; move it or use another --db"
+        )
+
+
 @contextlib.contextmanager
 def writing(path: Path, timeout: float = 2.0) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-write connection with the schema migrated, inside one transaction."""
     if path.parent and not path.parent.exists():
         raise StoreError(f"{path}: folder {path.parent} does not exist")
     fresh = not path.exists()
+    if fresh:
+        check_writable(path)
     with interruptible():
         conn = _connect(path, read_only=False, timeout=timeout)
         try:

@@ -61,6 +61,10 @@ def guard(interrupted: str = RUN_INTERRUPTED) -> Iterator[None]:
     except GstError as exc:
         err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
         raise typer.Exit(1) from None
+    except OSError as exc:  # a folder that cannot be written, a disk that is full: the system's words, one line
+        where = f"{exc.filename}: " if exc.filename else ""
+        err.print(f"[bold red]error:[/] {escape(where + (exc.strerror or str(exc)))}", highlight=False)
+        raise typer.Exit(1) from None
     except KeyboardInterrupt:
         err.print(f"[yellow]interrupted[/]: {interrupted}", highlight=False)
         raise typer.Exit(130) from None
