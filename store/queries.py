@@ -57,7 +57,7 @@ def _resolve(db: Path, kind: str, table: str, column: str, text: str) -> str:
         raise StoreError(f"no {kind} {text!r} in {db} (see `gst runs`)")
     if len(found) > 1:
         more = ", ..." if len(found) > 5 else ""
-        raise StoreError(f"{kind} id {text!r} is ambiguous: it starts {', '.join(found[:5])}{more}; give more of it")
+        raise StoreError(f"{kind} id {text!r} matches several {kind}s: {', '.join(found[:5])}{more}; give more of it")
     return str(found[0])
 
 

@@ -13,6 +13,7 @@ from gst.engine.errors import DeviceError, SpecError
 from gst.engine.plan import plan
 from gst.engine.preset import Sweep, load_preset
 from gst.tui import runner
+from gst.tui.confirm import YesOption, confirm_runs
 from gst.tui.options import (
     DEFAULT_DB,
     DataDirOption,
@@ -25,7 +26,7 @@ from gst.tui.options import (
     handle_sigint_if_asked,
     out,
 )
-from gst.tui.render import plan_table, summary_table
+from gst.tui.render import plan_table, summary_table, sweep_heading
 
 run_app = typer.Typer(
     help="Run a preset (built-in name) or a spec file, headless, into the database.", no_args_is_help=True
@@ -69,6 +70,7 @@ class Execution:
     workers: int | None
     gpus: str | None
     batch_seeds: int | None = None
+    yes: bool = False
 
 
 def _plan(sweep: Sweep, arm: str | None, as_json: bool) -> None:
@@ -91,8 +93,10 @@ def plan_target(
         _plan(load_preset(target, tuple(overrides or ())), arm, as_json)
 
 
-plan_app.command("preset")(plan_target)
-plan_app.command("spec")(plan_target)
+plan_app.command("preset", help="The pruning plan of a built-in preset (see `gst presets`), without training.")(
+    plan_target
+)
+plan_app.command("spec", help="The pruning plan of your own TOML spec file, without training.")(plan_target)
 
 
 def _gpus(text: str | None) -> tuple[int, ...]:
@@ -118,6 +122,7 @@ def _run(
     jobs = runner.select_jobs(
         sweep, sweep_id, runner.parse_list(arms, "arms"), runner.parse_list(seeds, "seeds"), precision
     )
+    confirm_runs(len(jobs), ex.yes)
     device = str(resolve_device(ex.device))
     for dataset in sorted({job.spec.dataset for job in jobs}):
         load_arrays(dataset, ex.data_dir)  # missing data fails here, before anything is written
@@ -164,10 +169,8 @@ def _execute(jobs: list[runner.Job], ex: Execution, *, sweep: Sweep | None, swee
         )
     from gst.tui.live import arm_order
 
-    title = f"sweep {sweep_id} ({sweep.name if sweep else 'resumed'})"
-    out.print(
-        summary_table(queries.arm_summary(ex.db, sweep_id, arm_order(queries.sweep(ex.db, sweep_id))), title=title)
-    )
+    row = queries.sweep(ex.db, sweep_id)
+    out.print(summary_table(queries.arm_summary(ex.db, sweep_id, arm_order(row)), sweep_heading(row), out.width))
     if outcome.failed:
         raise runner.GstError(
             f"{len(outcome.failed)} of {len(jobs)} runs failed: {outcome.failed[0].error.splitlines()[0]}"
@@ -188,12 +191,13 @@ def run_target(
     gpus: GpusOption = None,
     batch_seeds: BatchSeedsOption = None,
     precision: PrecisionOption = None,
+    yes: YesOption = False,
 ) -> None:
     """Run every arm x seed of a preset into the database, with live progress and a summary table."""
     with guard():
         ex = Execution(
             db=db, device=device, data_dir=data_dir, keep=keep_checkpoints, workers=workers, gpus=gpus,
-            batch_seeds=batch_seeds,
+            batch_seeds=batch_seeds, yes=yes,
         )  # fmt: skip
         _run(
             load_preset(target, tuple(overrides or ())),
@@ -205,8 +209,13 @@ def run_target(
         )
 
 
-run_app.command("preset")(run_target)
-run_app.command("spec")(run_target)
+run_app.command(
+    "preset",
+    help="Run every arm x seed of a built-in preset (see `gst presets`) into the database, with live progress.",
+)(run_target)
+run_app.command("spec", help="Run every arm x seed of your own TOML spec file into the database, with live progress.")(
+    run_target
+)
 
 
 def resume(

@@ -27,6 +27,12 @@ def title_text(title: str, limit: int = TITLE_CHARS) -> Text:
     return Text(cap(title, limit), style="table.title")
 
 
+def sweep_heading(row: dict[str, Any]) -> str:
+    """'sweep ID: TITLE' from a sweeps row; the preset's name (a spec file's stem) only when it has no title."""
+    title = (row.get("title") or "").strip()
+    return f"sweep {row['sweep_id']}: {title}" if title else f"sweep {row['sweep_id']} ({row.get('preset') or '?'})"
+
+
 def plan_table(arm: str, plan: Plan) -> Table | Text:
     """Events per layer, k per event, iterative % and the parameters removed (one line for an unpruned arm)."""
     if not plan.moments:
@@ -110,17 +116,13 @@ def rows_table(
     return table
 
 
-SUMMARY_COLUMNS = {
-    "arm": "arm", "n": "n", "final_test_acc": "final %", "final_test_sd": "sd", "best_test_acc": "best %",
-    "mean_drop_pp": "drop pp", "events_per_run": "events", "gap": "gap pp",
-}  # fmt: skip
+SUMMARY_COLUMNS = [
+    Col("arm", keep=True), Col("n", keep=True), Col("final_test_acc", "final %"), Col("final_test_sd", "sd", drop=2),
+    Col("best_test_acc", "best %", drop=3), Col("mean_drop_pp", "drop pp"), Col("events_per_run", "events", drop=1),
+    Col("gap", "gap pp", drop=4),
+]  # fmt: skip
 
 
-def summary_table(rows: list[dict[str, Any]], title: str) -> Table:
-    """Per-arm results of a sweep, compact enough for 80 columns."""
-    table = Table(title=title_text(title), title_justify="left")
-    for label in SUMMARY_COLUMNS.values():
-        table.add_column(label, justify="left" if label == "arm" else "right", no_wrap=True)
-    for row in rows:
-        table.add_row(*(cell(row.get(key)) for key in SUMMARY_COLUMNS))
-    return table
+def summary_table(rows: list[dict[str, Any]], title: str, width: int | None = None) -> Table:
+    """Per-arm results of a sweep (the end of `gst run`), fitted to `width`."""
+    return rows_table(rows, list(SUMMARY_COLUMNS), title=title, width=width)
