@@ -14,7 +14,7 @@ from rich.text import Text
 from gst.engine.errors import GstError
 from gst.store import queries
 from gst.tui.cells import cap, clean, fmt
-from gst.tui.options import DEFAULT_DB, READ_INTERRUPTED, DbOption, JsonOption, guard, out
+from gst.tui.options import DEFAULT_DB, READ_INTERRUPTED, DbOption, JsonOption, guard, handle_sigint_if_asked, out
 from gst.tui.render import Col, rows_table
 
 STATUSES = ("queued", "running", "completed", "failed", "interrupted")
@@ -110,6 +110,7 @@ def query(
     ] = None,
 ) -> None:
     """Run SQL that may only read the database (no files, extensions or settings); Ctrl-C stops it."""
+    handle_sigint_if_asked()
     with guard("query stopped by Ctrl-C; nothing was changed"):
         columns, rows = queries.query(db, sql, timeout)
         if as_json:

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from gst.engine.errors import GstError
+from gst.tui.cells import clean
 
 out = Console(soft_wrap=True)  # results only
 err = Console(stderr=True, soft_wrap=True)  # progress, messages
@@ -59,11 +60,11 @@ def guard(interrupted: str = RUN_INTERRUPTED) -> Iterator[None]:
     try:
         yield
     except GstError as exc:
-        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+        err.print(f"[bold red]error:[/] {escape(clean(str(exc)))}", highlight=False)
         raise typer.Exit(1) from None
     except OSError as exc:  # a folder that cannot be written, a disk that is full: the system's words, one line
         where = f"{exc.filename}: " if exc.filename else ""
-        err.print(f"[bold red]error:[/] {escape(where + (exc.strerror or str(exc)))}", highlight=False)
+        err.print(f"[bold red]error:[/] {escape(clean(where + (exc.strerror or str(exc))))}", highlight=False)
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
         err.print(f"[yellow]interrupted[/]: {interrupted}", highlight=False)

@@ -81,7 +81,10 @@ def test_timeout_stops_a_long_query(store: Path) -> None:
 @pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 def test_ctrl_c_stops_a_long_query(store: Path) -> None:
-    proc = gst_process("query", LONG_QUERY, "--db", str(store))
+    """Even when SIGINT arrives inherited as ignored (a background job), as the TUI's launcher would start it."""
+    proc = gst_process(
+        "query", LONG_QUERY, "--db", str(store), preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)
+    )
     time.sleep(3)  # interpreter start and the query under way
     assert proc.poll() is None
     t0 = time.monotonic()
