@@ -124,7 +124,10 @@ def query(
             writer.writerows(rows)
             typer.echo(buffer.getvalue(), nl=False)
         else:
-            out.print(rows_table([dict(zip(columns, r, strict=True)) for r in rows], list(columns)))
+            cols = [Col(str(i), name) for i, name in enumerate(columns)]
+            table_rows = [{str(i): v for i, v in enumerate(r)} for r in rows]
+            note = "values cut to fit the terminal; --csv or --json prints them whole"
+            out.print(rows_table(table_rows, list(cols), width=out.width, cut_note=note))
 
 
 def export(

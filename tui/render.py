@@ -83,11 +83,33 @@ def fit_columns(cols: list[Col], texts: dict[str, list[Text]], width: int | None
     if width is None:
         return shown
     for victim in sorted((c for c in cols if c.drop > 0), key=lambda c: -c.drop):
-        total = sum(_natural_width(c, texts[c.key]) + 3 for c in shown) + 1  # padding and rules
-        if total <= width:
+        if table_width(shown, texts) <= width:
             break
         shown.remove(victim)
     return shown
+
+
+def table_width(cols: list[Col], texts: dict[str, list[Text]]) -> int:
+    """Characters a table of these columns takes at natural width (cells, padding and rules)."""
+    return sum(_natural_width(c, texts[c.key]) + 3 for c in cols) + 1
+
+
+def share_widths(natural: list[int], room: int) -> list[int]:
+    """Column widths within `room`: narrow columns keep their width, wide ones share what is left equally."""
+    widths = [0] * len(natural)
+    left = list(range(len(natural)))
+    while left:
+        share = max(room // len(left), 3)
+        narrow = [i for i in left if natural[i] <= share]
+        if not narrow:
+            for i in left:
+                widths[i] = share
+            break
+        for i in narrow:
+            widths[i] = natural[i]
+            room -= natural[i]
+        left = [i for i in left if i not in narrow]
+    return widths
 
 
 def _is_number(values: list[Any]) -> bool:
@@ -96,19 +118,36 @@ def _is_number(values: list[Any]) -> bool:
 
 
 def rows_table(
-    rows: list[dict[str, Any]], columns: list[str | Col], title: str = "", width: int | None = None
+    rows: list[dict[str, Any]],
+    columns: list[str | Col],
+    title: str = "",
+    width: int | None = None,
+    cut_note: str = "",
 ) -> Table:
-    """A table of dict rows: cells printed literally, numbers right-aligned, fitted to `width` if given."""
+    """A table of dict rows: cells printed literally, numbers right-aligned, fitted to `width` if given.
+
+    With `cut_note`, every row stays one line: cells that do not fit end in an ellipsis and the
+    note is printed under the table.
+    """
     cols = [c if isinstance(c, Col) else Col(c) for c in columns]
     texts = {c.key: [cell(row.get(c.key)) for row in rows] for c in cols}
-    table = Table(title=title_text(title) if title else None, title_justify="left")
     shown = fit_columns(cols, texts, width)
-    for c in shown:
+    cut = bool(cut_note) and width is not None and table_width(shown, texts) > width
+    table = Table(
+        title=title_text(title) if title else None,
+        title_justify="left",
+        caption=Text(cut_note, style="dim") if cut else None,
+        caption_justify="left",
+    )
+    shares = share_widths([_natural_width(c, texts[c.key]) for c in shown], width - 3 * len(shown) - 1) if cut else []
+    for i, c in enumerate(shown):
         numeric = _is_number([row.get(c.key) for row in rows])
         table.add_column(
             Text(c.label),
             justify="right" if numeric else "left",
-            no_wrap=c.keep or numeric,
+            no_wrap=c.keep or numeric or cut,
+            overflow="ellipsis",
+            width=shares[i] if cut else None,
             min_width=_natural_width(c, texts[c.key]) if c.keep else None,
         )
     for i in range(len(rows)):

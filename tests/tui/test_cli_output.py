@@ -173,3 +173,15 @@ def test_figure_of_a_partial_sweep_draws_what_exists_without_warnings(db: Path, 
         figures.accuracy_curves = original  # type: ignore[assignment]
     assert all(p.stat().st_size > 0 for p in paths)
     assert drawn and set(drawn) <= {"n2048_noaug_baseline", "n2048_noaug_prune_S", "n2048_noaug_prune_L"}
+
+
+def test_query_rows_stay_one_line_at_80_columns(stored: Path) -> None:
+    code, out, _ = gst(
+        "query", "SELECT run_id, spec_json, 1 AS x, 2 AS x FROM runs LIMIT 2", "--db", str(stored), columns=80
+    )
+    lines = out.splitlines()
+    assert code == 0 and len(lines) == 7 and max(len(line) for line in lines) <= 80
+    assert "frozen-" in out and "--csv or --json prints them whole" in lines[-1]
+    assert [line.split("│")[-3:-1] for line in lines[3:5]] == [[" 1 ", " 2 "]] * 2  # same-named columns both shown
+    code, out, _ = gst("query", "SELECT run_id FROM runs LIMIT 1", "--db", str(stored), columns=80)
+    assert "prints them whole" not in out
