@@ -106,6 +106,8 @@ def test_show_summary_and_figure_accept_unique_prefixes(stored: Path, tmp_path: 
     assert code == 1 and "matches several runs" in err
     code, out, err = gst("summary", "fro", "--db", str(stored))
     assert code == 0 and "sweep frozen: Fig 2" in out
+    code, out, err = gst("resume", "fro", "--db", str(stored))
+    assert code == 0 and "sweep frozen is complete" in out
 
 
 def test_help_texts() -> None:
