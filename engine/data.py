@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import zipfile
+import zlib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -50,13 +52,18 @@ def load_arrays(dataset: str, data_dir: Path | None = None, download: bool = Tru
 
 @lru_cache(maxsize=2)
 def _cifar10(data_dir: Path, download: bool) -> ArraySet:
+    if data_dir.exists() and not data_dir.is_dir():
+        raise DataError(f"--data-dir: {data_dir} is a file; give the folder that holds {NPZ_NAME}")
     npz = data_dir / NPZ_NAME
     if npz.is_file():
         try:
             with np.load(npz) as z:
                 return ArraySet(z["x_train"], z["y_train"].astype(np.int64), z["x_test"], z["y_test"].astype(np.int64))
-        except (OSError, KeyError, ValueError) as exc:
-            raise DataError(f"{npz}: cannot read CIFAR-10 arrays x_train, y_train, x_test, y_test ({exc})") from None
+        except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+            raise DataError(
+                f"{npz}: cannot read CIFAR-10 arrays x_train, y_train, x_test, y_test "
+                f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'damaged or cut short'})"
+            ) from None
     try:
         from torchvision.datasets import CIFAR10
 

@@ -77,7 +77,12 @@ def preset_text(name_or_path: str) -> tuple[str, str]:
     if path.suffix == ".toml" or path.exists():
         if not path.is_file():
             raise SpecError(f"{path}: no such preset file")
-        return path.stem, path.read_text()
+        try:
+            return path.stem, path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise SpecError(f"{path}: not a TOML text file (byte {exc.start} is not UTF-8)") from None
+        except OSError as exc:
+            raise SpecError(f"{path}: cannot read ({exc.strerror})") from None
     raise SpecError(
         f"unknown preset {name_or_path!r} (allowed: {', '.join(builtin_names())}, or a path to a .toml file)"
     )

@@ -7,6 +7,7 @@ the file open: writers open, flush and close; readers do the same for each query
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from collections.abc import Iterator
 from importlib import resources
@@ -30,12 +31,14 @@ def files_dir(db_path: Path) -> Path:
     return db_path.with_name(db_path.name + ".d")
 
 
-def _connect(path: Path, read_only: bool, timeout: float) -> duckdb.DuckDBPyConnection:
+def _connect(
+    path: Path, read_only: bool, timeout: float, config: dict[str, object] | None = None
+) -> duckdb.DuckDBPyConnection:
     deadline = time.monotonic() + timeout
     delay = 0.02
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            return duckdb.connect(str(path), read_only=read_only, config=config or {})
         except duckdb.IOException as exc:
             text = str(exc)
             if "lock" not in text.lower():
@@ -54,17 +57,36 @@ def _connect(path: Path, read_only: bool, timeout: float) -> duckdb.DuckDBPyConn
             raise StoreError(f"{path}: cannot open database ({str(exc).splitlines()[0]})") from None
 
 
-@contextlib.contextmanager
-def reading(path: Path, timeout: float = 10.0) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-only connection to an existing gst database."""
+def require_database(path: Path) -> None:
+    """StoreError unless `path` is an existing file (every reading command says the same)."""
     if not path.is_file():
         raise StoreError(f"{path}: no database here (run `gst run preset smoke` first, or pass --db / GST_DB)")
+
+
+@contextlib.contextmanager
+def reading(
+    path: Path, timeout: float = 10.0, config: dict[str, object] | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection to an existing gst database (with extra DuckDB settings, if given)."""
+    require_database(path)
     with interruptible():
-        conn = _connect(path, read_only=True, timeout=timeout)
+        conn = _connect(path, read_only=True, timeout=timeout, config=config)
         try:
             yield conn
         finally:
             conn.close()
+
+
+def check_writable(path: Path) -> None:
+    """StoreError, before anything is created, if the database or its files folder could not be written."""
+    folder = path.parent if str(path.parent) else Path(".")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise StoreError(f"{path}: folder {folder} cannot be written; use another --db")
+    files = files_dir(path)
+    if files.exists() and not files.is_dir():
+        raise StoreError(
+            f"{path}: {files} is a file, but gst keeps journals and checkpoints there; move it or use another --db"
+        )
 
 
 @contextlib.contextmanager
@@ -73,6 +95,8 @@ def writing(path: Path, timeout: float = 2.0) -> Iterator[duckdb.DuckDBPyConnect
     if path.parent and not path.parent.exists():
         raise StoreError(f"{path}: folder {path.parent} does not exist")
     fresh = not path.exists()
+    if fresh:
+        check_writable(path)
     with interruptible():
         conn = _connect(path, read_only=False, timeout=timeout)
         try:

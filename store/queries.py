@@ -10,7 +10,8 @@ from typing import Any
 import duckdb
 
 from gst.engine.errors import StoreError
-from gst.store.db import reading
+from gst.store.db import reading, require_database
+from gst.store.sandbox import run_query
 
 Row = dict[str, Any]
 
@@ -38,16 +39,46 @@ def sweeps(db: Path) -> list[Row]:
     )
 
 
+def _resolve(db: Path, kind: str, table: str, column: str, text: str) -> str:
+    """The one id in `table` equal to `text` or starting with it; StoreError naming the candidates otherwise."""
+    if not text:
+        raise StoreError(f"{kind} id: empty (see `gst runs`)")
+    found = [
+        r[column]
+        for r in fetch(
+            db,
+            f"SELECT {column} FROM {table} WHERE starts_with({column}, ?) ORDER BY {column} = ? DESC, {column} LIMIT 6",
+            [text, text],
+        )
+    ]
+    if found and found[0] == text:
+        return text
+    if not found:
+        raise StoreError(f"no {kind} {text!r} in {db} (see `gst runs`)")
+    if len(found) > 1:
+        more = ", ..." if len(found) > 5 else ""
+        raise StoreError(f"{kind} id {text!r} matches several {kind}s: {', '.join(found[:5])}{more}; give more of it")
+    return str(found[0])
+
+
+def resolve_sweep_id(db: Path, text: str) -> str:
+    """A sweep id from `latest`, the whole id, or a unique prefix of it."""
+    if text == "latest":
+        rows = fetch(db, "SELECT sweep_id FROM sweeps ORDER BY created_at DESC LIMIT 1")
+        if not rows:
+            raise StoreError(f"no sweep in {db} yet (run `gst run preset smoke` first)")
+        return str(rows[0]["sweep_id"])
+    return _resolve(db, "sweep", "sweeps", "sweep_id", text)
+
+
+def resolve_run_id(db: Path, text: str) -> str:
+    """A run id from the whole id or a unique prefix of it."""
+    return _resolve(db, "run", "runs", "run_id", text)
+
+
 def sweep(db: Path, sweep_id: str) -> Row:
-    """One sweep row; `latest` picks the newest. StoreError if absent."""
-    rows = fetch(
-        db,
-        "SELECT * FROM sweeps WHERE sweep_id = ? OR (? = 'latest') ORDER BY created_at DESC LIMIT 1",
-        [sweep_id, sweep_id],
-    )
-    if not rows:
-        raise StoreError(f"no sweep {sweep_id!r} in {db} (see `gst runs`)")
-    return rows[0]
+    """One sweep row by id, unique id prefix, or `latest` (the newest). StoreError if absent or ambiguous."""
+    return fetch(db, "SELECT * FROM sweeps WHERE sweep_id = ?", [resolve_sweep_id(db, sweep_id)])[0]
 
 
 def runs(db: Path, sweep_id: str | None = None, status: str | None = None) -> list[Row]:
@@ -85,38 +116,48 @@ def prune_events(db: Path, run_ids: list[str]) -> list[Row]:
     )
 
 
-def query(db: Path, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """A user's SQL on a read-only connection: (column names, rows)."""
-    with reading(db) as conn:
-        try:
-            cur = conn.execute(sql)
-        except duckdb.Error as exc:
-            raise StoreError(f"query failed: {str(exc).splitlines()[0]}") from None
-        if cur.description is None:
-            return [], []
-        return [d[0] for d in cur.description], cur.fetchall()
+def query(db: Path, sql: str, timeout: float | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """A user's SQL, sandboxed to reading the database: (column names, rows)."""
+    return run_query(db, sql, timeout)
 
 
 TABLES = ("sweeps", "runs", "epochs", "prune_events", "prune_layers", "bn_activations")
 
 
-def export(db: Path, out_dir: Path, fmt: str) -> list[Path]:
-    """Write every table to `out_dir` as parquet or csv files; returns the paths written."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
+def export(db: Path, out_dir: Path, fmt: str, force: bool = False) -> list[Path]:
+    """Write every table to `out_dir` as parquet or csv files; returns the paths written.
+
+    Files of the same names are overwritten only with `force`; nothing is written if any would be.
+    """
+    targets = [out_dir / f"{table}.{fmt}" for table in TABLES]
+    if out_dir.exists() and not out_dir.is_dir():
+        raise StoreError(f"{out_dir}: is a file, not a folder; give a folder to export into")
+    clash = [p.name for p in targets if p.exists()]
+    if clash and not force:
+        raise StoreError(f"{out_dir}: already holds {', '.join(clash)}; pass --force to overwrite them")
+    require_database(db)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"{out_dir}: cannot create the folder ({exc.strerror})") from None
     with reading(db) as conn:
-        for table in TABLES:
-            path = out_dir / f"{table}.{fmt}"
-            if fmt == "parquet":
-                conn.execute(f"COPY {table} TO '{_quote(path)}' (FORMAT parquet)")
-            else:
-                cur = conn.execute(f"SELECT * FROM {table}")
-                with path.open("w", newline="") as f:
-                    writer = csv.writer(f)
-                    writer.writerow([d[0] for d in cur.description])
-                    writer.writerows(cur.fetchall())
-            written.append(path)
-    return written
+        for table, path in zip(TABLES, targets, strict=True):
+            try:
+                _export_table(conn, table, path, fmt)
+            except (OSError, duckdb.Error) as exc:
+                raise StoreError(f"{path}: cannot write ({str(exc).splitlines()[0]})") from None
+    return targets
+
+
+def _export_table(conn: duckdb.DuckDBPyConnection, table: str, path: Path, fmt: str) -> None:
+    if fmt == "parquet":
+        conn.execute(f"COPY {table} TO '{_quote(path)}' (FORMAT parquet)")
+        return
+    cur = conn.execute(f"SELECT * FROM {table}")
+    with path.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow([d[0] for d in cur.description])
+        writer.writerows(cur.fetchall())
 
 
 def _quote(path: Path) -> str:

@@ -22,6 +22,7 @@ from gst.engine import faults
 from gst.engine.events import BnActivations, EpochEnded, Event, Pruned, event_to_dict
 from gst.store.apply import Op, apply_ops
 from gst.store.db import StoreBusyError, files_dir, writing
+from gst.store.journal import journal_pid, replay
 from gst.store.rows import RunRow, SweepRow
 
 log = logging.getLogger(__name__)
@@ -113,29 +114,19 @@ class StoreWriter:
         return len(self.pending)
 
 
-def read_journal(path: Path) -> list[Op]:
-    """Operations in a journal file; a torn last line (killed mid-write) is skipped."""
-    ops = []
-    for line in path.read_text().splitlines():
-        with contextlib.suppress(json.JSONDecodeError):
-            ops.append(json.loads(line))
-    return ops
-
-
 def catch_up(db_path: Path, timeout: float = 30.0) -> int:
     """Replay the journals of processes that are gone (the first field of the name is the owner's pid; a
-    worker's journal belongs to its parent), then delete them; returns operations replayed."""
+    worker's journal belongs to its parent), then delete them; returns operations replayed.
+
+    Lines or files that cannot be applied are kept in `journal/quarantine/` (see `journal.replay`).
+    """
     journal_dir = files_dir(db_path) / "journal"
     if not journal_dir.is_dir():
         return 0
     replayed = 0
     for path in sorted(journal_dir.glob("*.jsonl")):
-        pid = int(path.name.split("-", 1)[0])
-        if pid == os.getpid() or pid_alive(pid):
+        pid = journal_pid(path)
+        if pid is not None and (pid == os.getpid() or pid_alive(pid)):
             continue
-        ops = read_journal(path)
-        with writing(db_path, timeout=timeout) as conn:
-            apply_ops(conn, ops)
-        path.unlink()
-        replayed += len(ops)
+        replayed += replay(db_path, path, timeout)
     return replayed

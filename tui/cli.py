@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from gst.engine.architectures import ARCHITECTURES
 from gst.engine.preset import builtin_names, load_preset, preset_text
@@ -13,8 +14,24 @@ from gst.tui import cli_analysis, cli_bench, cli_check, cli_db, cli_run
 from gst.tui.options import DEFAULT_DB, DataDirOption, DbOption, JsonOption, guard, out
 from gst.tui.render import rows_table
 
+COMMAND_ORDER = (
+    "run", "resume", "runs", "show", "summary", "figure", "query", "export", "sync",
+    "plan", "presets", "models", "bench", "tui",
+)  # fmt: skip
+
+
+class OrderedGroup(TyperGroup):
+    """Lists commands in the order a user meets them (run, then look, then the rest), not alphabetically."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        names = super().list_commands(ctx)
+        rank = {name: i for i, name in enumerate(COMMAND_ORDER)}
+        return sorted(names, key=lambda n: rank.get(n, len(rank)))
+
+
 app = typer.Typer(
     name="gst",
+    cls=OrderedGroup,
     help="Pruning experiments on the generalization-stability tradeoff: run presets, watch them, query them with SQL.",
     rich_markup_mode="rich",
     no_args_is_help=True,

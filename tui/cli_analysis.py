@@ -8,11 +8,11 @@ from typing import Annotated
 
 import typer
 
-from gst.tui.options import DEFAULT_DB, DbOption, JsonOption, guard, out
+from gst.tui.options import DEFAULT_DB, READ_INTERRUPTED, DbOption, JsonOption, guard, out
 
 
 def summary(
-    sweep_id: Annotated[str, typer.Argument(help="Sweep id, or latest.")] = "latest",
+    sweep_id: Annotated[str, typer.Argument(help="Sweep id, a unique prefix of one, or latest.")] = "latest",
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
 ) -> None:
@@ -20,17 +20,17 @@ def summary(
     from gst.tui.summary_view import summary_json, summary_renderable
     from gst.tui.sweep_data import load_sweep
 
-    with guard():
+    with guard(READ_INTERRUPTED):
         stored = load_sweep(db, sweep_id)
         analysis = stored.analyze()
         if as_json:
             out.print(json.dumps(summary_json(stored, analysis), default=str, indent=2), markup=False, highlight=False)
         else:
-            out.print(summary_renderable(stored, analysis))
+            out.print(summary_renderable(stored, analysis, width=out.width))
 
 
 def figure(
-    sweep_id: Annotated[str, typer.Argument(help="Sweep id, or latest.")] = "latest",
+    sweep_id: Annotated[str, typer.Argument(help="Sweep id, a unique prefix of one, or latest.")] = "latest",
     db: DbOption = DEFAULT_DB,
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the PNG and PDF files.")] = Path("figures"),
 ) -> None:
@@ -38,6 +38,6 @@ def figure(
     from gst.tui.figures import draw
     from gst.tui.sweep_data import load_sweep
 
-    with guard():
+    with guard(READ_INTERRUPTED):
         for path in draw(load_sweep(db, sweep_id), db, out_dir):
-            out.print(str(path), highlight=False)
+            out.print(str(path), markup=False, highlight=False)

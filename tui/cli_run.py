@@ -13,9 +13,10 @@ from gst.engine.plan import plan
 from gst.engine.preset import Sweep, load_preset
 from gst.store.register import resumable_jobs
 from gst.tui import runner
+from gst.tui.confirm import YesOption, confirm_runs
 from gst.tui.exec_options import ExecutionArgs, execution_options
 from gst.tui.options import JsonOption, SetOption, err, guard, out, stop_on_signals
-from gst.tui.render import plan_table, summary_table
+from gst.tui.render import plan_table, summary_table, sweep_heading
 
 run_app = typer.Typer(
     help="Run a preset (built-in name) or a spec file, headless, into the database.", no_args_is_help=True
@@ -51,8 +52,10 @@ def plan_target(
         _plan(load_preset(target, tuple(overrides or ())), arm, as_json)
 
 
-plan_app.command("preset")(plan_target)
-plan_app.command("spec")(plan_target)
+plan_app.command("preset", help="The pruning plan of a built-in preset (see `gst presets`), without training.")(
+    plan_target
+)
+plan_app.command("spec", help="The pruning plan of your own TOML spec file, without training.")(plan_target)
 
 
 def _execute(jobs: list[Job], ex: ExecutionArgs, *, sweep: Sweep | None, sweep_id: str) -> None:
@@ -70,10 +73,8 @@ def _execute(jobs: list[Job], ex: ExecutionArgs, *, sweep: Sweep | None, sweep_i
         outcome = runner.execute_sweep(
             backend, batches, db=ex.db, observer=progress, sweep=sweep, sweep_id=sweep_id, device=device
         )
-    title = f"sweep {sweep_id} ({sweep.name if sweep else 'resumed'})"
-    out.print(
-        summary_table(queries.arm_summary(ex.db, sweep_id, arm_order(queries.sweep(ex.db, sweep_id))), title=title)
-    )
+    row = queries.sweep(ex.db, sweep_id)
+    out.print(summary_table(queries.arm_summary(ex.db, sweep_id, arm_order(row)), sweep_heading(row), out.width))
     if outcome.failed:
         raise GstError(f"{len(outcome.failed)} of {len(jobs)} runs failed: {outcome.failed[0].error.splitlines()[0]}")
     if outcome.interrupted:
@@ -88,6 +89,7 @@ def run_target(
     overrides: SetOption = None,
     sweep_id: SweepIdOption = None,
     precision: PrecisionOption = None,
+    yes: YesOption = False,
     *,
     ex: ExecutionArgs,
 ) -> None:
@@ -98,14 +100,20 @@ def run_target(
         sweep = load_preset(target, tuple(overrides or ()))
         sweep_id = check_sweep_id(sweep_id) if sweep_id else new_sweep_id()
         jobs = select_jobs(sweep, sweep_id, parse_list(arms, "arms"), parse_list(seeds, "seeds"), precision)
+        confirm_runs(len(jobs), yes)
         runner.plan_execution(jobs, ex)  # every option checked before anything is written
         for dataset in sorted({job.spec.dataset for job in jobs}):
             load_arrays(dataset, ex.data_dir)  # missing data fails here, before anything is written
         _execute(jobs, ex, sweep=sweep, sweep_id=sweep_id)
 
 
-run_app.command("preset")(run_target)
-run_app.command("spec")(run_target)
+run_app.command(
+    "preset",
+    help="Run every arm x seed of a built-in preset (see `gst presets`) into the database, with live progress.",
+)(run_target)
+run_app.command("spec", help="Run every arm x seed of your own TOML spec file into the database, with live progress.")(
+    run_target
+)
 
 
 @execution_options

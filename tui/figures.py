@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -27,7 +28,12 @@ def draw(stored: StoredSweep, db: Path, out_dir: Path) -> list[Path]:
         raise GstError(f"sweep {stored.sweep_id} has no measured epochs yet; nothing to draw")
     figure_kind = stored.sweep.analysis.figure
     drawer = DRAWERS.get(figure_kind, draw_curves)
-    fig = drawer(stored, stored.analyze(), db)
+    with warnings.catch_warnings():  # library warnings (empty legends, fonts) are not the user's business
+        warnings.simplefilter("ignore")
+        return _save(drawer(stored, stored.analyze(), db), stored, out_dir)
+
+
+def _save(fig: Figure, stored: StoredSweep, out_dir: Path) -> list[Path]:
     fig.suptitle(f"{stored.sweep.title}  [sweep {stored.sweep_id}]", fontsize=9)
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = out_dir / f"{stored.sweep.name}-{stored.sweep_id}"
@@ -189,17 +195,23 @@ def draw_figA3(stored: StoredSweep, analysis: SweepAnalysis, db: Path) -> Figure
         ax.set_xlabel("examples per class")
         ax.set_ylabel(label)
         ax.legend(fontsize=6)
-    largest = max((s.examples_per_class for s in stored.specs.values()), default=0)
-    full = [
-        a for a in stored.arm_order if stored.specs[a].examples_per_class == largest and not stored.specs[a].augment
+    measured = {r.arm for r in stored.records if r.epochs}
+    if not measured:
+        right.text(0.5, 0.5, "no run has measured epochs yet", ha="center", va="center", transform=right.transAxes)
+        return fig
+    largest, no_aug = max((stored.specs[a].examples_per_class, not stored.specs[a].augment) for a in measured)
+    shown = [
+        a for a in measured if (stored.specs[a].examples_per_class, not stored.specs[a].augment) == (largest, no_aug)
     ]
     subset = StoredSweep(
-        row=stored.row, sweep=stored.sweep, records=[r for r in stored.records if r.arm in full], specs=stored.specs
+        row=stored.row, sweep=stored.sweep, records=[r for r in stored.records if r.arm in shown], specs=stored.specs
     )
     accuracy_curves(right, subset, "test_acc")
     accuracy_curves(right, subset, "train_acc", mark_events=False)
     right.set_ylabel("accuracy (%): train dotted, post-pruning test solid")
-    right.set_title(f"{largest} examples per class, no augmentation", fontsize=8)
+    most = max(s.examples_per_class for s in stored.specs.values())
+    note = "" if largest == most else f" (largest level measured; {most} has no runs yet)"
+    right.set_title(f"{largest} examples per class, {'no ' if no_aug else ''}augmentation{note}", fontsize=8)
     return fig
 
 

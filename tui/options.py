@@ -11,8 +11,10 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from gst.engine.errors import GstError
+from gst.tui.cells import clean
 
 out = Console(soft_wrap=True)  # results only
 err = Console(stderr=True, soft_wrap=True)  # progress, messages
@@ -62,14 +64,25 @@ def stop_on_signals() -> None:
     signal.signal(signal.SIGTERM, _terminate)
 
 
+RUN_INTERRUPTED = "what was measured is in the database; `gst resume` continues"
+READ_INTERRUPTED = "stopped by Ctrl-C; nothing was changed"
+
+
 @contextlib.contextmanager
-def guard() -> Iterator[None]:
-    """Turn expected errors into one red line and exit 1, and Ctrl-C into exit 130."""
+def guard(interrupted: str = RUN_INTERRUPTED) -> Iterator[None]:
+    """Turn expected errors into one red line and exit 1, and Ctrl-C into exit 130 with `interrupted`."""
     try:
         yield
     except GstError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        err.print(f"[bold red]error:[/] {escape(clean(str(exc)))}", highlight=False)
+        raise typer.Exit(1) from None
+    except OSError as exc:  # a folder that cannot be written, a disk that is full: the system's words, one line
+        where = f"{exc.filename}: " if exc.filename else ""
+        err.print(f"[bold red]error:[/] {escape(clean(where + (exc.strerror or str(exc))))}", highlight=False)
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
         err.print("[yellow]interrupted[/]: what was measured is in the database; `gst resume` continues")
         raise typer.Exit(143 if TERMINATED["by_sigterm"] else 130) from None
+
+        err.print(f"[yellow]interrupted[/]: {interrupted}", highlight=False)
+        raise typer.Exit(130) from None

@@ -10,6 +10,8 @@ from rich.table import Table
 from rich.text import Text
 
 from gst.engine.analysis import Interval, SweepAnalysis, iterative_percent, method_label
+from gst.tui.cells import clean
+from gst.tui.render import Col, rows_table, sweep_heading
 from gst.tui.sweep_data import StoredSweep
 
 INSTABILITY_LABEL = {"mean_drop": "mean drop pp", "a2_drop": "A2 drop pp"}
@@ -32,8 +34,44 @@ def arm_x(stored: StoredSweep, arm: str) -> str:
     return spec.label
 
 
-def summary_renderable(stored: StoredSweep, analysis: SweepAnalysis) -> Group:
-    """Rich tables and lines for `gst summary` (and the TUI)."""
+def mean(value: Interval | None) -> float | None:
+    """The mean of a CI, or None."""
+    return None if value is None else value.mean
+
+
+def span(value: Interval | None) -> str:
+    """'low–high' of a CI, or a dash."""
+    return "-" if value is None else f"{value.low:.2f}–{value.high:.2f}"
+
+
+def fitted_table(stored: StoredSweep, analysis: SweepAnalysis, width: int) -> Table:
+    """The per-arm table with means and CIs in their own columns, least important dropped to fit `width`."""
+    acc = "best %" if analysis.accuracy == "best_test_acc" else "final %"
+    rows = []
+    for arm in analysis.arms:
+        instability = arm.a2_drop if analysis.instability == "a2_drop" else arm.mean_drop
+        accuracy = arm.best_test_acc if analysis.accuracy == "best_test_acc" else arm.final_test_acc
+        rows.append(
+            {
+                "arm": arm.arm, "setting": arm_x(stored, arm.arm), "n": f"{arm.n}/{arm.runs}",
+                "drop": mean(instability), "drop_ci": span(instability),
+                "acc": mean(accuracy), "acc_ci": span(accuracy),
+                "gap": mean(arm.gap), "gap_ci": span(arm.gap), "events": round(arm.events_per_run),
+            }
+        )  # fmt: skip
+    cols = [
+        Col("arm", keep=True), Col("setting", drop=5), Col("n", keep=True),
+        Col("drop", INSTABILITY_LABEL[analysis.instability]), Col("drop_ci", "95% CI", drop=3),
+        Col("acc", acc), Col("acc_ci", "95% CI", drop=2),
+        Col("gap", "gap pp"), Col("gap_ci", "95% CI", drop=6), Col("events", drop=4),
+    ]  # fmt: skip
+    return rows_table(rows, cols, title=sweep_heading(stored.row), width=width)
+
+
+def summary_renderable(stored: StoredSweep, analysis: SweepAnalysis, width: int | None = None) -> Group:
+    """Rich tables and lines for `gst summary` (fitted to `width`) and the TUI (width None: one table)."""
+    if width is not None:
+        return Group(fitted_table(stored, analysis, width), *_lines(stored, analysis))
     acc = "best %" if analysis.accuracy == "best_test_acc" else "final %"
     table = Table(title=f"sweep {stored.sweep_id} ({stored.sweep.name}): {stored.sweep.title}", title_justify="left")
     for col in (
@@ -53,7 +91,11 @@ def summary_renderable(stored: StoredSweep, analysis: SweepAnalysis) -> Group:
             arm.arm, arm_x(stored, arm.arm), f"{arm.n}/{arm.runs}",
             ci(instability), ci(accuracy), ci(arm.gap), f"{arm.events_per_run:.0f}",
         )  # fmt: skip
-    lines = [table]
+    return Group(table, *_lines(stored, analysis))
+
+
+def _lines(stored: StoredSweep, analysis: SweepAnalysis) -> list[Text]:
+    lines = []
     c = analysis.correlation
     if c is None:
         lines.append(Text("correlation: needs at least 3 completed pruned runs with spread", style="dim"))
@@ -71,8 +113,8 @@ def summary_renderable(stored: StoredSweep, analysis: SweepAnalysis) -> Group:
             )
         )
     if stored.sweep.expect:
-        lines.append(Text(f"paper: {stored.sweep.expect}", style="italic"))
-    return Group(*lines)
+        lines.append(Text(f"paper: {clean(stored.sweep.expect)}", style="italic"))
+    return lines
 
 
 def summary_json(stored: StoredSweep, analysis: SweepAnalysis) -> dict[str, Any]:

@@ -1,0 +1,96 @@
+"""A user's SQL, run so that it can read the database and nothing else, and can be stopped.
+
+Users paste SQL from elsewhere and the TUI takes typed SQL, so `gst query` must not read or write
+files, fetch extensions or change settings. DuckDB enforces that itself: external access and
+extension loading are switched off on a read-only connection and the configuration is locked, so
+no statement can switch them back on. This is DuckDB's own sandbox, not a filter of the SQL text.
+
+DuckDB keeps the thread that runs a query busy in C++ and never lets Python's Ctrl-C handler run,
+so the query runs in a worker thread while the calling thread waits, ready to `interrupt()` it on
+Ctrl-C or when the time limit passes.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from gst.engine.errors import StoreError
+from gst.store.db import reading
+
+SANDBOX: dict[str, object] = {
+    "enable_external_access": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "lock_configuration": True,
+}
+READ_ONLY_MESSAGE = "a query may only read the database (no files, extensions, settings or writes)"
+_FORBIDDEN_MARKERS = (
+    "Permission Error",
+    "configuration has been locked",
+    "read-only mode",
+    "disabled through configuration",
+    "disabled by configuration",
+)
+
+
+class QueryTimeout(StoreError):
+    """The query ran longer than the time limit it was given."""
+
+
+@dataclass
+class _Outcome:
+    columns: list[str] = field(default_factory=list)
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
+    error: BaseException | None = None
+
+
+def explain(exc: duckdb.Error) -> str:
+    """One line for a failed query: what was refused, or DuckDB's own first line."""
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    if any(marker in first for marker in _FORBIDDEN_MARKERS):
+        return f"{READ_ONLY_MESSAGE}: {first}"
+    return f"query failed: {first}"
+
+
+def _execute(conn: duckdb.DuckDBPyConnection, sql: str, outcome: _Outcome) -> None:
+    try:
+        cur = conn.execute(sql)
+        if cur.description is not None:
+            outcome.columns = [d[0] for d in cur.description]
+            outcome.rows = cur.fetchall()
+    except BaseException as exc:  # handed to the waiting thread, which decides what it means
+        outcome.error = exc
+
+
+def run_query(db: Path, sql: str, timeout: float | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """(column names, rows) of `sql` on a sandboxed read-only connection.
+
+    StoreError for a failed or refused query, QueryTimeout past `timeout` seconds; on Ctrl-C the
+    query is interrupted and KeyboardInterrupt propagates.
+    """
+    if not sql.strip():
+        raise StoreError("query: the SQL text is empty (for example: gst query 'SELECT * FROM runs')")
+    with reading(db, config=SANDBOX) as conn:
+        outcome = _Outcome()
+        worker = threading.Thread(target=_execute, args=(conn, sql, outcome), name="gst-query", daemon=True)
+        worker.start()
+        try:
+            worker.join(timeout)
+        except KeyboardInterrupt:
+            conn.interrupt()
+            worker.join()
+            raise
+        if worker.is_alive():
+            conn.interrupt()
+            worker.join()
+            raise QueryTimeout(f"--timeout: the query was stopped after {timeout:g} s")
+    if isinstance(outcome.error, duckdb.Error):
+        raise StoreError(explain(outcome.error)) from None
+    if outcome.error is not None:
+        raise outcome.error
+    return outcome.columns, outcome.rows

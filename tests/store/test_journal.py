@@ -1,0 +1,86 @@
+"""Damaged journals: what can be applied is, the rest is kept in quarantine with one line, runs go on."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from gst.store import queries
+from gst.store.db import files_dir, writing
+from gst.store.journal import quarantine_dir, read_journal
+from gst.store.writer import StoreWriter, catch_up
+from gst.tui.cli import app
+from tests.store.test_store import feed, register
+
+DEAD = "999999999"  # a pid no process has
+
+
+def dead_journal(db: Path, name: str = f"{DEAD}-dead.jsonl") -> Path:
+    """A complete run's journal as a killed process would leave it (nothing flushed)."""
+    writer = StoreWriter(db)
+    writer.open()
+    writer.flush = lambda timeout=None: True  # type: ignore[method-assign]
+    register(writer)
+    feed(writer)
+    target = files_dir(db) / "journal" / name
+    writer.journal.rename(target)
+    return target
+
+
+def test_random_bytes_are_kept_aside_and_runs_go_on(db: Path, caplog: pytest.LogCaptureFixture) -> None:
+    journal = dead_journal(db)
+    garbage = os.urandom(300).replace(b"\n", b"")
+    (files_dir(db) / "journal" / f"{DEAD}-noise.jsonl").write_bytes(garbage)
+    with caplog.at_level(logging.WARNING):
+        assert catch_up(db) == 7
+    assert not journal.exists() and queries.run(db, "s1-a-0")["status"] == "completed"
+    kept = list(quarantine_dir(db).iterdir())
+    assert [p.read_bytes() for p in kept] == [garbage + b"\n"]
+    assert "1 unreadable line(s) kept" in caplog.text
+    assert catch_up(db) == 0  # nothing left to trip over
+
+
+def test_unknown_ops_and_a_cut_line_are_quarantined_not_counted(db: Path, caplog: pytest.LogCaptureFixture) -> None:
+    journal = dead_journal(db)
+    good = journal.read_bytes()
+    unknown = json.dumps({"op": "teleport", "at": "2026-01-01 00:00:00"}).encode()
+    cut = good.splitlines()[-1][:25]
+    journal.write_bytes(unknown + b"\n" + good + cut)
+    assert len(read_journal(journal).ops) == 7
+    with caplog.at_level(logging.WARNING):
+        assert catch_up(db) == 7
+    (kept,) = quarantine_dir(db).iterdir()
+    assert kept.read_bytes() == unknown + b"\n" + cut + b"\n"
+    assert "2 unreadable line(s)" in caplog.text
+
+
+def test_a_journal_that_cannot_be_applied_is_kept_whole(db: Path, caplog: pytest.LogCaptureFixture) -> None:
+    journal = dead_journal(db)
+    with writing(db) as conn:
+        conn.execute("DROP TABLE prune_layers")  # as if the schema had been damaged
+    content = journal.read_bytes()
+    with caplog.at_level(logging.WARNING):
+        assert catch_up(db) == 0
+    (kept,) = quarantine_dir(db).iterdir()
+    assert kept.read_bytes() == content and not journal.exists()
+    assert "could not be applied" in caplog.text
+
+
+def test_a_journal_without_a_pid_in_its_name_is_replayed(db: Path) -> None:
+    dead_journal(db, "copied-by-hand.jsonl")
+    assert catch_up(db) == 7
+
+
+def test_sync_reports_damage_in_one_line_and_a_missing_database_like_other_commands(db: Path, tmp_path: Path) -> None:
+    dead_journal(db)
+    (files_dir(db) / "journal" / f"{DEAD}-noise.jsonl").write_bytes(b"\xff\xfe\x00garbage")
+    result = CliRunner().invoke(app, ["sync", "--db", str(db)])
+    assert result.exit_code == 0 and json.loads(result.stdout) == {"replayed_operations": 7}
+    result = CliRunner().invoke(app, ["sync", "--db", str(tmp_path / "missing.duckdb")])
+    assert result.exit_code == 1 and result.stderr.count("\n") == 1 and "no database here" in result.stderr
+    assert not (tmp_path / "missing.duckdb").exists()

@@ -1,0 +1,94 @@
+"""`gst query` reads the database and nothing else; a long query stops on --timeout or Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from gst.store.db import writing
+from gst.tui.cli import app
+from tests.conftest import gst_process
+
+LONG_QUERY = "SELECT count(*) FROM range(1000000000000) a, range(1000) b"
+
+
+@pytest.fixture
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty gst database in a folder that is also the working directory (where relative COPY would write)."""
+    monkeypatch.chdir(tmp_path)
+    db = tmp_path / "gst.duckdb"
+    with writing(db):
+        pass
+    return db
+
+
+ATTACKS = [
+    "COPY (SELECT 'x') TO 'victim.txt' (HEADER false)",
+    "COPY runs TO 'leak.csv'",
+    "SELECT * FROM read_csv('{secret}')",
+    "SELECT * FROM read_text('{secret}')",
+    "SELECT * FROM glob('{home}/*')",
+    "INSTALL httpfs",
+    "LOAD httpfs",
+    "SET enable_external_access = true",
+    "ATTACH '{home}/other.duckdb' AS other",
+    "EXPORT DATABASE 'dump'",
+    "DELETE FROM runs",
+    "SELECT * FROM 'https://example.com/data.csv'",
+]
+
+
+@pytest.mark.parametrize("attack", ATTACKS)
+def test_query_cannot_touch_files_extensions_or_settings(store: Path, tmp_path: Path, attack: str) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    secret = home / "secret.txt"
+    secret.write_text("postgres:x:101:TOPSECRET\n")
+    victim = tmp_path / "victim.txt"
+    victim.write_text("original")
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    result = CliRunner().invoke(app, ["query", attack.format(secret=secret, home=home), "--db", str(store)])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.count("\n") == 1 and "may only read the database" in result.stderr
+    assert "TOPSECRET" not in result.output and "Traceback" not in result.output
+    assert victim.read_text() == "original"
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before  # nothing written anywhere
+
+
+def test_export_still_writes_files(store: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["export", str(tmp_path / "out"), "--db", str(store), "--format", "csv"])
+    assert result.exit_code == 0 and (tmp_path / "out" / "runs.csv").read_text().startswith("run_id,")
+
+
+def test_empty_query_is_one_line(store: Path) -> None:
+    result = CliRunner().invoke(app, ["query", "  ", "--db", str(store)])
+    assert result.exit_code == 1 and result.stderr.startswith("error: query: the SQL text is empty")
+
+
+def test_timeout_stops_a_long_query(store: Path) -> None:
+    t0 = time.monotonic()
+    result = CliRunner().invoke(app, ["query", LONG_QUERY, "--db", str(store), "--timeout", "0.3"])
+    assert result.exit_code == 1 and "stopped after 0.3 s" in result.stderr
+    assert time.monotonic() - t0 < 10
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_ctrl_c_stops_a_long_query(store: Path) -> None:
+    """Even when SIGINT arrives inherited as ignored (a background job), as the TUI's launcher would start it."""
+    proc = gst_process(
+        "query", LONG_QUERY, "--db", str(store), preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)
+    )
+    time.sleep(3)  # interpreter start and the query under way
+    assert proc.poll() is None
+    t0 = time.monotonic()
+    os.kill(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 130 and "query stopped by Ctrl-C" in err and "resume" not in err
+    assert time.monotonic() - t0 < 10
