@@ -53,6 +53,19 @@ def parse_noise(text: str) -> NoiseKind:
     return NoiseKind(text, match[1], match[3], window)  # type: ignore[arg-type]
 
 
+def label_batches(window: int, test_batches: int, train_batches: int = 391) -> int:
+    """The authors' `calc_n_batches_of_training_noise(B, T)`: the training batches their legends name.
+
+    It assumes B forwards (the `iter` variants noise B + 1), so the label is one short whenever the window
+    ends inside a training segment; the exact counts are what the injector reports.
+    """
+    x, count = window - test_batches, 0
+    while x > 0:
+        count += min(x, train_batches)
+        x -= train_batches + 2 * test_batches
+    return count
+
+
 @dataclass
 class Window:
     """One layer's open noise window: targets, forwards seen and noised, and (restore) the snapshot."""
