@@ -9,7 +9,17 @@ from typing import Any
 
 import duckdb
 
-from gst.engine.events import BnActivations, EpochEnded, Pruned, RunFailed, RunFinished, RunStarted, event_from_dict
+from gst.engine.events import (
+    BnActivations,
+    EpochEnded,
+    NoiseWindowClosed,
+    Pruned,
+    RunFailed,
+    RunFinished,
+    RunStarted,
+    event_from_dict,
+)
+from gst.store.apply_noise import apply_noise
 
 Op = dict[str, Any]
 ROWS_PER_STATEMENT = 500
@@ -102,7 +112,7 @@ def apply_ops(conn: duckdb.DuckDBPyConnection, ops: list[Op]) -> None:
                 (event.run_id, event.epoch, x.layer, x.k_pruned, x.alive_after, x.score_mean, x.score_min, x.score_max)
                 for x in event.layers
             ]
-        else:
+        elif not isinstance(event, NoiseWindowClosed):  # noise windows: apply_noise
             updates.append(_status_update(event, op))
     insert_rows(conn, "epochs", EPOCH_COLUMNS, epochs, 2)
     insert_rows(
@@ -116,6 +126,7 @@ def apply_ops(conn: duckdb.DuckDBPyConnection, ops: list[Op]) -> None:
         3,
     )
     insert_rows(conn, "bn_activations", BN_COLUMNS, probes, 3)
+    apply_noise(conn, ops)
     for sql, params in updates:
         conn.execute(sql, params)
 

@@ -94,7 +94,9 @@ def test_resnet20_init_is_kaiming_normal_fan_in() -> None:
     assert float(weight.std()) == pytest.approx((2 / 576) ** 0.5, rel=0.02)
     torch.manual_seed(0)
     r18 = build_model("resnet18")
-    assert float(r18.layer("layer4.1.conv2").weight.abs().max()) <= 1 / 4608**0.5  # PyTorch default U(+-1/sqrt(fan_in))
+    assert (
+        float(r18.layer("layer4.1.conv2").weight.detach().abs().max()) <= 1 / 4608**0.5
+    )  # PyTorch default U(+-1/sqrt(fan_in))
 
 
 def test_activations_ema_updates_every_tenth_training_forward() -> None:

@@ -43,8 +43,32 @@ COLUMNS = {
         "params_remaining",
         "seconds",
     ],
-    "prune_events": ["run_id", "epoch", "acc_before", "acc_after", "drop_pp", "instability_rel"],
-    "prune_layers": ["run_id", "epoch", "layer", "k_pruned", "alive_after", "score_mean", "score_min", "score_max"],
+    "prune_events": [
+        "run_id",
+        "epoch",
+        "acc_before",
+        "acc_after",
+        "drop_pp",
+        "instability_rel",
+        "kind",
+        "noised_train_forwards",
+        "noised_eval_forwards",
+    ],
+    "prune_layers": [
+        "run_id",
+        "epoch",
+        "layer",
+        "k_pruned",
+        "alive_after",
+        "score_mean",
+        "score_min",
+        "score_max",
+        "targeted_total",
+        "removed_total",
+        "noised_train_forwards",
+        "noised_eval_forwards",
+        "window_complete",
+    ],
 }
 RUN_COLUMNS = ["run_id", "sweep_id", "arm", "seed", "status", "model", "dataset", "spec_json", "started_at", "finished_at", "final_test_acc",
                "best_test_acc", "final_train_acc", "params_total", "params_remaining", "error"]  # fmt: skip
@@ -100,7 +124,7 @@ def test_blank_database_gets_exact_schema(db: Path) -> None:
         pass
     with reading(db) as conn:
         tables = {t: [c[0] for c in conn.execute(f"DESCRIBE {t}").fetchall()] for t in (*COLUMNS, "runs")}
-        assert conn.execute("SELECT version FROM schema_migrations ORDER BY version").fetchall() == [(1,), (2,)]
+        assert conn.execute("SELECT version FROM schema_migrations ORDER BY version").fetchall() == [(1,), (2,), (4,)]
     for table, columns in COLUMNS.items():
         assert tables[table] == columns
     assert all(c in tables["runs"] for c in RUN_COLUMNS)
