@@ -270,3 +270,22 @@ def test_noise_on_an_ebn_score_is_refused() -> None:
     }  # fmt: skip
     with pytest.raises(SpecError, match=r"prune.score: 'ebn' cannot select noise targets \(allowed with noise: l2"):
         spec_from_dict(raw)
+
+
+def test_injector_state_round_trip_continues_identically() -> None:
+    model, injector, _ = injected("iter_9_gaussian")
+    model.eval()
+    x = torch.randn(1, 3, 8, 8)
+    for _ in range(3):
+        model(x)
+    state = injector.state_dict()
+    clone = OneConv()
+    clone.load_state_dict(model.state_dict())
+    clone.eval()
+    other = NoiseInjector(clone, ("conv",), parse_noise("iter_9_gaussian"), "forwards", seed=5)
+    other.load_state_dict(state)
+    for _ in range(4):
+        model(x)
+        clone(x)
+    assert torch.equal(model.conv.weight, clone.conv.weight)
+    assert [(r.train_forwards, r.eval_forwards) for r in other.drain(final=True)] == [(0, 7)]
