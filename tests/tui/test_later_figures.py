@@ -50,3 +50,39 @@ def test_summary_prints_named_correlation_samples(db: Path) -> None:
     )  # fmt: skip
     data = json.loads(runner.invoke(app, ["summary", sweep_id, "--db", str(db), "--json"]).stdout)
     assert data["correlation"]["n"] == 9 and data["groups"] == {}
+
+
+def test_models_lists_the_resnets() -> None:
+    result = runner.invoke(app, ["models", "--json"])
+    data = {m["name"]: m for m in json.loads(result.stdout)}
+    assert (data["resnet18"]["params"], data["resnet20"]["params"], data["resnet56"]["params"]) == (
+        11_173_962,
+        269_722,
+        853_018,
+    )
+    assert [len(data[n]["layers"]) for n in ("resnet18", "resnet20", "resnet56")] == [16, 18, 54]
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        (
+            'arm.zeroing_50.prune.noise="iter_5_blur"',
+            "arm zeroing_50: prune.noise: 'iter_5_blur' is not a noise variant (allowed: Prune_L, iter_{B}_zeroing",
+        ),
+        (
+            'arm.gaussian_50.prune.noise="cumu_-3_zeroing_restore"',
+            "arm gaussian_50: prune.noise: 'cumu_-3_zeroing_restore': B = -3 must be >= 0",
+        ),
+        (
+            'arm.r18_S14.prune.layers=["conv1", "layer4.0.conv2", "layer4.1.conv1", "layer4.1.conv2"]',
+            "prune.layers[0]: 'conv1' is not a layer of resnet18 (allowed: layer1.0.conv1",
+        ),
+    ],
+)
+def test_bad_later_input_is_one_line_exit_1_nothing_written(override: str, message: str, tmp_path: Path) -> None:
+    db = tmp_path / "x.duckdb"
+    preset = "later_fig5" if "noise" in override else "later_fig2"
+    result = runner.invoke(app, ["run", "preset", preset, "--set", override, "--db", str(db), "--device", "cpu"])
+    assert result.exit_code == 1 and message in result.stderr and result.stderr.strip().count("\n") == 0
+    assert not db.exists()
