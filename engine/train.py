@@ -18,7 +18,8 @@ from gst.engine import checkpoint
 from gst.engine.events import EpochEnded, Event, Pruned, RunFinished
 from gst.engine.loader import DeviceData
 from gst.engine.models import PrunableModel
-from gst.engine.noise_run import emit_noise_windows, make_optimizer
+from gst.engine.noise_report import emit_noise_windows
+from gst.engine.optim import make_optimizer
 from gst.engine.prune import Pruner
 from gst.engine.schedule import lr_at, schedule
 from gst.engine.spec import RunSpec
