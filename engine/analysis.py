@@ -108,6 +108,7 @@ class SweepAnalysis:
     instability: str
     accuracy: str
     welch: dict[str, WelchTest] = field(default_factory=dict)
+    groups: dict[str, Correlation | None] = field(default_factory=dict)  # named correlation samples
 
 
 def summarize_run(record: RunRecord) -> RunSummary:
@@ -191,6 +192,8 @@ def analyze(
     arm_order: Sequence[str],
     instability: str = "mean_drop",
     accuracy: str = "final_test_acc",
+    correlation_arms: Sequence[str] = (),
+    groups: Sequence[tuple[str, Sequence[str]]] = (),
 ) -> SweepAnalysis:
     """Per-run and per-arm summaries, the instability-accuracy correlation over pruned runs, Welch tests of drops.
 
@@ -214,8 +217,14 @@ def analyze(
             )
         )
     pruned = [s for s in summaries if getattr(s, instability) is not None]
-    correlation = correlate([getattr(s, instability) for s in pruned], [getattr(s, accuracy) for s in pruned])
+
+    def sample(arms: Sequence[str]) -> Correlation | None:
+        runs = [s for s in pruned if not arms or s.arm in arms]
+        return correlate([getattr(s, instability) for s in runs], [getattr(s, accuracy) for s in runs])
+
+    correlation = sample(correlation_arms)
     return SweepAnalysis(
+        groups={name: sample(arms) for name, arms in groups},
         arms=arms,
         runs=summaries,
         correlation=correlation,

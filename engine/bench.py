@@ -111,8 +111,9 @@ def plain_loop(model_name: str, device: torch.device, batch: int, steps: int, wo
 
 def bench_spec(model_name: str, batch: int, images: int) -> RunSpec:
     """One epoch of `images` synthetic images with pruning active from the start."""
-    layers = {"conv4": ["fc1"], "vgg11": ["conv8"], "vgg19": ["conv16"]}[model_name]
-    score = "magnitude" if model_name == "conv4" else "ebn"
+    layers = {"conv4": ["fc1"], "vgg11": ["conv8"], "vgg19": ["conv16"], "resnet18": ["layer4.1.conv2"],
+              "resnet20": ["layer3.2.conv2"], "resnet56": ["layer3.8.conv2"]}[model_name]  # fmt: skip
+    score = "magnitude" if model_name == "conv4" else "l1" if model_name.startswith("resnet") else "ebn"
     return spec_from_dict(
         {
             "model": model_name, "dataset": "synthetic", "examples_per_class": max(1, images // 10), "epochs": 2, "batch_size": batch,

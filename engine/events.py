@@ -55,6 +55,8 @@ class LayerPruned:
     score_mean: float
     score_min: float
     score_max: float
+    targeted_total: int = 0  # units of the layer ever selected, this event included (method-later §6.14)
+    removed_total: int = 0  # units permanently removed (0 under temporary noise)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -66,6 +68,7 @@ class Pruned:
     acc_before: float
     acc_after: float
     layers: tuple[LayerPruned, ...] = field(default_factory=tuple)
+    kind: str = "prune"  # "prune", or the run's `prune.noise` value (method-later.md §1)
 
     @property
     def drop_pp(self) -> float:
@@ -95,6 +98,18 @@ class BnActivations:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class NoiseWindowClosed:
+    """How many training and eval forwards the noise window of one layer's event noised (method-later §6.11)."""
+
+    run_id: str
+    epoch: int  # the event's epoch
+    layer: str
+    train_forwards: int
+    eval_forwards: int
+    complete: bool = True  # False: cut short by a later event in the layer, or still open at the end of the run
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RunFinished:
     """A run completed all its epochs."""
 
@@ -115,9 +130,10 @@ class RunFailed:
     interrupted: bool = False
 
 
-Event = RunStarted | EpochEnded | Pruned | BnActivations | RunFinished | RunFailed
+Event = RunStarted | EpochEnded | Pruned | BnActivations | NoiseWindowClosed | RunFinished | RunFailed
 EVENT_TYPES: dict[str, type] = {
-    cls.__name__: cls for cls in (RunStarted, EpochEnded, Pruned, BnActivations, RunFinished, RunFailed)
+    cls.__name__: cls
+    for cls in (RunStarted, EpochEnded, Pruned, BnActivations, NoiseWindowClosed, RunFinished, RunFailed)
 }
 
 

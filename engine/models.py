@@ -1,4 +1,7 @@
-"""Conv4, VGG11-BN and VGG19-BN (one FC layer) with a pruning mask buffer per prunable layer (method.md §1)."""
+"""Conv4, VGG11-BN and VGG19-BN (one FC layer) with a pruning mask buffer per prunable layer (method.md §1).
+
+ResNets live in `engine.resnet`; `build_model` builds every architecture.
+"""
 
 from __future__ import annotations
 
@@ -120,6 +123,10 @@ def build_model(name: str, conv4_dropout: tuple[float, ...] = ()) -> PrunableMod
     """A freshly initialised model (uses the global torch RNG: seed first)."""
     if name == "conv4":
         return Conv4(conv4_dropout)
+    if name.startswith("resnet"):
+        from gst.engine.resnet import ResNet  # resnet builds on PrunableModel defined here
+
+        return ResNet(name)
     return VGG(name)
 
 

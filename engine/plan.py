@@ -57,9 +57,10 @@ def plan(spec: RunSpec) -> Plan:
     layers: dict[str, list[PlannedEvent]] = {name: [] for name in (spec.prune.layers if spec.prune else ())}
     removed = 0
     events: list[LayerEvent] = [e for moment in schedule(spec).values() for e in moment]
+    temporary = spec.prune is not None and spec.prune.noise not in ("", "Prune_L")  # noise removes nothing
     for e in events:
         info = arch.layer(e.layer)
-        removed += e.k * info.params_per_unit
+        removed += 0 if temporary else e.k * info.params_per_unit
         layers[e.layer].append(
             PlannedEvent(epoch=e.t + 1, k=e.k, alive=e.alive, percent_of_layer=100.0 * e.k / info.units)
         )

@@ -17,7 +17,7 @@ from gst.engine.errors import SpecError
 from gst.engine.spec import RunSpec, spec_from_dict
 
 TOP_KEYS = ("title", "description", "expect", "source", "seeds", "base", "arm", "analysis")
-FIGURES = ("fig1", "fig2", "fig3", "figA1", "figA2", "figA3", "curves")
+FIGURES = ("fig1", "fig2", "fig3", "figA1", "figA2", "figA3", "curves", "later_curves", "later_scatter")
 INSTABILITY = ("mean_drop", "a2_drop")
 ACCURACY = ("final", "best")
 ARM_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
@@ -39,6 +39,8 @@ class AnalysisSpec:
     figure: str = "curves"  # fig1 | fig2 | fig3 | figA1 | figA2 | figA3 | curves
     instability: str = "mean_drop"  # mean_drop (every event) | a2_drop (Fig A2: last event vs the epoch before)
     accuracy: str = "final"  # final | best (best from the last pruning moment on)
+    correlation_arms: tuple[str, ...] = ()  # the correlation sample (method-later §6.22); () = every pruned run
+    correlation_groups: tuple[tuple[str, tuple[str, ...]], ...] = ()  # named samples, e.g. one per architecture
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -128,22 +130,48 @@ def parse_preset(text: str, *, name: str, overrides: tuple[str, ...] = ()) -> Sw
     for key, value in texts.items():
         if not isinstance(value, str):
             raise SpecError(f"{where}: {key}: expected a string")
-    analysis = _analysis(raw.get("analysis", {}), where)
+    analysis = _analysis(raw.get("analysis", {}), where, {a.name for a in arms})
     return Sweep(
         name=name, seeds=tuple(seeds), arms=arms, toml=text, overrides=tuple(overrides), analysis=analysis, **texts
     )
 
 
-def _analysis(raw: object, where: str) -> AnalysisSpec:
+def _analysis(raw: object, where: str, arm_names: set[str]) -> AnalysisSpec:
     if not isinstance(raw, dict):
         raise SpecError(f"{where}: analysis: expected a table")
+    raw = dict(raw)
+    samples = _correlation_samples(raw, where, arm_names)
     allowed = {"figure": FIGURES, "instability": INSTABILITY, "accuracy": ACCURACY}
     for key, value in raw.items():
         if key not in allowed:
             raise SpecError(f"{where}: analysis.{key}: unknown key (allowed: {', '.join(allowed)})")
         if value not in allowed[key]:
             raise SpecError(f"{where}: analysis.{key}: {value!r} is not allowed (allowed: {', '.join(allowed[key])})")
-    return AnalysisSpec(**raw)
+    return AnalysisSpec(**raw, **samples)
+
+
+def _correlation_samples(raw: dict[str, Any], where: str, arm_names: set[str]) -> dict[str, Any]:
+    """Pop and check `correlation_arms` (a list of arms) and `correlation_groups` (name -> list of arms)."""
+
+    def arms(key: str, value: Any) -> tuple[str, ...]:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise SpecError(f"{where}: analysis.{key}: expected a list of arm names")
+        for v in value:
+            if v not in arm_names:
+                raise SpecError(
+                    f"{where}: analysis.{key}: {v!r} is not an arm (allowed: {', '.join(sorted(arm_names))})"
+                )
+        return tuple(value)
+
+    out: dict[str, Any] = {}
+    if "correlation_arms" in raw:
+        out["correlation_arms"] = arms("correlation_arms", raw.pop("correlation_arms"))
+    if "correlation_groups" in raw:
+        groups = raw.pop("correlation_groups")
+        if not isinstance(groups, dict):
+            raise SpecError(f"{where}: analysis.correlation_groups: expected a table of name = [arms]")
+        out["correlation_groups"] = tuple((k, arms(f"correlation_groups.{k}", v)) for k, v in groups.items())
+    return out
 
 
 def _arms(raw_arms: Any, base: dict[str, Any], where: str) -> list[Arm]:

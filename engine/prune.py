@@ -12,9 +12,10 @@ from torch import nn
 
 from gst.engine.events import LayerPruned
 from gst.engine.models import PrunableModel
+from gst.engine.noise import NoiseInjector, WindowReport, parse_noise
 from gst.engine.schedule import LayerEvent
-from gst.engine.scores import expected_bn_relu, filter_l2, magnitude, select
-from gst.engine.spec import PruneSpec
+from gst.engine.scores import expected_bn_relu, expected_bn_relu_signed, filter_l1, filter_l2, magnitude, select
+from gst.engine.spec import BN_SCORES, PruneSpec
 
 
 class Pruner:
@@ -26,7 +27,41 @@ class Pruner:
         self.generator = generator
         self._governed: dict[str, list[tuple[nn.Parameter, torch.Tensor]]] = {}
         self._active: list[tuple[nn.Parameter, torch.Tensor]] = []
+        self.noise = self._noise_injector()
+        if prune is not None and prune.score == "activations":
+            for block in getattr(model, "blocks", list)():
+                block.track_activations = True
         self.rebind()
+
+    def _noise_injector(self) -> NoiseInjector | None:
+        """The noise windows of a `prune.noise` run (method-later.md §1); None for ordinary pruning."""
+        if self.prune is None or not self.prune.noise:
+            return None
+        kind = parse_noise(self.prune.noise)
+        if kind.temporary:  # the mask only records targets: a ResNet shortcut stays open
+            for block in getattr(self.model, "blocks", list)():
+                block.gate_shortcut = False
+        seed = self.generator.initial_seed()
+        return NoiseInjector(self.model, self.prune.layers, kind, self.prune.noise_count, seed)
+
+    @property
+    def event_kind(self) -> str:
+        """ "prune", or the noise value of a noise run (the `kind` column of prune_events)."""
+        return self.noise.kind.text if self.noise is not None else "prune"
+
+    def noise_reports(self, final: bool = False) -> list[WindowReport]:
+        """Noise windows closed since the last call (with `final`, also those still open)."""
+        return self.noise.drain(final) if self.noise is not None else []
+
+    def state_dict(self) -> dict[str, object]:
+        """Pruning state outside the model's buffers (noise windows and RNG); checkpointed with the model."""
+        return {"noise": self.noise.state_dict() if self.noise is not None else None}
+
+    def load_state_dict(self, state: dict[str, object] | None) -> None:
+        """Inverse of `state_dict` (None or an old checkpoint without it: nothing to load)."""
+        noise = (state or {}).get("noise")
+        if self.noise is not None and isinstance(noise, dict):
+            self.noise.load_state_dict(noise)
 
     def rebind(self) -> None:
         """(Re)collect the mask views of each pruned layer, e.g. after the model's tensors moved into a stack."""
@@ -39,10 +74,12 @@ class Pruner:
         layer, bn, mask = self.model.layer(name), self.model.batch_norm(name), self.model.mask(name)
         if isinstance(layer, nn.Linear):
             return [(layer.weight, mask)]
+        if self.noise is not None:  # BN is never masked; only Prune_L keeps its targets at zero
+            return [] if self.noise.kind.temporary else [(layer.weight, mask.view(-1, 1, 1, 1))]
         pairs: list[tuple[nn.Parameter, torch.Tensor]] = []
-        if self.prune.score != "ebn":  # E[BN] disconnects the filter through BN alone (method.md §2.1)
+        if self.prune.score not in BN_SCORES:  # E[BN] disconnects the filter through BN alone (method.md §2.1)
             pairs.append((layer.weight, mask.view(-1, 1, 1, 1)))
-        if bn is not None and (self.prune.score == "ebn" or self.prune.bn_on_prune == "mask"):
+        if bn is not None and (self.prune.score in BN_SCORES or self.prune.bn_on_prune == "mask"):
             pairs += [(bn.weight, mask), (bn.bias, mask)]
         return pairs
 
@@ -77,10 +114,15 @@ class Pruner:
         layer = self.model.layer(name)
         if self.prune.score == "magnitude":
             return magnitude(layer.weight)
-        if self.prune.score == "ebn":
+        if self.prune.score in BN_SCORES:
             bn = self.model.batch_norm(name)
             assert bn is not None
-            return expected_bn_relu(bn.weight, bn.bias)
+            ebn = expected_bn_relu if self.prune.score == "ebn" else expected_bn_relu_signed
+            return ebn(bn.weight, bn.bias)
+        if self.prune.score == "activations":
+            return self.model.activation_score(name).detach().double().cpu()  # type: ignore[operator]
+        if self.prune.score == "l1":
+            return filter_l1(layer.weight)
         return filter_l2(layer.weight)
 
     @torch.no_grad()
@@ -95,7 +137,10 @@ class Pruner:
             scores = self.scores(event.layer)[alive]
             chosen = select(scores, event.k, self.prune.target, self.generator)
             flat[alive[chosen].to(flat.device)] = 0
+            if self.noise is not None:
+                self.noise.on_event(event.layer, event.t + 1, alive[chosen])
             picked = scores[chosen]
+            targeted = int(flat.numel() - alive.numel() + event.k)
             reports.append(
                 LayerPruned(
                     layer=event.layer,
@@ -104,6 +149,8 @@ class Pruner:
                     score_mean=float(picked.mean()),
                     score_min=float(picked.min()),
                     score_max=float(picked.max()),
+                    targeted_total=targeted,
+                    removed_total=0 if self.noise is not None and self.noise.kind.temporary else targeted,
                 )
             )
         self.refresh()
@@ -111,7 +158,9 @@ class Pruner:
 
     def params_remaining(self) -> int:
         """Model parameters minus the filter-own parameters (or weights) of pruned units."""
-        total = sum(info.own_params for info in self.model.architecture.layers)
+        total = self.model.architecture.params
+        if self.noise is not None and self.noise.kind.temporary:
+            return total  # targets come back after their window: nothing is removed
         for name in self._governed:
             info = self.model.architecture.layer(name)
             pruned = int((self.model.mask(name) == 0).sum())

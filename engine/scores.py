@@ -1,4 +1,4 @@
-"""Pruning scores over alive units: weight magnitude, filter L2 norm and E[BN] (method.md §2.2-§2.3)."""
+"""Pruning scores over alive units: weight magnitude, filter L2/L1 norms, E[BN] and EBN_alt (method.md §2.2-§2.3)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,17 @@ def expected_bn_relu(gamma: torch.Tensor, beta: torch.Tensor) -> torch.Tensor:
     a = b / safe
     value = b * torch.special.ndtr(a) + safe * torch.exp(-0.5 * a * a) / math.sqrt(2 * math.pi)
     return torch.where(g > 0, value, b.clamp(min=0))
+
+
+def expected_bn_relu_signed(gamma: torch.Tensor, beta: torch.Tensor) -> torch.Tensor:
+    """`EBN_alt` (method.md §2.3): gamma used with its sign, so gamma < 0 gives -E[ReLU(N(-beta, gamma^2))] < 0."""
+    negative = gamma.detach().cpu() < 0
+    return torch.where(negative, -expected_bn_relu(gamma, -beta), expected_bn_relu(gamma, beta))
+
+
+def filter_l1(weight: torch.Tensor) -> torch.Tensor:
+    """L1 norm of each output filter (bias excluded), float64 (method-later.md §3.3)."""
+    return weight.detach().double().flatten(1).abs().sum(dim=1).cpu()
 
 
 def filter_l2(weight: torch.Tensor) -> torch.Tensor:

@@ -10,13 +10,15 @@ import json
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Literal
 
-Score = Literal["magnitude", "l2", "ebn"]
+Score = Literal["magnitude", "l2", "ebn", "l1", "ebn_alt", "activations"]
 Target = Literal["small", "large", "random"]
 Mode = Literal["linear_to_p", "constant_rate"]
 BnOnPrune = Literal["mask", "keep"]
 Precision = Literal["fp32", "tf32", "bf16"]
 
-SCORES = ("magnitude", "l2", "ebn")
+SCORES = ("magnitude", "l2", "ebn", "l1", "ebn_alt", "activations")
+BN_SCORES = ("ebn", "ebn_alt")  # the mask lives on the BN: gamma/beta zeroed, conv filter left as is
+OPTIMIZERS = ("adam", "sgd")
 TARGETS = ("small", "large", "random")
 MODES = ("linear_to_p", "constant_rate")
 BN_ON_PRUNE = ("mask", "keep")
@@ -42,6 +44,8 @@ class PruneSpec:
     rate: tuple[float, ...] = ()  # constant_rate only: fraction of the original layer per event
     bn_on_prune: BnOnPrune = "mask"  # l2/random filter pruning: zero BN gamma/beta too ("mask") or not
     scratch: bool = False  # prune the freshly initialised model at index 0, skip that epoch's training
+    noise: str = ""  # "" (prune) | Prune_L | iter_{B}_zeroing | iter_{B}_gaussian | cumu_{B}_zeroing_restore
+    noise_count: str = "forwards"  # what B counts: every forward (parity) or training batches only
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -55,6 +59,10 @@ class RunSpec:
     epochs: int = 325
     lr: float = 1e-3  # Adam
     lr_milestones: tuple[int, ...] = ()  # epoch indices where lr is multiplied by 0.1
+    optimizer: str = "adam"  # adam | sgd (method-later.md §3.4)
+    momentum: float = 0.0  # sgd only (0.9 in the later paper), not Nesterov
+    weight_decay: float = 0.0  # L2 on all parameters (BN and masked ones too)
+    test_batch_size: int = 0  # 0: the device's default; noise windows counting forwards depend on it
     batch_size: int | Literal["auto"] = 128  # "auto" = max(1, round(n_train / 391)), method.md §5
     conv4_dropout: tuple[float, ...] = ()  # () or (p_block1, p_block2, p_fc1), method.md §1.2
     deterministic: bool = False
@@ -80,7 +88,15 @@ class RunSpec:
         if self.prune is None:
             return "unpruned"
         p = self.prune
+        if p.noise:
+            return f"{p.noise} r={p.retrain_period}"
         return f"{p.score}-{TARGET_ABBREVIATIONS[p.target]} r={p.retrain_period}"
+
+
+def needs_own_loop(spec: RunSpec) -> bool:
+    """Runs that seed batching does not stack: SGD, noise windows, ResNets (block masks, activation EMAs)."""
+    noise = spec.prune is not None and bool(spec.prune.noise)
+    return spec.optimizer != "adam" or spec.weight_decay > 0 or noise or spec.model.startswith("resnet")
 
 
 def spec_to_dict(spec: RunSpec) -> dict[str, Any]:

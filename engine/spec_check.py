@@ -8,9 +8,11 @@ from gst.engine.architectures import ARCHITECTURES, Architecture
 from gst.engine.errors import SpecError
 from gst.engine.spec import (
     BN_ON_PRUNE,
+    BN_SCORES,
     CLASS_SIZES,
     DATASETS,
     MODES,
+    OPTIMIZERS,
     PRECISIONS,
     SCORES,
     TARGETS,
@@ -119,6 +121,16 @@ def check_run(raw: dict[str, Any], where: str) -> RunSpec:
             "bn_probe_epochs",
             f"{list(probes)}: needs a model with BN (vgg11, vgg19) and distinct epochs in 0..{epochs}",
         )
+    optimizer = c.choice("optimizer", raw.get("optimizer", d.optimizer), OPTIMIZERS)
+    momentum = c.number("momentum", raw.get("momentum", d.momentum))
+    if not 0 <= momentum < 1:
+        raise c.fail("momentum", f"{momentum} is outside [0, 1)")
+    if momentum and optimizer != "sgd":
+        raise c.fail("momentum", f'only used with optimizer = "sgd" (optimizer is {optimizer!r})')
+    weight_decay = c.number("weight_decay", raw.get("weight_decay", d.weight_decay))
+    if weight_decay < 0:
+        raise c.fail("weight_decay", f"{weight_decay} must be >= 0")
+    test_batch = c.integer("test_batch_size", raw.get("test_batch_size", d.test_batch_size), 0)
     prune_raw = raw.get("prune")
     prune = None
     if prune_raw is not None and prune_raw is not False:
@@ -133,6 +145,10 @@ def check_run(raw: dict[str, Any], where: str) -> RunSpec:
         epochs=epochs,
         lr=lr,
         lr_milestones=milestones,
+        optimizer=optimizer,
+        momentum=momentum,
+        weight_decay=weight_decay,
+        test_batch_size=test_batch,
         batch_size=batch,
         conv4_dropout=dropout,
         deterministic=c.boolean("deterministic", raw.get("deterministic", d.deterministic)),
@@ -191,11 +207,12 @@ def check_prune(raw: dict[str, Any], arch: Architecture, epochs: int, c: Checker
     elif rates:
         raise c.fail("rate", 'only used with mode = "constant_rate"')
     bn = c.choice("bn_on_prune", raw.get("bn_on_prune", "mask"), BN_ON_PRUNE)
-    if bn == "keep" and score != "l2":
-        raise c.fail("bn_on_prune", f'"keep" applies to l2 filter pruning only; {score} needs "mask"')
+    if bn == "keep" and score not in ("l2", "l1"):
+        raise c.fail("bn_on_prune", f'"keep" applies to l2/l1 filter pruning only; {score} needs "mask"')
     scratch = c.boolean("scratch", raw.get("scratch", False))
     if scratch and any(s != 0 for s in starts):
         raise c.fail("scratch", "scratch pruning needs start_epoch = 0 for every layer")
+    noise, noise_count = check_noise(raw, arch, layers, score, scratch, c)
     return PruneSpec(
         layers=layers,
         score=score,  # type: ignore[arg-type]
@@ -208,4 +225,35 @@ def check_prune(raw: dict[str, Any], arch: Architecture, epochs: int, c: Checker
         rate=rates,
         bn_on_prune=bn,  # type: ignore[arg-type]
         scratch=scratch,
+        noise=noise,
+        noise_count=noise_count,
     )
+
+
+def check_noise(
+    raw: dict[str, Any], arch: Architecture, layers: tuple[str, ...], score: str, scratch: bool, c: Checker
+) -> tuple[str, str]:
+    """`prune.noise` and `prune.noise_count` (method-later.md §1, §6.11): filter scores on conv layers only."""
+    from gst.engine.noise import NOISE_COUNTS, parse_noise
+
+    noise = raw.get("noise", "")
+    count = c.choice("noise_count", raw.get("noise_count", "forwards"), NOISE_COUNTS)
+    if noise == "":
+        if "noise_count" in raw:
+            raise c.fail("noise_count", "only used with a prune.noise variant")
+        return "", count
+    if not isinstance(noise, str):
+        raise c.fail("noise", f"expected a string, got {noise!r}")
+    try:
+        parse_noise(noise)
+    except ValueError as exc:
+        raise c.fail("noise", str(exc)) from None
+    for i, name in enumerate(layers):
+        if not arch.layer(name).structured:
+            convs = ", ".join(x.name for x in arch.layers if x.structured)
+            raise c.fail(f"layers[{i}]", f"noise {noise!r} needs conv filters; {name!r} is not one (allowed: {convs})")
+    if score == "magnitude" or score in BN_SCORES:
+        raise c.fail("score", f"{score!r} cannot select noise targets (allowed with noise: l2, l1, activations)")
+    if scratch:
+        raise c.fail("scratch", "cannot be combined with a noise variant (allowed: false)")
+    return noise, count

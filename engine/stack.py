@@ -21,13 +21,13 @@ from gst.engine import faults
 from gst.engine.cadence import CheckpointClock
 from gst.engine.errors import SpecError
 from gst.engine.events import RunFinished
-from gst.engine.spec import RunSpec
+from gst.engine.spec import RunSpec, needs_own_loop
 from gst.engine.train import Emit, Trainer
 
 
 def stackable(spec: RunSpec) -> bool:
     """Dropout draws from the global RNG per model, which a vmapped step cannot reproduce: such runs go alone."""
-    return not any(p > 0 for p in spec.conv4_dropout)
+    return not any(p > 0 for p in spec.conv4_dropout) and not needs_own_loop(spec)
 
 
 class StackedTrainers:

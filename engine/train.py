@@ -20,6 +20,8 @@ from gst.engine.checkpoint import Checkpointer
 from gst.engine.events import EpochEnded, Event, Pruned, RunFinished
 from gst.engine.loader import DeviceData
 from gst.engine.models import PrunableModel
+from gst.engine.noise_report import emit_noise_windows
+from gst.engine.optim import make_optimizer
 from gst.engine.prune import Pruner
 from gst.engine.schedule import lr_at, schedule
 from gst.engine.spec import RunSpec
@@ -52,11 +54,11 @@ class Trainer:
     progress: Progress = field(default_factory=Progress)
 
     def __post_init__(self) -> None:
-        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=self.spec.lr)
+        self.optimizer = make_optimizer(self.model.parameters(), self.spec)
         self.events = schedule(self.spec)
         self.last_prune_epoch = max(self.events) + 1 if self.events else 0
         # Results do not depend on it: small batches stay in CPU caches, large ones fill a GPU.
-        self.eval_batch_size = 1024 if self.data.device.type == "cuda" else 128
+        self.eval_batch_size = self.spec.test_batch_size or (1024 if self.data.device.type == "cuda" else 128)
 
     def autocast(self) -> contextlib.AbstractContextManager[object]:
         """bf16 autocast when asked for, else nothing."""
@@ -107,7 +109,12 @@ class Trainer:
             faults.hit("pruned")
             test_loss, test_acc = self.evaluate()
             pruned = Pruned(
-                run_id=self.run_id, epoch=t + 1, acc_before=before, acc_after=test_acc, layers=tuple(layers)
+                run_id=self.run_id,
+                epoch=t + 1,
+                acc_before=before,
+                acc_after=test_acc,
+                layers=tuple(layers),
+                kind=self.pruner.event_kind,
             )
         else:
             test_loss, test_acc = self.evaluate()
@@ -128,6 +135,7 @@ class Trainer:
                 seconds=seconds,
             )
         )
+        emit_noise_windows(self.run_id, self.pruner, emit, final=t + 1 == spec.epochs)
         if t + 1 in spec.bn_probe_epochs:
             self.probe(emit, t + 1)
         if t + 1 >= self.last_prune_epoch:
@@ -199,6 +207,7 @@ class Trainer:
             "optimizer": self.optimizer.state_dict(),
             "rng": checkpoint.rng_state(self.data_gen, self.pruner.generator),
             "progress": vars(self.progress).copy(),
+            "pruner": self.pruner.state_dict(),
         }
 
     def keep_state(self, due: bool) -> None:
@@ -214,4 +223,5 @@ class Trainer:
         self.optimizer.load_state_dict(state["optimizer"])
         checkpoint.restore_rng(state["rng"], self.data_gen, self.pruner.generator)
         self.progress = Progress(**state["progress"])
+        self.pruner.load_state_dict(state.get("pruner"))
         self.pruner.refresh()

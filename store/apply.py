@@ -14,6 +14,7 @@ import duckdb
 
 from gst.engine.errors import StoreError
 from gst.engine.events import EpochEnded, RunFailed, RunFinished, RunStarted, event_from_dict
+from gst.store.apply_noise import apply_noise
 from gst.store.rows import ROW_TYPES, Row, columns, from_op, rows_of, values
 
 Op = dict[str, Any]
@@ -64,6 +65,7 @@ def apply_ops(conn: duckdb.DuckDBPyConnection, ops: list[Op]) -> None:
             insert_rows(
                 conn, row_type, batch, verb="INSERT OR IGNORE" if row_type.TABLE == "runs" else "INSERT OR REPLACE"
             )
+    apply_noise(conn, ops)  # windows that closed: forwards noised per event and layer
     for sql, params in updates:
         conn.execute(sql, params)
 

@@ -82,6 +82,9 @@ class PruneEventRow:
     acc_after: float
     drop_pp: float
     instability_rel: float
+    kind: str = "prune"  # or the run's prune.noise value (noise in place of pruning)
+    noised_train_forwards: int | None = None  # set when the event's noise windows close (apply_noise)
+    noised_eval_forwards: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -98,6 +101,11 @@ class PruneLayerRow:
     score_mean: float
     score_min: float
     score_max: float
+    targeted_total: int = 0  # units ever selected, this event included
+    removed_total: int = 0  # units permanently removed (0 under temporary noise)
+    noised_train_forwards: int | None = None  # set when this layer's noise window closes (apply_noise)
+    noised_eval_forwards: int | None = None
+    window_complete: bool | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -11,15 +11,19 @@ from rich.table import Table
 from gst.engine.errors import GstError
 from gst.tui.options import DeviceOption, JsonOption, err, guard, out
 
-MODELS = ("conv4", "vgg11")
+MODELS = ("conv4", "vgg11", "resnet18", "resnet20", "resnet56")
+CPU_STEPS = {"conv4": 30, "vgg11": 8, "resnet18": 4, "resnet20": 8, "resnet56": 4}
 
 
 def bench(
-    model: Annotated[str, typer.Option("--model", help="conv4 or vgg11.")] = "conv4",
+    model: Annotated[str, typer.Option("--model", help="conv4, vgg11, resnet18, resnet20 or resnet56.")] = "conv4",
     device: DeviceOption = "auto",
     steps: Annotated[
         int | None,
-        typer.Option("--steps", help="Timed training steps per loop (default: 30 conv4 / 8 vgg11 on CPU, 200 on GPU)."),
+        typer.Option(
+            "--steps",
+            help="Timed training steps per loop (default on CPU: 30 conv4, 8 vgg11/resnet20, 4 resnet18/56; 200 on GPU).",
+        ),
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -33,7 +37,7 @@ def bench(
         if steps is not None and steps < 1:
             raise GstError(f"--steps: {steps} must be >= 1")
         dev = resolve_device(device)
-        steps = steps or (200 if dev.type == "cuda" else {"conv4": 30, "vgg11": 8}[model])
+        steps = steps or (200 if dev.type == "cuda" else CPU_STEPS[model])
         err.print(f"measuring {model} on {dev} ({steps} steps per loop)…")
         if dev.type == "cuda":
             seed_images = {128: 12800, 3: 1280}

@@ -272,3 +272,7 @@ DRAWERS: dict[str, Drawer] = {
     "figA1": draw_figA1,
     "curves": draw_curves,
 }
+
+from gst.tui.figures_later import LATER_DRAWERS  # noqa: E402  (it builds on the helpers above)
+
+DRAWERS.update(LATER_DRAWERS)

@@ -9,7 +9,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from gst.engine.analysis import Interval, SweepAnalysis, iterative_percent, method_label
+from gst.engine.analysis import Correlation, Interval, SweepAnalysis, iterative_percent, method_label
 from gst.tui.cells import clean
 from gst.tui.render import Col, rows_table, sweep_heading
 from gst.tui.sweep_data import StoredSweep
@@ -105,6 +105,8 @@ def _lines(stored: StoredSweep, analysis: SweepAnalysis) -> list[Text]:
                 f"instability vs accuracy over pruned runs: Pearson r = {c.pearson_r:.3f} (p = {c.pearson_p:.2g}), Kendall τ = {c.kendall_tau:.3f} (p = {c.kendall_p:.2g}), n = {c.n}"
             )
         )
+    for name, group in analysis.groups.items():  # named correlation samples, e.g. one per architecture
+        lines.append(Text(f"{name}: " + group_text(group), style="" if group else "dim"))
     for pair, test in analysis.welch.items():
         lines.append(
             Text(
@@ -115,6 +117,13 @@ def _lines(stored: StoredSweep, analysis: SweepAnalysis) -> list[Text]:
     if stored.sweep.expect:
         lines.append(Text(f"paper: {clean(stored.sweep.expect)}", style="italic"))
     return lines
+
+
+def group_text(c: Correlation | None) -> str:
+    """One line for a named correlation sample."""
+    if c is None:
+        return "correlation needs at least 3 completed pruned runs with spread"
+    return f"Pearson r = {c.pearson_r:.3f} (p = {c.pearson_p:.2g}), Kendall τ = {c.kendall_tau:.3f} (p = {c.kendall_p:.2g}), n = {c.n}"
 
 
 def summary_json(stored: StoredSweep, analysis: SweepAnalysis) -> dict[str, Any]:
@@ -130,6 +139,7 @@ def summary_json(stored: StoredSweep, analysis: SweepAnalysis) -> dict[str, Any]
         ],
         "correlation": None if analysis.correlation is None else asdict(analysis.correlation),
         "welch": {k: asdict(v) for k, v in analysis.welch.items()},
+        "groups": {k: None if v is None else asdict(v) for k, v in analysis.groups.items()},
         "runs": [asdict(r) for r in analysis.runs],
         "expect": stored.sweep.expect,
     }

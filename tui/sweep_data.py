@@ -36,7 +36,8 @@ class StoredSweep:
     def analyze(self) -> SweepAnalysis:
         """Summaries with the preset's instability and accuracy measures."""
         accuracy = "best_test_acc" if self.sweep.analysis.accuracy == "best" else "final_test_acc"
-        return analyze(self.records, self.arm_order, self.sweep.analysis.instability, accuracy)
+        a = self.sweep.analysis
+        return analyze(self.records, self.arm_order, a.instability, accuracy, a.correlation_arms, a.correlation_groups)
 
 
 def stored_preset(row: dict[str, Any]) -> Sweep:

@@ -28,7 +28,7 @@ from gst.engine.execution.backend import Outcome, Sink
 from gst.engine.execution.jobs import ExecOptions, Job
 from gst.engine.execution.local import WorkerPlan, stack_note
 
-MEASUREMENTS = ("EpochEnded", "Pruned", "BnActivations")
+STATUS_EVENTS = ("RunStarted", "RunFinished", "RunFailed")  # superseded by the retry's own
 
 
 def die_with_parent(parent: int) -> None:
@@ -216,6 +216,6 @@ def replay(journal: Path) -> list[Event]:
     for line in journal.read_text(errors="replace").splitlines():
         with contextlib.suppress(ValueError, KeyError, TypeError):
             item = json.loads(line)
-            if item.get("op") == "event" and item["event"]["type"] in MEASUREMENTS:
+            if item.get("op") == "event" and item["event"]["type"] not in STATUS_EVENTS:
                 events.append(event_from_dict(item["event"]))
     return events

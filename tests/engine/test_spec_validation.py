@@ -39,7 +39,7 @@ CASES = [
     (bad("[0.3, 0.9]", "[0.3]"), "prune.fraction", "one per layer"),
     (bad('score = "ebn"', 'score = "l3"'), "prune.score", "magnitude, l2, ebn"),
     (bad('target = "small"', 'target = "huge"'), "prune.target", "small, large, random"),
-    (bad('score = "ebn"', 'score = "magnitude"'), "prune.score", "allowed there: l2, ebn"),
+    (bad('score = "ebn"', 'score = "magnitude"'), "prune.score", "allowed there: l2, l1, ebn, ebn_alt"),
     (bad("epochs = 20", "epochs = 0"), "epochs", ">= 1"),
     (bad("epochs = 20", "epochs = 20\nlr = 0"), "lr", "> 0"),
     (bad("epochs = 20", "epochs = 20\nlr = -1e-3"), "lr", "> 0"),
