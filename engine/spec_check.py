@@ -234,7 +234,7 @@ def check_noise(
     raw: dict[str, Any], arch: Architecture, layers: tuple[str, ...], score: str, scratch: bool, c: Checker
 ) -> tuple[str, str]:
     """`prune.noise` and `prune.noise_count` (method-later.md §1, §6.11): filter scores on conv layers only."""
-    from gst.engine.noise import NOISE_COUNTS, parse_noise
+    from gst.engine.noise_kinds import NOISE_COUNTS, parse_noise
 
     noise = raw.get("noise", "")
     count = c.choice("noise_count", raw.get("noise_count", "forwards"), NOISE_COUNTS)

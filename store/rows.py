@@ -10,7 +10,7 @@ from dataclasses import astuple, dataclass, fields
 from typing import Any, ClassVar
 
 from gst.engine.errors import StoreError
-from gst.engine.events import BnActivations, EpochEnded, Event, Pruned
+from gst.engine.events import BnActivations, EpochEnded, Event, LayerPruned, Pruned
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -166,11 +166,11 @@ def rows_of(event: Event) -> list[Row]:
             acc_after=event.acc_after,
             drop_pp=event.drop_pp,
             instability_rel=event.instability_rel,
+            kind=event.kind,
         )
+        own = [f.name for f in fields(LayerPruned)]
         layers = [
-            PruneLayerRow(
-                run_id=event.run_id, epoch=event.epoch, **{c: getattr(x, c) for c in columns(PruneLayerRow)[2:]}
-            )
+            PruneLayerRow(run_id=event.run_id, epoch=event.epoch, **{c: getattr(x, c) for c in own})
             for x in event.layers
         ]
         return [moment, *layers]

@@ -11,7 +11,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from gst.engine.analysis import SweepAnalysis, correlate
-from gst.engine.noise import parse_noise
+from gst.engine.noise_kinds import parse_noise
 from gst.tui.figures import _colors, accuracy_curves
 from gst.tui.sweep_data import StoredSweep
 

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gst.engine.execution.jobs import new_sweep_id
 from gst.tui.options import HANDLE_SIGINT
-from gst.tui.runner import new_sweep_id
 
 
 @dataclass

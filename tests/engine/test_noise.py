@@ -10,11 +10,15 @@ import torch
 from torch import nn
 
 from gst.engine.architectures import Architecture, LayerInfo
+from gst.engine.cadence import CheckpointEvery
+from gst.engine.checkpoint import Checkpointer
 from gst.engine.errors import SpecError
 from gst.engine.events import Event, NoiseWindowClosed, Pruned, RunStarted
+from gst.engine.execution.jobs import Job
 from gst.engine.models import PrunableModel
-from gst.engine.noise import NoiseInjector, label_batches, parse_noise
-from gst.engine.run import RunRequest, build_trainer, execute
+from gst.engine.noise import NoiseInjector
+from gst.engine.noise_kinds import label_batches, parse_noise
+from gst.engine.run import build_trainer, execute
 from gst.engine.spec import RunSpec, spec_from_dict
 
 
@@ -180,7 +184,7 @@ def noise_spec(noise: str, epochs: int = 3, **extra: object) -> RunSpec:
 
 def run_to_end(spec: RunSpec) -> tuple[list[Event], torch.Tensor, torch.Tensor, float]:
     """Events, the conv4 weights, its mask, and a fresh evaluation of the final model."""
-    trainer = build_trainer(RunRequest(run_id="r", spec=spec, seed=0), torch.device("cpu"), None)
+    trainer = build_trainer(Job(run_id="r", spec=spec, seed=0), torch.device("cpu"), None)
     events: list[Event] = []
     trainer.run(events.append)
     _, acc = trainer.evaluate()
@@ -225,17 +229,22 @@ def test_resume_inside_an_open_window_equals_uninterrupted(tmp_path: Path) -> No
         "cumu_30_zeroing_restore", epochs=4
     )  # 5 train + 8 eval forwards per epoch: the window spans epochs
     whole: list[Event] = []
-    execute(RunRequest(run_id="r", spec=spec, seed=0), device="cpu", emit=whole.append)
+    execute(Job(run_id="r", spec=spec, seed=0), device="cpu", emit=whole.append)
     path, part, rest = tmp_path / "r.pt", [], []
     with pytest.raises(KeyboardInterrupt):
         execute(
-            RunRequest(run_id="r", spec=spec, seed=0),
+            Job(run_id="r", spec=spec, seed=0),
             device="cpu",
             emit=part.append,
-            checkpoint_path=path,
+            checkpointer=Checkpointer(path, CheckpointEvery()),
             should_stop=lambda: sum(type(e).__name__ == "EpochEnded" for e in part) >= 2,
         )
-    execute(RunRequest(run_id="r", spec=spec, seed=0), device="cpu", emit=rest.append, checkpoint_path=path)
+    execute(
+        Job(run_id="r", spec=spec, seed=0),
+        device="cpu",
+        emit=rest.append,
+        checkpointer=Checkpointer(path, CheckpointEvery()),
+    )
     assert measured(part + rest) == measured(whole)
 
 
