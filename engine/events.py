@@ -88,6 +88,41 @@ class BnActivations:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class FlatnessMeasured:
+    """Curvature and flatness of the model at `epoch` (method-later §2), measured before that epoch's pruning.
+
+    Eigenvalues are the k largest by |λ|, sorted by value descending, with their relative residuals
+    ‖Hv − λv‖/|λ| and steps; `perturb_loss[i][j]` is the test loss at w* + eps[j]·v_i (v_i in that order).
+    """
+
+    run_id: str
+    epoch: int
+    method: str
+    split: str
+    count: int  # images the Hessian and gradient noise were measured on
+    eigenvalues: tuple[float, ...]
+    residuals: tuple[float, ...]
+    steps: tuple[int, ...]
+    hvps: int  # Hessian-vector products spent on the eigenpairs (residual check included)
+    grad_sq_trace: float  # Tr C, uncentered (parity)
+    grad_cov_trace_centered: float
+    hutchinson_trace: float  # Tr H estimate (NaN when no probes)
+    eig_sum: float
+    eig_sum_positive: float
+    lambda_min: float  # smallest of the k eigenvalues
+    tic: float  # grad_sq_trace / eig_sum (§2.5)
+    eps_star: float  # NaN when no direction reaches Δ ≥ 0.1 on the grid
+    test_loss: float  # the unperturbed (ε = 0) test loss and accuracy
+    test_acc: float
+    eps: tuple[float, ...] = ()
+    perturb_loss: tuple[tuple[float, ...], ...] = ()
+    perturb_acc: tuple[tuple[float, ...], ...] = ()
+    seconds_hessian: float = 0.0
+    seconds_noise: float = 0.0
+    seconds_perturb: float = 0.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RunFinished:
     """A run completed all its epochs."""
 
@@ -108,9 +143,10 @@ class RunFailed:
     interrupted: bool = False
 
 
-Event = RunStarted | EpochEnded | Pruned | BnActivations | RunFinished | RunFailed
+Event = RunStarted | EpochEnded | Pruned | BnActivations | FlatnessMeasured | RunFinished | RunFailed
 EVENT_TYPES: dict[str, type] = {
-    cls.__name__: cls for cls in (RunStarted, EpochEnded, Pruned, BnActivations, RunFinished, RunFailed)
+    cls.__name__: cls
+    for cls in (RunStarted, EpochEnded, Pruned, BnActivations, FlatnessMeasured, RunFinished, RunFailed)
 }
 
 
@@ -127,4 +163,9 @@ def event_from_dict(data: dict[str, Any]) -> Event:
         data["layers"] = tuple(LayerPruned(**layer) for layer in data["layers"])
     if cls is BnActivations:
         data["bin_edges"], data["density"] = tuple(data["bin_edges"]), tuple(data["density"])
+    if cls is FlatnessMeasured:
+        for key in ("eigenvalues", "residuals", "steps", "eps"):
+            data[key] = tuple(data.get(key, ()))
+        for key in ("perturb_loss", "perturb_acc"):
+            data[key] = tuple(tuple(row) for row in data.get(key, ()))
     return cls(**data)  # type: ignore[no-any-return]

@@ -16,8 +16,10 @@ import torch.nn.functional as F
 from torch.func import vmap
 
 from gst.engine.flatness.hvp import FlatLoss
+from gst.engine.spec import PARITY_EPS
 
-PARITY_EPS = tuple(round(float(e), 2) for e in np.linspace(-0.4, 0.4, 81))
+__all__ = ["PARITY_EPS", "PerturbationTable", "eps_star", "perturbation_table"]
+
 THRESHOLD = 0.1  # Δ test loss that defines ε*
 
 Batches = Callable[[], Iterable[tuple[torch.Tensor, torch.Tensor]]]
@@ -77,7 +79,11 @@ def perturbation_table(
         steps = torch.tensor([eps[j] for _, j in part], dtype=f.theta.dtype, device=f.theta.device)
         rows = torch.tensor([i for i, _ in part], device=vectors.device)
         thetas = f.theta + steps[:, None] * vectors[rows]  # (M, P)
-        part_loss, part_acc = evaluate_many(f, thetas, batches)
+        if stack == 1:  # a CPU gains nothing from stacking; skip vmap's overhead
+            lo, ac = evaluate_one(f, thetas[0], batches)
+            part_loss, part_acc = np.array([lo]), np.array([ac])
+        else:
+            part_loss, part_acc = evaluate_many(f, thetas, batches)
         for (i, j), lo, ac in zip(part, part_loss, part_acc, strict=True):
             loss[i, j], acc[i, j] = lo, ac
     return PerturbationTable(eps, loss, acc, base_loss, base_acc, 1 + len(cells))
