@@ -9,7 +9,17 @@ from typing import Any
 
 import duckdb
 
-from gst.engine.events import BnActivations, EpochEnded, Pruned, RunFailed, RunFinished, RunStarted, event_from_dict
+from gst.engine.events import (
+    BnActivations,
+    EpochEnded,
+    FlatnessMeasured,
+    Pruned,
+    RunFailed,
+    RunFinished,
+    RunStarted,
+    event_from_dict,
+)
+from gst.store.apply_flatness import apply_flatness
 
 Op = dict[str, Any]
 ROWS_PER_STATEMENT = 500
@@ -82,6 +92,8 @@ def apply_ops(conn: duckdb.DuckDBPyConnection, ops: list[Op]) -> None:
         if op["op"] != "event":
             continue
         event = event_from_dict(op["event"])
+        if isinstance(event, FlatnessMeasured):
+            continue  # written by apply_flatness
         if isinstance(event, EpochEnded):
             epochs.append(tuple(getattr(event, c) for c in EPOCH_COLUMNS))
             updates.append(
@@ -116,6 +128,7 @@ def apply_ops(conn: duckdb.DuckDBPyConnection, ops: list[Op]) -> None:
         3,
     )
     insert_rows(conn, "bn_activations", BN_COLUMNS, probes, 3)
+    apply_flatness(conn, ops)
     for sql, params in updates:
         conn.execute(sql, params)
 

@@ -13,6 +13,7 @@ import typer
 from gst.engine.errors import GstError
 from gst.store import queries
 from gst.store.apply import EPOCH_COLUMNS
+from gst.tui.flatness_view import print_flatness
 from gst.tui.options import DEFAULT_DB, DbOption, JsonOption, guard, out
 from gst.tui.render import rows_table
 
@@ -75,6 +76,7 @@ def show(run_id: str, db: DbOption = DEFAULT_DB, as_json: JsonOption = False) ->
                 title="pruning events",
             )
         )
+        print_flatness(out, db, run_id)
         if row["error"]:
             out.print(f"[red]error:[/] {row['error']}", highlight=False)
 
