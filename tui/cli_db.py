@@ -13,7 +13,6 @@ import typer
 from gst.engine.errors import GstError
 from gst.store import queries
 from gst.store.apply import EPOCH_COLUMNS
-from gst.tui.flatness_view import print_flatness
 from gst.tui.options import DEFAULT_DB, DbOption, JsonOption, guard, out
 from gst.tui.render import rows_table
 
@@ -76,6 +75,8 @@ def show(run_id: str, db: DbOption = DEFAULT_DB, as_json: JsonOption = False) ->
                 title="pruning events",
             )
         )
+        from gst.tui.flatness_view import print_flatness
+
         print_flatness(out, db, run_id)
         if row["error"]:
             out.print(f"[red]error:[/] {row['error']}", highlight=False)
