@@ -29,6 +29,9 @@ def bench(
     solver_images: Annotated[
         int | None, typer.Option("--solver-images", help="--flatness: images for the solver comparison.")
     ] = None,
+    solver_model: Annotated[
+        str | None, typer.Option("--solver-model", help="--flatness: model for the solver comparison.")
+    ] = None,
     pass_images: Annotated[
         int, typer.Option("--pass-images", help="--flatness: test images timed (scaled to 10,000).")
     ] = 1_000,
@@ -44,7 +47,10 @@ def bench(
             from gst.tui.flatness_bench_view import check_counts, run_flatness_bench
 
             check_counts(images, solver_images, pass_images)
-            run_flatness_bench(model, resolve_device(device), images, solver_images, pass_images, as_json)
+            if solver_model is not None and solver_model not in MODELS:
+                raise GstError(f"--solver-model: {solver_model!r} is not allowed (allowed: {', '.join(MODELS)})")
+            dev = resolve_device(device)
+            run_flatness_bench(model, dev, images, solver_images, pass_images, as_json, solver_model)
             return
         if steps is not None and steps < 1:
             raise GstError(f"--steps: {steps} must be >= 1")

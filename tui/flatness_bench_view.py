@@ -50,7 +50,7 @@ def check_counts(images: int, solver_images: int | None, pass_images: int) -> No
     """Each count in 1..its data set's size, else a one-line error naming the option."""
     for option, value, limit in (
         ("--images", images, 10_000),
-        ("--solver-images", solver_images, images),
+        ("--solver-images", solver_images, 10_000),
         ("--pass-images", pass_images, 1_000),
     ):
         if value is not None and not 1 <= value <= limit:
@@ -58,11 +58,19 @@ def check_counts(images: int, solver_images: int | None, pass_images: int) -> No
 
 
 def run_flatness_bench(
-    model: str, device: torch.device, images: int, solver_images: int | None, pass_images: int, as_json: bool
+    model: str,
+    device: torch.device,
+    images: int,
+    solver_images: int | None,
+    pass_images: int,
+    as_json: bool,
+    solver_model: str | None = None,
 ) -> None:
     """Measure and print."""
     err.print(f"measuring flatness costs of {model} on {device} ({images} images)…")
-    report = flatness_bench(model, device, images=images, solver_images=solver_images, pass_images=pass_images)
+    report = flatness_bench(
+        model, device, images=images, solver_images=solver_images, pass_images=pass_images, solver_model=solver_model
+    )
     if as_json:
         out.print(json.dumps(report.to_json(), indent=2), markup=False, highlight=False)
     else:
