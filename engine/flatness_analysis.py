@@ -53,13 +53,13 @@ def correlate_with_ci(
     if xs.size < 3 or np.ptp(xs) == 0 or np.ptp(ys) == 0:
         return None
     rng = np.random.default_rng(seed)
-    boot_r, boot_tau = [], []
-    for _ in range(n_boot):
-        i = rng.integers(0, xs.size, xs.size)
-        if np.ptp(xs[i]) == 0 or np.ptp(ys[i]) == 0:
-            continue
-        boot_r.append(stats.pearsonr(xs[i], ys[i]).statistic)
-        boot_tau.append(stats.kendalltau(xs[i], ys[i]).statistic)
+    idx = rng.integers(0, xs.size, (n_boot, xs.size))  # one resample of the runs per row
+    bx, by = xs[idx], ys[idx]
+    dx, dy = bx - bx.mean(1, keepdims=True), by - by.mean(1, keepdims=True)
+    spread = np.sqrt((dx**2).sum(1) * (dy**2).sum(1))
+    ok = spread > 0
+    boot_r = list((dx * dy).sum(1)[ok] / spread[ok])
+    boot_tau = [stats.kendalltau(a, b).statistic for a, b in zip(bx[ok], by[ok], strict=True)]
     pearson, kendall = stats.pearsonr(xs, ys), stats.kendalltau(xs, ys)
 
     def interval(values: list[float]) -> tuple[float, float]:
