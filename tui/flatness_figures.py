@@ -62,9 +62,10 @@ def draw_later_fig6(stored: StoredSweep, analysis: SweepAnalysis, db: Path) -> F
 
 
 def draw_later_figE(stored: StoredSweep, analysis: SweepAnalysis, db: Path) -> Figure:
-    """E1 top-10 eigenvalues per arm, E3 ε* panels, E4 Δ loss vs ε (first direction), E5 TIC panels."""
+    """E1 top-10 eigenvalues per arm, E2 eigenvalue vs rank, E3 ε* panels, E4 Δ loss vs ε (first direction),
+    E5 TIC panels, E6 accuracy vs stability over every arm."""
     points = _points(stored, db)
-    fig, axes = plt.subplots(2, 3, figsize=(13, 7.5))
+    fig, axes = plt.subplots(3, 3, figsize=(13, 11))
     arms = stored.arm_order
     e1 = axes[0, 0]
     for i, arm in enumerate(arms):
@@ -99,5 +100,16 @@ def draw_later_figE(stored: StoredSweep, analysis: SweepAnalysis, db: Path) -> F
     e4.set_ylabel("Δ test loss", fontsize=8)
     scatter(axes[1, 1], points, "stability", "tic", arms)
     scatter(axes[1, 2], points, "tic", "best_test_acc", arms)
+    e2 = axes[2, 0]
+    for i, arm in enumerate(arms):
+        spectra = [sorted(p["eigenvalues"], key=abs, reverse=True) for p in points if p["arm"] == arm]
+        if spectra:
+            width = min(len(v) for v in spectra)
+            e2.plot(range(width), np.mean([v[:width] for v in spectra], axis=0), color=plt.get_cmap("tab10")(i % 10))
+    e2.set_xscale("symlog")
+    e2.set_xlabel("rank by |λ|", fontsize=8)
+    e2.set_ylabel("λ (mean over runs)", fontsize=8)
+    scatter(axes[2, 1], points, "stability", "best_test_acc", arms)
+    axes[2, 2].axis("off")
     fig.tight_layout()
     return fig
