@@ -110,6 +110,41 @@ class NoiseWindowClosed:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class FlatnessMeasured:
+    """Curvature and flatness of the model at `epoch` (method-later §2), measured before that epoch's pruning.
+
+    Eigenvalues are the k largest by |λ|, sorted by value descending, with their relative residuals
+    ‖Hv − λv‖/|λ| and steps; `perturb_loss[i][j]` is the test loss at w* + eps[j]·v_i (v_i in that order).
+    """
+
+    run_id: str
+    epoch: int
+    method: str
+    split: str
+    count: int  # images the Hessian and gradient noise were measured on
+    eigenvalues: tuple[float, ...]
+    residuals: tuple[float, ...]
+    steps: tuple[int, ...]
+    hvps: int  # Hessian-vector products spent on the eigenpairs (residual check included)
+    grad_sq_trace: float  # Tr C, uncentered (parity)
+    grad_cov_trace_centered: float
+    hutchinson_trace: float  # Tr H estimate (NaN when no probes)
+    eig_sum: float
+    eig_sum_positive: float
+    lambda_min: float  # smallest of the k eigenvalues
+    tic: float  # grad_sq_trace / eig_sum (§2.5)
+    eps_star: float  # NaN when no direction reaches Δ ≥ 0.1 on the grid
+    test_loss: float  # the unperturbed (ε = 0) test loss and accuracy
+    test_acc: float
+    eps: tuple[float, ...] = ()
+    perturb_loss: tuple[tuple[float, ...], ...] = ()
+    perturb_acc: tuple[tuple[float, ...], ...] = ()
+    seconds_hessian: float = 0.0
+    seconds_noise: float = 0.0
+    seconds_perturb: float = 0.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RunFinished:
     """A run completed all its epochs."""
 
@@ -130,10 +165,21 @@ class RunFailed:
     interrupted: bool = False
 
 
-Event = RunStarted | EpochEnded | Pruned | BnActivations | NoiseWindowClosed | RunFinished | RunFailed
+Event = (
+    RunStarted | EpochEnded | Pruned | BnActivations | NoiseWindowClosed | FlatnessMeasured | RunFinished | RunFailed
+)
 EVENT_TYPES: dict[str, type] = {
     cls.__name__: cls
-    for cls in (RunStarted, EpochEnded, Pruned, BnActivations, NoiseWindowClosed, RunFinished, RunFailed)
+    for cls in (
+        RunStarted,
+        EpochEnded,
+        Pruned,
+        BnActivations,
+        NoiseWindowClosed,
+        FlatnessMeasured,
+        RunFinished,
+        RunFailed,
+    )
 }
 
 
@@ -152,4 +198,9 @@ def event_from_dict(data: dict[str, Any]) -> Event:
         data["stacked_with"] = tuple(data["stacked_with"])
     if cls is BnActivations:
         data["bin_edges"], data["density"] = tuple(data["bin_edges"]), tuple(data["density"])
+    if cls is FlatnessMeasured:
+        for key in ("eigenvalues", "residuals", "steps", "eps"):
+            data[key] = tuple(data.get(key, ()))
+        for key in ("perturb_loss", "perturb_acc"):
+            data[key] = tuple(tuple(row) for row in data.get(key, ()))
     return cls(**data)  # type: ignore[no-any-return]

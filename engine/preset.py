@@ -17,7 +17,19 @@ from gst.engine.errors import SpecError
 from gst.engine.spec import RunSpec, spec_from_dict
 
 TOP_KEYS = ("title", "description", "expect", "source", "seeds", "base", "arm", "analysis")
-FIGURES = ("fig1", "fig2", "fig3", "figA1", "figA2", "figA3", "curves", "later_curves", "later_scatter")
+FIGURES = (
+    "fig1",
+    "fig2",
+    "fig3",
+    "figA1",
+    "figA2",
+    "figA3",
+    "curves",
+    "later_curves",
+    "later_scatter",
+    "later_fig6",
+    "later_figE",
+)
 INSTABILITY = ("mean_drop", "a2_drop")
 ACCURACY = ("final", "best")
 ARM_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")

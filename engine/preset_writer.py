@@ -22,7 +22,7 @@ def toml_value(value: Any) -> str:
 
 
 def preset_toml(spec: RunSpec, *, seeds: tuple[int, ...], title: str, description: str = "", expect: str = "") -> str:
-    """One-arm preset text: [base] with every field, [base.prune] when pruning."""
+    """One-arm preset text: [base] with every field, [base.prune] when pruning, [base.flatness] when measuring."""
     lines = [
         f"title = {toml_value(title)}",
         f"description = {toml_value(description)}",
@@ -33,8 +33,11 @@ def preset_toml(spec: RunSpec, *, seeds: tuple[int, ...], title: str, descriptio
     ]
     data = spec_to_dict(spec)
     prune = data.pop("prune")
+    flatness = data.pop("flatness", None)
     lines += [f"{key} = {toml_value(value)}" for key, value in data.items()]
     if prune is not None:
         lines += ["", "[base.prune]"]
         lines += [f"{key} = {toml_value(value)}" for key, value in prune.items() if not (key == "rate" and not value)]
+    if flatness is not None:
+        lines += ["", "[base.flatness]"] + [f"{key} = {toml_value(value)}" for key, value in flatness.items()]
     return "\n".join(lines) + "\n"

@@ -27,6 +27,12 @@ PRECISIONS = ("fp32", "tf32", "bf16")
 # Train images per class in each data set (a subset may not ask for more).
 CLASS_SIZES = {"cifar10": 5000, "synthetic": 1000}
 TARGET_ABBREVIATIONS = {"small": "S", "large": "L", "random": "R"}
+FlatnessMethod = Literal["lanczos", "power_parity"]
+FlatnessSplit = Literal["test", "train"]
+FLATNESS_METHODS = ("lanczos", "power_parity")
+FLATNESS_SPLITS = ("test", "train")
+# method-later §2.4: round(linspace(-0.4, 0.4, 81), 2), 0 included
+PARITY_EPS = tuple(round(-0.4 + 0.01 * i, 2) + 0.0 for i in range(81))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -46,6 +52,23 @@ class PruneSpec:
     scratch: bool = False  # prune the freshly initialised model at index 0, skip that epoch's training
     noise: str = ""  # "" (prune) | Prune_L | iter_{B}_zeroing | iter_{B}_gaussian | cumu_{B}_zeroing_restore
     noise_count: str = "forwards"  # what B counts: every forward (parity) or training batches only
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FlatnessSpec:
+    """Curvature and flatness measurements (method-later §2): when, on which images, by which method."""
+
+    epochs: tuple[int, ...]  # row epochs (t + 1): measured after that epoch's training, before its pruning
+    k: int = 100  # Hessian eigenpairs, largest |λ| first, stored sorted by value
+    split: FlatnessSplit = "test"  # "test": the first `count` test images (parity); "train": a seeded subset
+    count: int = 512  # images the Hessian and gradient noise are measured on
+    method: FlatnessMethod = "lanczos"  # or "power_parity": the authors' 20-step deflated power iteration
+    eps: tuple[float, ...] = PARITY_EPS  # ε grid of the perturbation table (raw L2 steps along unit eigenvectors)
+    vectors: int = 10  # perturbation directions: the first eigenvectors in sorted order
+    hutchinson: int = 32  # Rademacher probes for Hutchinson's Tr H (0 = skip)
+    steps: int = 0  # power_parity: steps per pair (0 = 20); lanczos: largest basis (0 = max(3k, k + 60))
+    tol: float = 0.0  # power_parity: relative change (0 = 1e-4); lanczos: residual estimate (0 = 1e-3)
+    seed: int = 0  # start vectors, Hutchinson probes and the train subset
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -69,6 +92,7 @@ class RunSpec:
     precision: Precision = "fp32"
     bn_probe_epochs: tuple[int, ...] = ()  # Fig A1: probe BN activations after these epochs (0 = untrained)
     prune: PruneSpec | None = None
+    flatness: FlatnessSpec | None = None  # method-later §2 measurements (later_fig6, later_figE)
 
     @property
     def train_size(self) -> int:

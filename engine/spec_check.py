@@ -137,6 +137,11 @@ def check_run(raw: dict[str, Any], where: str) -> RunSpec:
         if not isinstance(prune_raw, dict):
             raise c.fail("prune", "expected a table (or false for an unpruned run)")
         prune = check_prune(prune_raw, ARCHITECTURES[model], epochs, Checker(where, "prune."))
+    flatness = None
+    if raw.get("flatness") is not None:
+        from gst.engine.spec_flatness import check_flatness
+
+        flatness = check_flatness(raw["flatness"], ARCHITECTURES[model], dataset, epochs, Checker(where, "flatness."))
     return RunSpec(
         model=model,
         dataset=dataset,
@@ -155,6 +160,7 @@ def check_run(raw: dict[str, Any], where: str) -> RunSpec:
         precision=c.choice("precision", raw.get("precision", d.precision), PRECISIONS),  # type: ignore[arg-type]
         bn_probe_epochs=probes,
         prune=prune,
+        flatness=flatness,
     )
 
 

@@ -101,6 +101,8 @@ class Trainer:
     ) -> None:
         """After epoch `t`'s training: test, prune the due layers and test again, emit, probe, checkpoint."""
         spec, p = self.spec, self.progress
+        if spec.flatness is not None and t + 1 in spec.flatness.epochs:
+            self.measure_flatness(emit, t + 1)  # before this epoch's pruning (method-later §2.1)
         began = time.perf_counter()
         pruned = None
         if t in self.events:
@@ -162,6 +164,14 @@ class Trainer:
         x = self.data.normalize(self.data.x_train[:PROBE_IMAGES])
         for record in bn_activations(self.run_id, epoch, self.model, x):
             emit(record)
+
+    def measure_flatness(self, emit: Emit, epoch: int) -> None:
+        """Emit the method-later §2 curvature and flatness record of the current model (which it leaves as is)."""
+        from gst.engine.flatness.measure import measure
+
+        assert self.spec.flatness is not None
+        governed = self.pruner.governed()
+        emit(measure(self.run_id, epoch, self.model, governed, self.data, self.spec.flatness, self.eval_batch_size))
 
     def train_epoch(self) -> tuple[float, float]:
         """One pass over the shuffled train set; running-average loss and accuracy (%) over minibatches."""

@@ -6,11 +6,12 @@ raises StoreError naming the table and the field.
 
 from __future__ import annotations
 
+import math
 from dataclasses import astuple, dataclass, fields
 from typing import Any, ClassVar
 
 from gst.engine.errors import StoreError
-from gst.engine.events import BnActivations, EpochEnded, Event, LayerPruned, Pruned
+from gst.engine.events import BnActivations, EpochEnded, Event, FlatnessMeasured, LayerPruned, Pruned
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -126,8 +127,56 @@ class BnActivationRow:
     ks_distance: float
 
 
-Row = SweepRow | RunRow | EpochRow | PruneEventRow | PruneLayerRow | BnActivationRow
-ROW_TYPES: tuple[type[Any], ...] = (SweepRow, RunRow, EpochRow, PruneEventRow, PruneLayerRow, BnActivationRow)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FlatnessRow:
+    """Curvature and flatness of one run at one measured epoch (a FlatnessMeasured event; NaN stored as NULL)."""
+
+    TABLE: ClassVar[str] = "flatness"
+    KEY: ClassVar[int] = 2
+    run_id: str
+    epoch: int
+    method: str
+    split: str
+    n_examples: int
+    k: int
+    eigenvalues: list[float]
+    residuals: list[float | None]
+    steps: list[int]
+    hvps: int
+    eig_sum: float
+    eig_sum_positive: float
+    lambda_max: float
+    lambda_min: float
+    grad_sq_trace: float
+    grad_cov_trace_centered: float
+    hutchinson_trace: float | None
+    tic: float | None
+    eps_star: float | None
+    test_loss: float
+    test_acc: float
+    seconds_hessian: float
+    seconds_noise: float
+    seconds_perturb: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PerturbationRow:
+    """Test loss and accuracy at w* + eps * v_i, one row per eigenvector and eps."""
+
+    TABLE: ClassVar[str] = "perturbation"
+    KEY: ClassVar[int] = 4
+    run_id: str
+    epoch: int
+    vec_index: int
+    eps: float
+    test_loss: float
+    test_acc: float
+
+
+Row = SweepRow | RunRow | EpochRow | PruneEventRow | PruneLayerRow | BnActivationRow | FlatnessRow | PerturbationRow
+ROW_TYPES: tuple[type[Any], ...] = (
+    SweepRow, RunRow, EpochRow, PruneEventRow, PruneLayerRow, BnActivationRow, FlatnessRow, PerturbationRow,
+)  # fmt: skip
 REGISTRATIONS: dict[str, type[Any]] = {"sweep": SweepRow, "run": RunRow}  # journal op name -> row type
 
 
@@ -174,11 +223,40 @@ def rows_of(event: Event) -> list[Row]:
             for x in event.layers
         ]
         return [moment, *layers]
+    if isinstance(event, FlatnessMeasured):
+        return [flatness_row(event), *perturbation_rows(event)]
     if isinstance(event, BnActivations):
         data = {c: getattr(event, c) for c in columns(BnActivationRow)}
         data["bin_edges"], data["density"] = list(event.bin_edges), list(event.density)
         return [BnActivationRow(**data)]
     return []
+
+
+def _null(value: float) -> float | None:
+    """NaN (not measured) is stored as NULL."""
+    return None if math.isnan(value) else value
+
+
+def flatness_row(e: FlatnessMeasured) -> FlatnessRow:
+    """The `flatness` row of a measurement."""
+    return FlatnessRow(
+        run_id=e.run_id, epoch=e.epoch, method=e.method, split=e.split, n_examples=e.count, k=len(e.eigenvalues),
+        eigenvalues=list(e.eigenvalues), residuals=[_null(r) for r in e.residuals], steps=list(e.steps),
+        hvps=e.hvps, eig_sum=e.eig_sum, eig_sum_positive=e.eig_sum_positive, lambda_max=max(e.eigenvalues),
+        lambda_min=e.lambda_min, grad_sq_trace=e.grad_sq_trace, grad_cov_trace_centered=e.grad_cov_trace_centered,
+        hutchinson_trace=_null(e.hutchinson_trace), tic=_null(e.tic), eps_star=_null(e.eps_star),
+        test_loss=e.test_loss, test_acc=e.test_acc, seconds_hessian=e.seconds_hessian,
+        seconds_noise=e.seconds_noise, seconds_perturb=e.seconds_perturb,
+    )  # fmt: skip
+
+
+def perturbation_rows(e: FlatnessMeasured) -> list[PerturbationRow]:
+    """One `perturbation` row per direction and eps."""
+    return [
+        PerturbationRow(run_id=e.run_id, epoch=e.epoch, vec_index=i, eps=eps, test_loss=loss, test_acc=acc)
+        for i, (losses, accs) in enumerate(zip(e.perturb_loss, e.perturb_acc, strict=True))
+        for eps, loss, acc in zip(e.eps, losses, accs, strict=True)
+    ]
 
 
 EPOCH_COLUMNS = columns(EpochRow)  # what the CLI and the app show of an epoch

@@ -17,6 +17,7 @@ def summary(
     as_json: JsonOption = False,
 ) -> None:
     """Per-arm instability and accuracy with bootstrap CIs, the correlation (r, p, n) and the paper's claim."""
+    from gst.tui.flatness_view import print_flatness_summary
     from gst.tui.summary_view import summary_json, summary_renderable
     from gst.tui.sweep_data import load_sweep
 
@@ -27,6 +28,7 @@ def summary(
             out.print(json.dumps(summary_json(stored, analysis), default=str, indent=2), markup=False, highlight=False)
         else:
             out.print(summary_renderable(stored, analysis, width=out.width))
+            print_flatness_summary(out, db, stored)
 
 
 def figure(

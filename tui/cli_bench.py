@@ -26,6 +26,19 @@ def bench(
         ),
     ] = None,
     as_json: JsonOption = False,
+    flatness: Annotated[
+        bool, typer.Option("--flatness", help="Measure the flatness recipe instead (HVPs, test passes, solvers).")
+    ] = False,
+    images: Annotated[int, typer.Option("--images", help="--flatness: images per Hessian product.")] = 512,
+    solver_images: Annotated[
+        int | None, typer.Option("--solver-images", help="--flatness: images for the solver comparison.")
+    ] = None,
+    solver_model: Annotated[
+        str | None, typer.Option("--solver-model", help="--flatness: model for the solver comparison.")
+    ] = None,
+    pass_images: Annotated[
+        int, typer.Option("--pass-images", help="--flatness: test images timed (scaled to 10,000).")
+    ] = 1_000,
 ) -> None:
     """Measure images/s of a plain loop (a), gst's loop (b) and the compute bound (c), eval, and seeds together."""
     from gst.engine.device import resolve_device
@@ -34,6 +47,15 @@ def bench(
     with guard():
         if model not in MODELS:
             raise GstError(f"--model: {model!r} is not allowed (allowed: {', '.join(MODELS)})")
+        if flatness:
+            from gst.tui.flatness_bench_view import check_counts, run_flatness_bench
+
+            check_counts(images, solver_images, pass_images)
+            if solver_model is not None and solver_model not in MODELS:
+                raise GstError(f"--solver-model: {solver_model!r} is not allowed (allowed: {', '.join(MODELS)})")
+            dev = resolve_device(device)
+            run_flatness_bench(model, dev, images, solver_images, pass_images, as_json, solver_model)
+            return
         if steps is not None and steps < 1:
             raise GstError(f"--steps: {steps} must be >= 1")
         dev = resolve_device(device)

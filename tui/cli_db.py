@@ -96,6 +96,9 @@ def show(
         out.print_json(row["spec_json"])
         out.print(rows_table(epochs, EPOCH_TABLE, title="epochs", width=out.width))
         out.print(rows_table(events, EVENT_TABLE, title="pruning events", width=out.width))
+        from gst.tui.flatness_view import print_flatness
+
+        print_flatness(out, db, run_id)
         if row["error"]:
             out.print(Text.assemble(("error: ", "red"), clean(row["error"])))
 

@@ -1,0 +1,181 @@
+"""`gst bench --flatness`: the cost of the method-later §2 measurement, parity recipe vs gst's default.
+
+Unit costs are measured on the real model (one Hessian-vector product on `images` images, one full test
+pass); the accuracy of the two eigensolvers is measured on the same operator with the same k, and the
+whole recipes are priced from those units: parity = its products + 810 test passes, gst = Lanczos
+products + 801 passes (ε = 0 evaluated once), stacked where the device gains from it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import torch
+
+from gst.engine.bench import synchronize
+from gst.engine.data import synthetic_arrays
+from gst.engine.flatness.eigen import Eigenpairs, lanczos, power_parity
+from gst.engine.flatness.hvp import FlatLoss
+from gst.engine.flatness.measure import sizes
+from gst.engine.flatness.perturb import evaluate_many, evaluate_one
+from gst.engine.loader import DeviceData
+from gst.engine.models import build_model
+
+TEST_IMAGES = 10_000
+PARITY_PASSES = 810  # 10 vectors x 81 eps
+GST_PASSES = 801  # the ε = 0 pass is shared by the 10 directions
+
+
+@dataclass
+class SolverResult:
+    """One eigensolver's run: products, seconds and the top-k residuals it reached."""
+
+    method: str
+    products: int
+    seconds: float
+    max_residual: float
+    median_residual: float
+    values: list[float]
+
+
+@dataclass
+class FlatnessBench:
+    """Measured units, measured solver accuracy, and the priced recipes (seconds)."""
+
+    model: str
+    device: str
+    params: int
+    images: int
+    hvp_seconds: float  # one product, one vector
+    hvp_block_seconds: float  # per vector, `block` vectors per vmapped product
+    block: int
+    test_pass_seconds: float  # one full 10,000-image test pass, plain
+    stacked_pass_seconds: float  # per model, `stack` models per vmapped pass
+    stack: int
+    k: int
+    parity: SolverResult
+    lanczos: SolverResult
+    parity_recipe_seconds: float
+    gst_recipe_seconds: float
+    parity_hvps_full: int  # the parity products priced for k = 100: measured steps per pair x 100, capped at 2,000
+    gst_hvps_full: int
+    note: str = ""
+
+    @property
+    def speedup(self) -> float:
+        """Parity recipe time over gst's."""
+        return self.parity_recipe_seconds / self.gst_recipe_seconds
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain data for --json."""
+        return {**asdict(self), "speedup": self.speedup}
+
+
+def _time(step: Any, device: torch.device, repeats: int) -> float:
+    """Best of `repeats` timings of step() after one warm-up."""
+    step()
+    best = float("inf")
+    for _ in range(repeats):
+        synchronize(device)
+        began = time.perf_counter()
+        step()
+        synchronize(device)
+        best = min(best, time.perf_counter() - began)
+    return best
+
+
+def _solve(method: str, f: FlatLoss, k: int, block: int, device: torch.device) -> tuple[Eigenpairs, float]:
+    gen = torch.Generator().manual_seed(0)
+    began = time.perf_counter()
+    if method == "power_parity":
+        pairs = power_parity(f.operator(block), f.size, k, generator=gen, mask=f.alive, device=device)
+    else:
+        pairs = lanczos(f.operator(block), f.size, k, tol=1e-3, generator=gen, mask=f.alive, device=device)
+    synchronize(device)
+    return pairs, time.perf_counter() - began
+
+
+def _result(method: str, pairs: Eigenpairs, seconds: float) -> SolverResult:
+    return SolverResult(
+        method=method,
+        products=pairs.products,
+        seconds=seconds,
+        max_residual=float(pairs.residuals.max()),
+        median_residual=float(pairs.residuals.median()),
+        values=pairs.values.tolist(),
+    )
+
+
+def flatness_bench(
+    model_name: str,
+    device: torch.device,
+    images: int = 512,
+    k: int = 10,
+    solver_images: int | None = None,
+    pass_images: int = TEST_IMAGES,
+    repeats: int = 2,
+    solver_model: str | None = None,
+) -> FlatnessBench:
+    """Measure units on `model_name` and both solvers' top-k accuracy.
+
+    The solvers run on `solver_model` (default: the same model) with `solver_images` images (default
+    `images`), so a slow CPU can compare them on a smaller problem while the units come from the real one.
+    """
+    torch.manual_seed(0)
+    model = build_model(model_name).to(device).eval()
+    arrays = synthetic_arrays()
+    data = DeviceData(arrays, torch.arange(len(arrays.y_train)).numpy(), device)
+    x, y = data.normalize(data.x_train[:images]), data.y_train[:images]
+    n = sizes(device)
+    size = sum(p.numel() for p in model.parameters())
+    f = FlatLoss(model, x, y, torch.ones(size, device=device), chunk=n["chunk"])
+    v = torch.randn(max(n["block"], 1), size, device=device)
+    hvp = _time(lambda: f.hvp(v[:1]), device, repeats)
+    block = n["block"]
+    hvp_block = _time(lambda: f.hvp(v[:block]), device, repeats) / block
+    xs = data.normalize(data.x_test[: min(pass_images, len(arrays.y_test))])
+    ys = data.y_test[: xs.shape[0]]
+    scale = TEST_IMAGES / xs.shape[0]
+    batches = [(xs[i : i + 256], ys[i : i + 256]) for i in range(0, xs.shape[0], 256)]
+    one = _time(lambda: evaluate_one(f, f.theta, lambda: batches), device, repeats) * scale
+    stack = n["stack"]
+    thetas = f.theta + 0.01 * torch.randn(stack, size, device=device)
+    stacked = _time(lambda: evaluate_many(f, thetas, lambda: batches), device, repeats) * scale / stack
+    g = f
+    if solver_model not in (None, model_name) or solver_images not in (None, images):
+        torch.manual_seed(0)
+        other = build_model(solver_model or model_name).to(device).eval()
+        count = solver_images or images
+        other_size = sum(p.numel() for p in other.parameters())
+        g = FlatLoss(other, x[:count], y[:count], torch.ones(other_size, device=device), chunk=n["chunk"])
+    parity = _result("power_parity", *_solve("power_parity", g, k, block, device))
+    fast = _result("lanczos", *_solve("lanczos", g, k, block, device))
+    parity_full = min(2000, round((parity.products - k) / k * 100))
+    gst_full = round((fast.products - k) / k * 100) if k < 100 else fast.products
+    per_product = min(hvp, hvp_block)
+    pass_cost = min(one, stacked)
+    return FlatnessBench(
+        model=model_name,
+        device=str(device),
+        params=size,
+        images=images,
+        hvp_seconds=hvp,
+        hvp_block_seconds=hvp_block,
+        block=block,
+        test_pass_seconds=one,
+        stacked_pass_seconds=stacked,
+        stack=stack,
+        k=k,
+        parity=parity,
+        lanczos=fast,
+        parity_recipe_seconds=parity_full * hvp + PARITY_PASSES * one,
+        gst_recipe_seconds=(gst_full + 100) * per_product + GST_PASSES * pass_cost,  # + the 100 residual checks
+        parity_hvps_full=parity_full,
+        gst_hvps_full=gst_full,
+        note=(
+            f"test pass measured on {xs.shape[0]} images, scaled x{scale:g}; solvers compared on "
+            f"{solver_model or model_name} with {solver_images or images} images; k = 100 products scaled from k = {k}"
+        ),
+    )

@@ -1,0 +1,63 @@
+"""Validation of a run's `[flatness]` table (method-later §2): one SpecError naming the key and what is allowed."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from gst.engine.architectures import Architecture
+from gst.engine.errors import SpecError
+from gst.engine.spec import CLASS_SIZES, FLATNESS_METHODS, FLATNESS_SPLITS, FlatnessSpec, field_names
+from gst.engine.spec_check import Checker
+
+TEST_SIZES = {"cifar10": 10_000, "synthetic": 1_000}  # test images per data set
+
+
+def check_flatness(raw: Any, arch: Architecture, dataset: str, epochs: int, c: Checker) -> FlatnessSpec:
+    """Validate `[flatness]` against the model's parameter count, the run length and the data split."""
+    if not isinstance(raw, dict):
+        raise SpecError(f"{c.where}: flatness: expected a table (or leave it out: no flatness measurements)")
+    c.unknown(raw, field_names(FlatnessSpec))
+    if "epochs" not in raw:
+        raise c.fail("epochs", f"missing (row epochs to measure at, allowed: 1..{epochs})")
+    d = FlatnessSpec(epochs=())
+    when = tuple(c.integer(f"epochs[{i}]", v) for i, v in enumerate(c.array("epochs", raw["epochs"])))
+    if not when:
+        raise c.fail("epochs", f"must name at least one epoch (allowed: 1..{epochs})")
+    for i, e in enumerate(when):
+        if not 1 <= e <= epochs:
+            raise c.fail(f"epochs[{i}]", f"{e} is outside the run (allowed: 1..{epochs})")
+    if len(set(when)) != len(when):
+        raise c.fail("epochs", f"{list(when)} names an epoch twice")
+    k = c.integer("k", raw.get("k", d.k))
+    if not 1 <= k <= arch.params:
+        raise c.fail("k", f"{k} is not a number of eigenpairs of {arch.name} (allowed: 1..{arch.params})")
+    split = c.choice("split", raw.get("split", d.split), FLATNESS_SPLITS)
+    available = TEST_SIZES[dataset] if split == "test" else CLASS_SIZES[dataset] * 10
+    count = c.integer("count", raw.get("count", d.count))
+    if not 1 <= count <= available:
+        raise c.fail("count", f"{count} images (allowed: 1..{available}, the {dataset} {split} split)")
+    eps = tuple(c.number(f"eps[{i}]", v) for i, v in enumerate(c.array("eps", raw.get("eps", list(d.eps)))))
+    if not eps:
+        raise c.fail("eps", "the ε grid is empty (allowed: a list of finite numbers, e.g. -0.4..0.4 by 0.01)")
+    if not all(math.isfinite(e) for e in eps) or len(set(eps)) != len(eps):
+        raise c.fail("eps", "needs distinct finite numbers")
+    vectors = c.integer("vectors", raw.get("vectors", d.vectors), 0)
+    if vectors > k:
+        raise c.fail("vectors", f"{vectors} directions but only k = {k} eigenvectors (allowed: 0..{k})")
+    tol = c.number("tol", raw.get("tol", d.tol))
+    if tol < 0:
+        raise c.fail("tol", f"{tol} must be >= 0 (0 = the method's default)")
+    return FlatnessSpec(
+        epochs=when,
+        k=k,
+        split=split,  # type: ignore[arg-type]
+        count=count,
+        method=c.choice("method", raw.get("method", d.method), FLATNESS_METHODS),  # type: ignore[arg-type]
+        eps=eps,
+        vectors=vectors,
+        hutchinson=c.integer("hutchinson", raw.get("hutchinson", d.hutchinson), 0),
+        steps=c.integer("steps", raw.get("steps", d.steps), 0),
+        tol=tol,
+        seed=c.integer("seed", raw.get("seed", d.seed), 0),
+    )
