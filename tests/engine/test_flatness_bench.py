@@ -15,7 +15,10 @@ from gst.tui.cli import app
     [
         (["--images", "0"], "--images: 0 is outside 1..10000"),
         (["--pass-images", "5000"], "--pass-images: 5000 is outside 1..1000"),
-        (["--solver-model", "resnet"], "--solver-model: 'resnet' is not allowed (allowed: conv4, vgg11)"),
+        (
+            ["--solver-model", "resnet"],
+            "--solver-model: 'resnet' is not allowed (allowed: conv4, vgg11, resnet18, resnet20, resnet56)",
+        ),
     ],
 )
 def test_bad_flatness_bench_options(args: list[str], message: str) -> None:

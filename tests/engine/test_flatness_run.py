@@ -9,10 +9,11 @@ import torch
 
 from gst.engine.errors import SpecError
 from gst.engine.events import Event, FlatnessMeasured, event_from_dict, event_to_dict
+from gst.engine.execution.jobs import Job
 from gst.engine.flatness.hvp import FlatLoss, alive_vector
 from gst.engine.flatness.measure import flatness_images, measure
 from gst.engine.flatness.perturb import evaluate_one
-from gst.engine.run import RunRequest, build_trainer, execute
+from gst.engine.run import build_trainer, execute
 from gst.engine.schedule import LayerEvent
 from gst.engine.spec import FlatnessSpec, RunSpec, spec_from_dict
 from gst.engine.train import Trainer
@@ -63,7 +64,7 @@ def test_flatness_defaults_are_the_parity_recipe_but_lanczos() -> None:
 def test_run_emits_flatness_before_the_epochs_pruning_and_trains_as_without() -> None:
     with_flat: list[Event] = []
     spec = spec_from_dict(raw_spec())
-    execute(RunRequest(run_id="r", spec=spec, seed=0), device="cpu", emit=with_flat.append)
+    execute(Job(run_id="r", spec=spec, seed=0), device="cpu", emit=with_flat.append)
     names = [type(e).__name__ for e in with_flat]
     assert names == ["RunStarted", "Pruned", "EpochEnded", "FlatnessMeasured", "Pruned", "EpochEnded", "RunFinished"]
     record = with_flat[3]
@@ -77,14 +78,14 @@ def test_run_emits_flatness_before_the_epochs_pruning_and_trains_as_without() ->
     assert event_from_dict(event_to_dict(record)) == record
     without: list[Event] = []
     plain = RunSpec(**{**{f: getattr(spec, f) for f in spec.__dataclass_fields__}, "flatness": None})
-    execute(RunRequest(run_id="r", spec=plain, seed=0), device="cpu", emit=without.append)
+    execute(Job(run_id="r", spec=plain, seed=0), device="cpu", emit=without.append)
     last = [e for e in with_flat if type(e).__name__ == "EpochEnded"][-1]
     assert last.test_acc == [e for e in without if type(e).__name__ == "EpochEnded"][-1].test_acc
 
 
 def small_trainer(spec: RunSpec) -> Trainer:
     """A trainer whose test set is cut to 64 images, so each perturbation pass is cheap."""
-    trainer = build_trainer(RunRequest(run_id="r", spec=spec, seed=0), torch.device("cpu"), None)
+    trainer = build_trainer(Job(run_id="r", spec=spec, seed=0), torch.device("cpu"), None)
     trainer.data.x_test, trainer.data.y_test = trainer.data.x_test[:64], trainer.data.y_test[:64]
     return trainer
 
