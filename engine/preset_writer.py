@@ -37,6 +37,8 @@ def preset_toml(spec: RunSpec, *, seeds: tuple[int, ...], title: str, descriptio
     lines += [f"{key} = {toml_value(value)}" for key, value in data.items()]
     if prune is not None:
         lines += ["", "[base.prune]"]
+        if not prune.get("noise"):  # permanent pruning: the noise keys are not used (and not allowed)
+            prune = {k: v for k, v in prune.items() if k not in ("noise", "noise_count")}
         lines += [f"{key} = {toml_value(value)}" for key, value in prune.items() if not (key == "rate" and not value)]
     if flatness is not None:
         lines += ["", "[base.flatness]"] + [f"{key} = {toml_value(value)}" for key, value in flatness.items()]
