@@ -7,6 +7,7 @@ the same. Which runs, in which batches, on which backend, with which durability:
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -31,7 +32,7 @@ def exec_options(ex: ExecutionArgs) -> ExecOptions:
     return ExecOptions(
         device=ex.device,
         data_dir=ex.data_dir,
-        checkpoint_dir=files_dir(ex.db) / "checkpoints",
+        checkpoint_dir=(ex.checkpoint_dir or files_dir(ex.db) / "checkpoints").expanduser().resolve(),
         journal_dir=files_dir(ex.db) / "journal",
         checkpoint_every=CheckpointEvery.parse(ex.checkpoint_every, keep_final=ex.keep_checkpoints),
         keep_checkpoints=ex.keep_checkpoints,
@@ -46,9 +47,23 @@ def plan_execution(jobs: list[Job], ex: ExecutionArgs) -> tuple[Backend, list[li
     options = exec_options(ex)
     device = str(resolve_device(ex.device))
     gpus = parse_gpus(ex.gpus)
-    batches = batch_jobs(jobs, ex.batch_seeds, f"cuda:{gpus[0]}" if gpus else device)
-    settings = {"workers": ex.workers, "gpus": gpus, "batches": len(batches)} if ex.backend == "local" else {}
+    if ex.backend == "ray":
+        batches = batch_jobs(jobs, ex.batch_seeds, "cuda" if ex.gpus_per_batch else "cpu")
+        settings = ray_settings(ex)
+    else:
+        batches = batch_jobs(jobs, ex.batch_seeds, f"cuda:{gpus[0]}" if gpus else device)
+        settings = {"workers": ex.workers, "gpus": gpus, "batches": len(batches), "max_attempts": ex.max_attempts}
     return get_backend(ex.backend, options, **settings), batches
+
+
+def ray_settings(ex: ExecutionArgs) -> dict[str, object]:
+    """What the Ray backend takes from the user's options."""
+    return {
+        "address": ex.address,
+        "gpus_per_batch": ex.gpus_per_batch,
+        "cpus_per_batch": ex.cpus_per_batch,
+        "max_attempts": ex.max_attempts,
+    }
 
 
 def execute_sweep(
@@ -72,9 +87,15 @@ def execute_sweep(
         writer.handle(event)
         observer(event)
 
+    outcome = Outcome()
     try:
-        return backend.run(batches, sink)
+        outcome = backend.run(batches, sink)
+        return outcome
     finally:
         if writer.close():
             for journal in (files_dir(db) / "journal").glob(f"{os.getpid()}-*.jsonl"):
                 journal.unlink(missing_ok=True)
+            for journal in outcome.journals:  # a remote task's journal sits in a folder of its own
+                journal.unlink(missing_ok=True)
+                with contextlib.suppress(OSError):
+                    journal.parent.rmdir()
