@@ -46,6 +46,8 @@ def runs(
             "epochs_total",
             "final_test_acc",
             "best_test_acc",
+            "host",
+            "attempt",
         ]
         out.print(rows_table(rows, cols, title=f"{len(rows)} runs in {db}"))
 
