@@ -86,9 +86,19 @@ def _probe(checkpoint_dir: str, marker: str, data_file: str) -> dict[str, Any]:
     return found
 
 
+_PROBED: dict[tuple[Path, Path | None, frozenset[str]], bool] = {}
+
+
 def probe_nodes(checkpoint_dir: Path, data_file: Path | None) -> bool:
-    """Check every alive node before the first task; one line naming the node and the problem, else True
-    when every node sees `data_file` (a shared --data-dir)."""
+    """Check every alive node before the first task (once per process and set of nodes); one line naming the
+    node and the problem, else True when every node sees `data_file` (a shared --data-dir)."""
+    key = (checkpoint_dir, data_file, frozenset(n["NodeID"] for n in ray.nodes() if n.get("Alive")))
+    if key not in _PROBED:
+        _PROBED[key] = _probe_all(checkpoint_dir, data_file)
+    return _PROBED[key]
+
+
+def _probe_all(checkpoint_dir: Path, data_file: Path | None) -> bool:
     import torch
 
     checkpoint_dir.mkdir(parents=True, exist_ok=True)
@@ -142,7 +152,9 @@ def _train(
     from gst.engine.execution.batch import run_batch
     from gst.engine.run import Where
 
-    data.PRELOADED.update(arrays)
+    for name, ref in arrays.items():  # object refs inside a dict are not resolved by Ray: fetched here, once
+        got = ray.get(ref)  # zero-copy, read-only; the images are copied on their way to the device
+        data.PRELOADED[name] = replace(got, y_train=got.y_train.copy(), y_test=got.y_test.copy())
     torch.set_num_threads(max(1, threads))
     gpus = [str(g) for g in ray.get_gpu_ids()]
     node = ray.get_runtime_context().get_node_id()[:8]
