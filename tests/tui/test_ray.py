@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import json
 import os
 import sys
 from pathlib import Path
@@ -13,6 +15,7 @@ import torch
 from typer.testing import CliRunner
 
 from gst.engine.cadence import CheckpointEvery
+from gst.engine.checkpoint import load
 from gst.engine.errors import GstError
 from gst.engine.events import EpochEnded, Event, RunStarted
 from gst.engine.execution.jobs import ExecOptions, batch_jobs, select_jobs
@@ -22,7 +25,8 @@ from gst.store import queries
 from gst.tui.cli import app
 from gst.tui.runner import execute_sweep
 
-from ..conftest import tiny_preset  # type: ignore[import-not-found]
+from ..conftest import gst_process, tiny_preset  # type: ignore[import-not-found]
+from .test_processes import wait_for
 
 ray = pytest.importorskip("ray")
 EPOCHS = 6
@@ -119,3 +123,61 @@ def test_lost_node_batch_resumes_elsewhere_with_contiguous_epochs(cluster: Any, 
         torch.set_num_threads(threads)
     assert [round(r["test_acc"], 6) for r in stored] == [round(e.test_acc, 6) for e in local]
     assert [round(r["train_loss"], 6) for r in stored] == [round(e.train_loss, 6) for e in local]
+
+
+def journaled(shared: Path) -> list[dict[str, Any]]:
+    """Every event the Ray tasks have journaled so far (a torn last line skipped)."""
+    events = []
+    for path in sorted((shared / "journal").rglob("*.jsonl")):
+        for line in path.read_text().splitlines():
+            with contextlib.suppress(ValueError):
+                events.append(json.loads(line)["event"])
+    return events
+
+
+@pytest.mark.slow
+def test_end_to_end_gst_run_survives_a_removed_node(cluster: Any, tmp_path: Path) -> None:
+    """`gst run smoke --backend ray` (6 epochs, checkpoints every 3) on two 1-CPU nodes; the node of one run is
+    removed once its epoch-3 checkpoint is on disk: every run completes, that run resumed from epoch 3 on the
+    other node, and its rows equal the same seed trained locally."""
+    made, nodes = cluster
+    alive = [n for n in nodes if n in made.worker_nodes]
+    nodes[:] = alive + [made.add_node(num_cpus=1) for _ in range(2 - len(alive))]
+    made.wait_for_nodes()
+    db, shared = tmp_path / "gst.duckdb", tmp_path / "shared"
+    args = ["--arms", "prune_S", "--set", "base.epochs=6", "--sweep-id", "e2e", "--db", str(db)]
+    proc = gst_process(
+        *["run", "preset", "smoke", *args, "--backend", "ray", "--address", made.address],
+        *["--checkpoint-dir", str(shared), "--checkpoint-every", "3"],
+    )
+    try:
+        wait_for(lambda: any(e["type"] == "EpochEnded" and e["epoch"] == 3 for e in journaled(shared)), 240)
+        third = next(e for e in journaled(shared) if e["type"] == "EpochEnded" and e["epoch"] == 3)
+        victim = third["run_id"]
+        started = next(e for e in journaled(shared) if e["type"] == "RunStarted" and e["run_id"] == victim)
+        wait_for(lambda: load(shared / f"{victim}.pt", torch.device("cpu"))["progress"]["epochs_done"] == 3, 30)
+        made.remove_node(next(n for n in nodes if n.node_id.startswith(started["worker"].split()[1])))
+        _, stderr = proc.communicate(timeout=300)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, stderr
+    runs = {r["run_id"]: r for r in queries.fetch(db, "SELECT * FROM runs")}
+    assert len(runs) == 2 and all(r["status"] == "completed" for r in runs.values())
+    assert runs[victim]["attempt"] == 2 and runs[victim]["resumed_from"] == 3
+    assert runs[victim]["worker"] != started["worker"]
+    stored = queries.epochs(db, [victim])
+    assert [r["epoch"] for r in stored] == list(range(1, 7))
+
+    sweep = load_preset("smoke", ("base.epochs=6",))
+    job = next(j for j in select_jobs(sweep, "e2e", ["prune_S"], None) if j.run_id == victim)
+    local: list[EpochEnded] = []
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as the Ray task trained (--cpus-per-batch 1)
+    try:
+        execute(job, device="cpu", emit=lambda e: local.append(e) if isinstance(e, EpochEnded) else None)
+    finally:
+        torch.set_num_threads(threads)
+    for row, event in zip(stored, local, strict=True):
+        assert row["test_acc"] == pytest.approx(event.test_acc, abs=1e-9)
+        assert row["train_loss"] == pytest.approx(event.train_loss, abs=1e-9)
