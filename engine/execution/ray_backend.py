@@ -39,7 +39,7 @@ except ImportError:  # pragma: no cover - depends on the environment
 MARKER = ".gst-marker"
 PROBE_TIMEOUT = 120.0  # seconds for every node to answer the probe
 _DONE = "_task_done"
-CANCEL_GRACE = 2.0  # seconds
+CANCEL_GRACE = 30.0  # seconds a cancelled task gets to write its last checkpoints
 
 
 class ClusterError(GstError):
@@ -165,13 +165,8 @@ def _train(
         attempt=attempt,
     )
     events: queue.Queue[Any] = queue.Queue()
-    stop = threading.Event()
-    stopped = threading.Event()
 
     def emit(event: Event) -> None:
-        if stop.is_set() and not stopped.is_set():
-            stopped.set()
-            raise KeyboardInterrupt  # cancelled: run_batch checkpoints and reports the runs interrupted
         events.put(event_to_dict(event))
 
     def work() -> None:
@@ -183,22 +178,30 @@ def _train(
 
     thread = threading.Thread(target=work, daemon=True, name="gst-train")
     thread.start()
+    ended = False
     try:
-        while True:
+        while not ended:
             try:
                 item = events.get(timeout=0.2)
             except queue.Empty:
                 continue
+            ended = isinstance(item, BaseException) or item["type"] == _DONE
+            if isinstance(item, KeyboardInterrupt):
+                return
             if isinstance(item, BaseException):
-                if isinstance(item, KeyboardInterrupt):
-                    return
                 raise item
             yield item
-            if item["type"] == _DONE:
-                return
-    finally:
-        stop.set()
+    finally:  # cancelled (Ctrl-C in the parent): the training thread stops as a worker does on Ctrl-C
+        if not ended and thread.is_alive():
+            interrupt(thread)
         thread.join(timeout=60)
+
+
+def interrupt(thread: threading.Thread) -> None:
+    """Raise KeyboardInterrupt in `thread` at its next Python instruction (training writes its last snapshot)."""
+    import ctypes
+
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident or 0), ctypes.py_object(KeyboardInterrupt))
 
 
 @dataclass
@@ -344,9 +347,17 @@ class RayBackend:
         for task in running:
             with contextlib.suppress(Exception):
                 ray.cancel(task.gen)
-        time.sleep(CANCEL_GRACE)  # cancelled tasks write their last checkpoints, journaled first
+        deadline = time.monotonic() + CANCEL_GRACE  # cancelled tasks write their last checkpoints
+        for task in running:
+            with contextlib.suppress(Exception):
+                while ray.wait([task.gen], timeout=max(0.0, deadline - time.monotonic()))[0]:
+                    ray.get(next(task.gen))  # journaled, so replayed below
         for task in running:
             self._replay(task, sink, outcome)
             for job in task.batch:
                 if job.run_id not in task.done:
                     sink(RunFailed(run_id=job.run_id, error="interrupted by the user", interrupted=True))
+        for journal in outcome.journals:  # the run ends in KeyboardInterrupt, so no caller sees this outcome;
+            journal.unlink(missing_ok=True)  # every event in it is in the sink's own journal now
+            with contextlib.suppress(OSError):
+                journal.parent.rmdir()

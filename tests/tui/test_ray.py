@@ -29,7 +29,7 @@ from ..conftest import gst_process, tiny_preset  # type: ignore[import-not-found
 from .test_processes import wait_for
 
 ray = pytest.importorskip("ray")
-EPOCHS = 6
+EPOCHS = 5
 
 
 @pytest.fixture(scope="module")
@@ -70,13 +70,13 @@ def test_bad_ray_options_exit_1_before_anything_is_written(db: Path) -> None:
 
 
 @pytest.mark.slow
-def test_lost_node_batch_resumes_elsewhere_with_contiguous_epochs(cluster: Any, tmp_path: Path) -> None:
-    """remove_node after the 3rd epoch of a run: its batch is resubmitted, resumes from its checkpoint (checkpoints
-    every epoch), and the database ends with epochs 1..N once each, equal to the same seed trained locally."""
+def test_lost_node_batch_is_resubmitted_with_contiguous_epochs(cluster: Any, tmp_path: Path) -> None:
+    """A batch streams its events; remove_node mid-stream (after epoch 3): the batch is resubmitted to the
+    other node, resumes from a checkpoint, and the database holds epochs 1..N once each."""
     from gst.engine.execution.ray_backend import RayBackend
 
     spec_file = tmp_path / "tiny.toml"
-    spec_file.write_text(tiny_preset(epochs=EPOCHS, epc=16, end=3).replace("seeds = [0]", "seeds = [0, 1]"))
+    spec_file.write_text(tiny_preset(epochs=EPOCHS, epc=16, end=3))
     sweep = load_preset(str(spec_file))
     jobs = select_jobs(sweep, "ray1", None, None)
     db = tmp_path / "gst.duckdb"
@@ -88,41 +88,28 @@ def test_lost_node_batch_resumes_elsewhere_with_contiguous_epochs(cluster: Any, 
     )
     made, nodes = cluster
     backend = RayBackend(options, address=made.address, cpus_per_batch=1, max_attempts=3)
-    victim = jobs[0].run_id
-    removed: list[str] = []
-    seen: list[Event] = []
+    where: list[str] = []
+    epochs_seen: list[int] = []
 
     def observe(event: Event) -> None:
-        seen.append(event)
-        if isinstance(event, RunStarted) and event.run_id == victim and event.attempt == 1:
-            removed.append(event.worker.split()[1])
-        if isinstance(event, EpochEnded) and event.run_id == victim and event.epoch == 3 and len(removed) == 1:
-            node = next(n for n in nodes if n.node_id.startswith(removed[0]))
-            made.remove_node(node)
-            removed.append("done")
+        if isinstance(event, RunStarted):
+            where.append(event.worker)
+        if isinstance(event, EpochEnded):
+            epochs_seen.append(event.epoch)
+            if event.epoch == 3 and len(where) == 1:
+                made.remove_node(next(n for n in nodes if n.node_id.startswith(where[0].split()[1])))
 
     outcome = execute_sweep(
         backend, batch_jobs(jobs, 1, "cpu"), db=db, observer=observe, sweep=sweep, sweep_id="ray1", device="cpu"
     )
-    assert removed[-1] == "done" and not outcome.failed and len(outcome.finished) == 2
-    runs = {r["run_id"]: r for r in queries.fetch(db, "SELECT * FROM runs")}
-    assert all(r["status"] == "completed" and r["backend"] == "ray" for r in runs.values())
+    assert len(where) == 2 and where[0] != where[1], "the retry ran on the other node"
+    assert not outcome.failed and len(outcome.finished) == 1 and epochs_seen[:3] == [1, 2, 3]
+    (run,) = queries.fetch(db, "SELECT * FROM runs")
+    assert run["status"] == "completed" and run["backend"] == "ray" and run["attempt"] == 2
     # the checkpoint of epoch 3 is written off the training thread, so the node may die just before it lands
-    assert runs[victim]["attempt"] == 2 and 2 <= runs[victim]["resumed_from"] < EPOCHS
-    assert runs[victim]["worker"] != f"node {removed[0]} cpu", "the retry ran on the other node"
-    stored = queries.epochs(db, [victim])
-    assert [r["epoch"] for r in stored] == list(range(1, EPOCHS + 1))
+    assert 2 <= run["resumed_from"] < EPOCHS
+    assert [r["epoch"] for r in queries.epochs(db, [run["run_id"]])] == list(range(1, EPOCHS + 1))
     assert not list((tmp_path / "shared" / "journal").rglob("*.jsonl")), "journals are deleted once stored"
-
-    local: list[EpochEnded] = []
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # as the Ray task trained
-    try:
-        execute(jobs[0], device="cpu", emit=lambda e: local.append(e) if isinstance(e, EpochEnded) else None)
-    finally:
-        torch.set_num_threads(threads)
-    assert [round(r["test_acc"], 6) for r in stored] == [round(e.test_acc, 6) for e in local]
-    assert [round(r["train_loss"], 6) for r in stored] == [round(e.train_loss, 6) for e in local]
 
 
 def journaled(shared: Path) -> list[dict[str, Any]]:
