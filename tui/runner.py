@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from gst.engine.cadence import CheckpointEvery
-from gst.engine.errors import GstError
+from gst.engine.errors import GstError, SpecError
 from gst.engine.events import Event
 from gst.engine.execution.backend import Backend, Outcome, get_backend
 from gst.engine.execution.jobs import ExecOptions, Job, batch_jobs, check_sweep_id, new_sweep_id
@@ -45,19 +45,22 @@ def plan_execution(jobs: list[Job], ex: ExecutionArgs) -> tuple[Backend, list[li
     from gst.engine.execution.local import parse_gpus
 
     options = exec_options(ex)
-    device = str(resolve_device(ex.device))
-    gpus = parse_gpus(ex.gpus)
     if ex.backend == "ray":
         batches = batch_jobs(jobs, ex.batch_seeds, "cuda" if ex.gpus_per_batch else "cpu")
         settings = ray_settings(ex)
     else:
+        device = str(resolve_device(ex.device))
+        gpus = parse_gpus(ex.gpus)
         batches = batch_jobs(jobs, ex.batch_seeds, f"cuda:{gpus[0]}" if gpus else device)
         settings = {"workers": ex.workers, "gpus": gpus, "batches": len(batches), "max_attempts": ex.max_attempts}
     return get_backend(ex.backend, options, **settings), batches
 
 
 def ray_settings(ex: ExecutionArgs) -> dict[str, object]:
-    """What the Ray backend takes from the user's options."""
+    """What the Ray backend takes from the user's options (the local layout options do not apply there)."""
+    for name, value in (("workers", ex.workers), ("gpus", ex.gpus)):
+        if value is not None:
+            raise SpecError(f"--{name}: only with --backend local (on Ray: --cpus-per-batch, --gpus-per-batch)")
     return {
         "address": ex.address,
         "gpus_per_batch": ex.gpus_per_batch,

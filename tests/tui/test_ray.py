@@ -62,11 +62,13 @@ def test_probe_reports_an_unshared_checkpoint_dir(tmp_path: Path) -> None:
     assert not _probe(str(tmp_path), "another machine's marker", "")["marker"]
 
 
-def test_bad_ray_options_exit_1_before_anything_is_written(db: Path) -> None:
-    result = CliRunner().invoke(
-        app, ["run", "preset", "smoke", "--db", str(db), "--backend", "ray", "--max-attempts", "0"]
-    )
-    assert result.exit_code == 1 and "--max-attempts" in result.output and not db.exists()
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--max-attempts", "0"), ("--cpus-per-batch", "0"), ("--gpus-per-batch", "-1"), ("--workers", "2")],
+)
+def test_bad_ray_options_exit_1_before_anything_is_written(db: Path, option: str, value: str) -> None:
+    result = CliRunner().invoke(app, ["run", "preset", "smoke", "--db", str(db), "--backend", "ray", option, value])
+    assert result.exit_code == 1 and option in result.output and not db.exists()
 
 
 @pytest.mark.slow
