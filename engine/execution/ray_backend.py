@@ -50,6 +50,7 @@ def connect(address: str) -> None:
     """Join the cluster at `address` (`auto`: Ray's own rules, e.g. RAY_ADDRESS; `local`: start one here)."""
     if ray.is_initialized():
         return
+    reachable(address)
     local = {"include_dashboard": False} if address == "local" else {}
     try:
         ray.init(address=None if address == "local" else address, logging_level="ERROR", log_to_driver=False, **local)
@@ -58,6 +59,22 @@ def connect(address: str) -> None:
         raise ClusterError(
             f"--address {address}: no Ray cluster is reachable ({first}); start one (`ray start --head`), "
             "pass --address HOST:PORT, or use --address local for one on this machine"
+        ) from None
+
+
+def reachable(address: str, timeout: float = 10.0) -> None:
+    """A HOST:PORT that nothing answers on fails at once (Ray itself would keep retrying for minutes)."""
+    import socket
+
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit() or "://" in address:
+        return
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as exc:
+        raise ClusterError(
+            f"--address {address}: no Ray cluster is reachable ({exc.strerror or type(exc).__name__}); "
+            "check the head node's address and port (`ray status` on it)"
         ) from None
 
 

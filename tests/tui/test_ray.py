@@ -54,6 +54,14 @@ def test_without_ray_the_backend_says_how_to_install_it(monkeypatch: pytest.Monk
         importlib.import_module("gst.engine.execution.ray_backend")
 
 
+def test_unreachable_address_is_one_line_and_nothing_is_written(db: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["run", "preset", "smoke", "--db", str(db), "--backend", "ray", "--address", "127.0.0.1:1"]
+    )
+    assert result.exit_code == 1 and "--address 127.0.0.1:1: no Ray cluster is reachable" in result.output
+    assert not db.exists()
+
+
 def test_probe_reports_an_unshared_checkpoint_dir(tmp_path: Path) -> None:
     from gst.engine.execution.ray_backend import MARKER, _probe
 
