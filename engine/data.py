@@ -39,11 +39,16 @@ def default_data_dir() -> Path:
     return Path(env).expanduser() if env else Path.home() / ".cache" / "gst" / "data"
 
 
+PRELOADED: dict[str, ArraySet] = {}  # arrays handed to this process (a Ray task gets them from the object store)
+
+
 def load_arrays(dataset: str, data_dir: Path | None = None, download: bool = True) -> ArraySet:
     """The named data set's arrays; CIFAR-10 from `<data_dir>/cifar10.npz` or torchvision's download.
 
     GST_OFFLINE=1 forbids the download (tests, air-gapped machines).
     """
+    if dataset in PRELOADED:
+        return PRELOADED[dataset]
     if dataset == "synthetic":
         return synthetic_arrays()
     offline = os.environ.get("GST_OFFLINE", "") not in ("", "0")

@@ -29,6 +29,8 @@ RUN_COLUMNS = [
     Col("epochs", drop=2),
     Col("final_test_acc", "final %", drop=1),
     Col("best_test_acc", "best %", drop=4),
+    Col("host", drop=6),
+    Col("attempt", drop=7),
 ]
 EPOCH_TABLE = [
     Col("epoch", keep=True),

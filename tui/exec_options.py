@@ -30,6 +30,11 @@ class ExecutionArgs:
     batch_seeds: int | None = None
     checkpoint_every: str = "60s"
     backend: str = "local"
+    address: str = "auto"
+    gpus_per_batch: float = 0.0
+    cpus_per_batch: float = 1.0
+    max_attempts: int = 3
+    checkpoint_dir: Path | None = None
 
 
 OPTIONS: dict[str, Any] = {
@@ -63,6 +68,34 @@ OPTIONS: dict[str, Any] = {
         ),
     ],
     "backend": Annotated[str, typer.Option("--backend", help="local (this machine) or ray (a Ray cluster).")],
+    "address": Annotated[
+        str,
+        typer.Option(
+            "--address",
+            help="--backend ray: the cluster, auto (RAY_ADDRESS or a cluster started on this machine), "
+            "HOST:PORT, or local (start one here).",
+        ),
+    ],
+    "gpus_per_batch": Annotated[
+        float, typer.Option("--gpus-per-batch", help="--backend ray: GPUs each seed batch takes (0: train on CPU).")
+    ],
+    "cpus_per_batch": Annotated[
+        float, typer.Option("--cpus-per-batch", help="--backend ray: CPUs each seed batch takes (its torch threads).")
+    ],
+    "max_attempts": Annotated[
+        int,
+        typer.Option(
+            "--max-attempts", help="Times a batch is tried when its worker or node dies (it resumes each time)."
+        ),
+    ],
+    "checkpoint_dir": Annotated[
+        Path | None,
+        typer.Option(
+            "--checkpoint-dir",
+            help="Where checkpoints go (default: beside the database); with --backend ray, storage every node "
+            "sees at the same path.",
+        ),
+    ],
 }
 
 

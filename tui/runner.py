@@ -7,12 +7,13 @@ the same. Which runs, in which batches, on which backend, with which durability:
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable
 from pathlib import Path
 
 from gst.engine.cadence import CheckpointEvery
-from gst.engine.errors import GstError
+from gst.engine.errors import GstError, SpecError
 from gst.engine.events import Event
 from gst.engine.execution.backend import Backend, Outcome, get_backend
 from gst.engine.execution.jobs import ExecOptions, Job, batch_jobs, check_sweep_id, new_sweep_id
@@ -31,7 +32,7 @@ def exec_options(ex: ExecutionArgs) -> ExecOptions:
     return ExecOptions(
         device=ex.device,
         data_dir=ex.data_dir,
-        checkpoint_dir=files_dir(ex.db) / "checkpoints",
+        checkpoint_dir=(ex.checkpoint_dir or files_dir(ex.db) / "checkpoints").expanduser().resolve(),
         journal_dir=files_dir(ex.db) / "journal",
         checkpoint_every=CheckpointEvery.parse(ex.checkpoint_every, keep_final=ex.keep_checkpoints),
         keep_checkpoints=ex.keep_checkpoints,
@@ -44,11 +45,28 @@ def plan_execution(jobs: list[Job], ex: ExecutionArgs) -> tuple[Backend, list[li
     from gst.engine.execution.local import parse_gpus
 
     options = exec_options(ex)
-    device = str(resolve_device(ex.device))
-    gpus = parse_gpus(ex.gpus)
-    batches = batch_jobs(jobs, ex.batch_seeds, f"cuda:{gpus[0]}" if gpus else device)
-    settings = {"workers": ex.workers, "gpus": gpus, "batches": len(batches)} if ex.backend == "local" else {}
+    if ex.backend == "ray":
+        batches = batch_jobs(jobs, ex.batch_seeds, "cuda" if ex.gpus_per_batch else "cpu")
+        settings = ray_settings(ex)
+    else:
+        device = str(resolve_device(ex.device))
+        gpus = parse_gpus(ex.gpus)
+        batches = batch_jobs(jobs, ex.batch_seeds, f"cuda:{gpus[0]}" if gpus else device)
+        settings = {"workers": ex.workers, "gpus": gpus, "batches": len(batches), "max_attempts": ex.max_attempts}
     return get_backend(ex.backend, options, **settings), batches
+
+
+def ray_settings(ex: ExecutionArgs) -> dict[str, object]:
+    """What the Ray backend takes from the user's options (the local layout options do not apply there)."""
+    for name, value in (("workers", ex.workers), ("gpus", ex.gpus)):
+        if value is not None:
+            raise SpecError(f"--{name}: only with --backend local (on Ray: --cpus-per-batch, --gpus-per-batch)")
+    return {
+        "address": ex.address,
+        "gpus_per_batch": ex.gpus_per_batch,
+        "cpus_per_batch": ex.cpus_per_batch,
+        "max_attempts": ex.max_attempts,
+    }
 
 
 def execute_sweep(
@@ -72,9 +90,15 @@ def execute_sweep(
         writer.handle(event)
         observer(event)
 
+    outcome = Outcome()
     try:
-        return backend.run(batches, sink)
+        outcome = backend.run(batches, sink)
+        return outcome
     finally:
         if writer.close():
             for journal in (files_dir(db) / "journal").glob(f"{os.getpid()}-*.jsonl"):
                 journal.unlink(missing_ok=True)
+            for journal in outcome.journals:  # a remote task's journal sits in a folder of its own
+                journal.unlink(missing_ok=True)
+                with contextlib.suppress(OSError):
+                    journal.parent.rmdir()
