@@ -53,12 +53,20 @@ class SweepLive:
 
     @property
     def eta_seconds(self) -> float | None:
-        """Remaining epochs times the mean measured epoch time; None before the first epoch."""
-        times = [s for r in self.runs for s in r.seconds]
-        if not times:
+        """Wall time left: remaining epochs x recent epoch time / runs training at once; None when nothing runs.
+
+        Parallel workers and stacked seeds both show up as several runs `running` at once, and each run's
+        `seconds` is the wall time of its epoch (a stacked run's is the whole group's), so dividing by the
+        number of running runs turns the sum of epoch times into wall time.
+        """
+        active = [r for r in self.runs if r.status == "running"]
+        if not active:
             return None
-        remaining = sum(r.epochs_total - len(r.epochs) for r in self.runs if r.status not in ("failed", "interrupted"))
-        return remaining * sum(times) / len(times)
+        recent = [s for r in active for s in r.seconds[-5:]] or [s for r in self.runs for s in r.seconds[-5:]]
+        if not recent:
+            return None
+        remaining = sum(max(0, r.epochs_total - len(r.epochs)) for r in self.runs if r.status in ("running", "queued"))
+        return remaining * (sum(recent) / len(recent)) / len(active)
 
     def count(self, status: str) -> int:
         """Runs with this status."""
