@@ -107,31 +107,35 @@ class ComposerScreen(Screen[None]):
             with VerticalScroll(id="composer-form"):
                 for name in ("model", "dataset"):
                     options, default = SELECTS[name]
-                    yield field_row(name, Select([(o, o) for o in options], value=default, allow_blank=False, id=name))
+                    yield field_row(
+                        name, Select([(o, o) for o in options], value=default, allow_blank=False, id=name, compact=True)
+                    )
                 for name, default, _ in RUN_INPUTS:
-                    yield field_row(name, Input(default, id=name))
+                    yield field_row(name, Input(default, id=name, compact=True))
                 yield field_row("augment", Switch(False, id="augment"))
                 yield field_row("prune", Switch(True, id="prune"))
                 for name in ("score", "target", "mode", "bn_on_prune"):
                     options, default = SELECTS[name]
-                    yield field_row(name, Select([(o, o) for o in options], value=default, allow_blank=False, id=name))
+                    yield field_row(
+                        name, Select([(o, o) for o in options], value=default, allow_blank=False, id=name, compact=True)
+                    )
                 for name, default, _ in PRUNE_INPUTS:
-                    yield field_row(name, Input(default, id=name))
+                    yield field_row(name, Input(default, id=name, compact=True))
             with Vertical(id="composer-side"):
                 yield Static(id="composer-status")
                 yield Static(id="composer-arms")
-                with VerticalScroll():
+                with VerticalScroll(id="composer-plan-scroll"):
                     yield Static(id="composer-plan")
                 with Vertical(id="composer-actions"):
                     with Horizontal(classes="composer-row"):
-                        yield Input("prune_L", id="arm-name")
-                        yield Button("Add arm", id="add-arm")
-                        yield Button("Drop arm", id="drop-arm")
+                        yield Input("prune_L", id="arm-name", compact=True)
+                        yield Button("Add arm", id="add-arm", compact=True)
+                        yield Button("Drop arm", id="drop-arm", compact=True)
                     with Horizontal(classes="composer-row"):
-                        yield Input("my-preset.toml", id="save-path")
-                        yield Button("Load", id="load")
-                        yield Button("Save", id="save")
-                        yield Button("Launch…", id="launch-composed", variant="success")
+                        yield Input("my-preset.toml", id="save-path", compact=True)
+                        yield Button("Load", id="load", compact=True)
+                        yield Button("Save", id="save", compact=True)
+                        yield Button("Launch…", id="launch-composed", variant="success", compact=True)
         yield Footer()
 
     def on_mount(self) -> None:
