@@ -8,7 +8,6 @@ from typing import Any
 
 from gst.engine.errors import GstError
 from gst.store import queries
-from gst.tui.sweep_data import stored_preset
 
 
 @dataclass
@@ -108,6 +107,8 @@ def load_live(db: Path, sweep_id: str) -> SweepLive:
 
 def arm_order(sweep: dict[str, Any]) -> list[str]:
     """Arm names in the order of the sweep's preset."""
+    from gst.tui.sweep_data import stored_preset  # lazily: it pulls in scipy (seconds of start-up)
+
     try:
         return [a.name for a in stored_preset(sweep).arms]
     except GstError:

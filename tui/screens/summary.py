@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import work
@@ -11,13 +12,14 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Footer, Header, Static
 
-from gst.engine.analysis import SweepAnalysis
 from gst.engine.errors import GstError
 from gst.tui.screens.base import PollingScreen
-from gst.tui.summary_view import summary_renderable
-from gst.tui.sweep_data import StoredSweep, load_sweep
 from gst.tui.widgets.charts import ARM_COLOURS
 from gst.tui.widgets.scatter import ArmPoint, ScatterPlot
+
+if TYPE_CHECKING:  # the analysis pulls in scipy: imported when the screen first loads, not at start-up
+    from gst.engine.analysis import SweepAnalysis
+    from gst.tui.sweep_data import StoredSweep
 
 
 class SummaryScreen(PollingScreen):
@@ -41,6 +43,8 @@ class SummaryScreen(PollingScreen):
 
     def load(self) -> tuple[StoredSweep, SweepAnalysis]:
         """Read and analyse the sweep."""
+        from gst.tui.sweep_data import load_sweep
+
         stored = load_sweep(self.app.db, self.sweep_id)  # type: ignore[attr-defined]
         return stored, stored.analyze()
 
@@ -50,6 +54,8 @@ class SummaryScreen(PollingScreen):
 
     def show(self, data: tuple[StoredSweep, SweepAnalysis]) -> None:
         """Tables, correlation line and scatter points with arm means."""
+        from gst.tui.summary_view import summary_renderable
+
         stored, analysis = data
         self.sweep_id = stored.sweep_id
         self.query_one("#summary", Static).update(summary_renderable(stored, analysis))
@@ -78,6 +84,7 @@ class SummaryScreen(PollingScreen):
     def action_figure(self) -> None:
         """Write the paper-style figure (PNG and PDF) into ./figures and say where, as absolute paths."""
         from gst.tui.figures import draw
+        from gst.tui.sweep_data import load_sweep
 
         try:
             paths = draw(load_sweep(self.app.db, self.sweep_id), self.app.db, Path("figures"))  # type: ignore[attr-defined]

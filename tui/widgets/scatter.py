@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual_plot import HiResMode, PlotWidget
 
-from gst.engine.analysis import Interval
+if TYPE_CHECKING:
+    from gst.engine.analysis import Interval
 from gst.tui.widgets.charts import ARM_COLOURS
 
 
