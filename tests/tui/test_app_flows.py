@@ -85,16 +85,16 @@ async def test_d_and_s_follow_the_selected_sweep_and_the_header_says_which(db: P
     app = GstApp(db)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("d")
-        await wait_until(pilot, lambda: "(newest)" in text_of(app.screen.query_one("#sweep-header", Static)), 10)
+        await wait_until(pilot, lambda: "(newest)" in text_of(app.screen.query_one("#sweep-header", Static)), 30)
         await pilot.press("escape", "r")
-        await wait_until(pilot, lambda: app.screen.query_one("#sweeps", DataTable).row_count == 2, 10)
+        await wait_until(pilot, lambda: app.screen.query_one("#sweeps", DataTable).row_count == 2, 30)
         await pilot.press("down")
         await pilot.pause()
         await pilot.press("escape", "s")
         await pilot.pause()
         assert isinstance(app.screen, SummaryScreen) and app.screen.sweep_id == "older"
         await pilot.press("escape", "d")
-        await wait_until(pilot, lambda: "older" in text_of(app.screen.query_one("#sweep-header", Static)), 10)
+        await wait_until(pilot, lambda: "older" in text_of(app.screen.query_one("#sweep-header", Static)), 30)
         assert "(selected)" in text_of(app.screen.query_one("#sweep-header", Static))
 
 
@@ -108,7 +108,7 @@ async def test_80x24_dashboard_shows_drops_and_home_shows_its_inputs(db: Path) -
             assert box.region.width >= 6 and box.region.bottom <= 23  # on screen, wide enough to read
         assert app.screen.query_one("#preset-details").region.height >= 15  # the plan preview keeps the room
         await app.push_screen(DashboardScreen("f2"))
-        await wait_until(pilot, lambda: app.screen.query_one("#events", DataTable).row_count > 0, 10)
+        await wait_until(pilot, lambda: app.screen.query_one("#events", DataTable).row_count > 0, 30)
         table = app.screen.query_one("#events", DataTable)
         widths = [c.get_render_width(table) for c in table.columns.values()]
         assert "drop pp" in [str(c.label) for c in table.columns.values()] and sum(widths) <= table.size.width
@@ -140,16 +140,16 @@ async def test_a_failed_launch_shows_its_error_and_log_where_the_user_looks(db: 
         failed.log += ["Traceback (most recent call last):", "gst: no CIFAR-10 in /nowhere (pass --data-dir)"]
         app.launcher.launches += [failed, Launch(sweep_id="later", label="smoke", args=[])]
         await app.push_screen(DashboardScreen("gone"))
-        await wait_until(pilot, lambda: "failed" in text_of(app.screen.query_one("#sweep-header", Static)), 10)
+        await wait_until(pilot, lambda: "failed" in text_of(app.screen.query_one("#sweep-header", Static)), 30)
         assert "no CIFAR-10 in /nowhere" in text_of(app.screen.query_one("#sweep-header", Static))
         await pilot.press("o")
         await pilot.pause()
         assert isinstance(app.screen, LogScreen) and "Traceback" in "\n".join(app.screen.query_one("Log").lines)  # type: ignore[attr-defined]
         await pilot.press("escape", "escape")
         await app.push_screen(DashboardScreen("later"))  # queued, no rows yet: waiting, not an error
-        await wait_until(pilot, lambda: "waiting" in text_of(app.screen.query_one("#sweep-header", Static)), 10)
+        await wait_until(pilot, lambda: "waiting" in text_of(app.screen.query_one("#sweep-header", Static)), 30)
         await app.push_screen(DashboardScreen("unknown"))  # never stuck on "reading…"
-        await wait_until(pilot, lambda: "no " in text_of(app.screen.query_one("#sweep-header", Static)), 10)
+        await wait_until(pilot, lambda: "no " in text_of(app.screen.query_one("#sweep-header", Static)), 30)
         assert not any("no sweep" in m for m in notifications(app))
 
 
@@ -170,7 +170,7 @@ async def test_run_detail_shows_plan_flags_pruning_epochs_and_zooms(db: Path) ->
     app = GstApp(db)
     async with app.run_test(size=(80, 24)) as pilot:
         await app.push_screen(RunDetailScreen("sm-prune_L-0"))
-        await wait_until(pilot, lambda: app.screen.query_one("#run-epochs", DataTable).row_count == 5, 10)
+        await wait_until(pilot, lambda: app.screen.query_one("#run-epochs", DataTable).row_count == 5, 30)
         table = app.screen.query_one("#run-epochs", DataTable)
         flags = [str(table.get_row_at(i)[1]) for i in range(5)]
         assert [f.startswith("✂") for f in flags] == [False, True, True, True, False]  # the plan: epochs 2, 3, 4
@@ -195,7 +195,7 @@ async def test_runs_browser_flags_interrupted_sweeps_resumes_and_filters_all(db:
         await pilot.pause()
         assert any("1 interrupted sweep(s) (stopped)" in m for m in notifications(app))
         await pilot.press("r")
-        await wait_until(pilot, lambda: app.screen.query_one("#sweeps", DataTable).row_count == 2, 10)
+        await wait_until(pilot, lambda: app.screen.query_one("#sweeps", DataTable).row_count == 2, 30)
         sweeps = app.screen.query_one("#sweeps", DataTable)
         rows = {str(sweeps.get_row_at(i)[0]): [str(c) for c in sweeps.get_row_at(i)] for i in range(2)}
         assert rows["stopped"][1] == "interrupted (u resumes)" and rows["stopped"][5].startswith("Smoke test")
@@ -205,7 +205,7 @@ async def test_runs_browser_flags_interrupted_sweeps_resumes_and_filters_all(db:
         await pilot.pause()
         assert resumed == ["stopped"]
         await pilot.press("slash", *list("ebn_L"))  # an arm of the other sweep
-        await wait_until(pilot, lambda: app.screen.query_one("#runs", DataTable).row_count == 1, 10)
+        await wait_until(pilot, lambda: app.screen.query_one("#runs", DataTable).row_count == 1, 30)
         assert str(app.screen.query_one("#runs", DataTable).get_row_at(0)[0]) == "other-ebn_L_r40-0"
 
 
@@ -274,10 +274,10 @@ async def test_sql_screen_reads_and_never_writes(db: Path) -> None:
         await pilot.pause()
         assert isinstance(app.screen, QueryScreen)
         await pilot.press("enter")  # the example query: runs per arm
-        await wait_until(pilot, lambda: app.screen.query_one("#sql-result", DataTable).row_count == 3, 10)
+        await wait_until(pilot, lambda: app.screen.query_one("#sql-result", DataTable).row_count == 3, 30)
         app.screen.query_one("#sql", Input).value = "DELETE FROM runs"
         await pilot.press("enter")
-        await wait_until(pilot, lambda: "query failed" in text_of(app.screen.query_one("#sql-status", Static)), 10)
+        await wait_until(pilot, lambda: "query failed" in text_of(app.screen.query_one("#sql-status", Static)), 30)
     with duckdb.connect(str(db), read_only=True) as conn:
         assert conn.execute("SELECT count(*) FROM runs").fetchone() == (3,)
 

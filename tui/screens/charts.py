@@ -7,6 +7,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Footer, Header, Static
 
+from gst.store.browse import sweep_fingerprint
 from gst.tui.live import SweepLive, load_live
 from gst.tui.screens.base import PollingScreen
 from gst.tui.widgets.charts import ARM_COLOURS, AccuracyChart, Series, mean_band
@@ -75,9 +76,13 @@ class ChartsScreen(PollingScreen):
         yield AccuracyChart(id="chart")
         yield Footer()
 
+    def fingerprint(self) -> tuple[object, ...]:
+        """Runs, epochs done and statuses of the sweep."""
+        return sweep_fingerprint(self.app.db, self.sweep_id)  # type: ignore[attr-defined]
+
     def load(self) -> SweepLive:
-        """One read of the sweep."""
-        return load_live(self.app.db, self.sweep_id)  # type: ignore[attr-defined]
+        """One read of what changed in the sweep."""
+        return load_live(self.app.db, self.sweep_id, self.live)  # type: ignore[attr-defined]
 
     def failed(self, message: str) -> None:
         """Say it where the chart would be."""

@@ -11,6 +11,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Label, Static
 
+from gst.store.browse import sweep_fingerprint
 from gst.tui.live import SweepLive, load_live
 from gst.tui.messages import CancelRequested, ResumeRequested, SweepSelected
 from gst.tui.render import fmt
@@ -54,6 +55,7 @@ class DashboardScreen(PollingScreen):
         self.strips: dict[str, CurveStrip] = {}
         self.shown_events = -1
         self.event_runs: list[str] = []
+        self.live: SweepLive | None = None
 
     def compose(self) -> ComposeResult:
         """Header line, curves, events table."""
@@ -72,9 +74,14 @@ class DashboardScreen(PollingScreen):
             self.post_message(SweepSelected(self.sweep_id))
         super().on_mount()
 
+    def fingerprint(self) -> tuple[object, ...]:
+        """Runs, epochs done and statuses of the sweep."""
+        return sweep_fingerprint(self.app.db, self.sweep_id)  # type: ignore[attr-defined]
+
     def load(self) -> SweepLive:
-        """One read of the sweep."""
-        return load_live(self.app.db, self.sweep_id)  # type: ignore[attr-defined]
+        """One read of what changed in the sweep."""
+        self.live = load_live(self.app.db, self.sweep_id, self.live)  # type: ignore[attr-defined]
+        return self.live
 
     def failed(self, message: str) -> None:
         """A sweep launched here that has not registered yet is waiting, not an error; a failed launch says why."""

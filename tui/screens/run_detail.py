@@ -16,6 +16,7 @@ from gst.engine.errors import GstError
 from gst.engine.plan import plan
 from gst.engine.spec import spec_from_dict
 from gst.store import queries
+from gst.store.browse import run_fingerprint
 from gst.tui.render import fmt, plan_table
 from gst.tui.screens.base import PollingScreen
 from gst.tui.widgets.charts import AccuracyChart, Series
@@ -73,6 +74,10 @@ class RunDetailScreen(PollingScreen):
             yield events
             yield Static(id="run-plan")
         yield Footer()
+
+    def fingerprint(self) -> tuple[object, ...]:
+        """Status and epochs done of the run."""
+        return run_fingerprint(self.app.db, self.run_id)  # type: ignore[attr-defined]
 
     def load(self) -> RunData:
         """Run row, epochs and events."""

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Input
 
-from gst.store.browse import run_list, sweep_list
+from gst.store.browse import database_fingerprint, run_list, sweep_list
 from gst.tui.messages import ResumeRequested, SweepSelected
 from gst.tui.render import fmt
 from gst.tui.screens.base import PollingScreen
@@ -61,6 +61,10 @@ class RunsScreen(PollingScreen):
     def filtering(self) -> bool:
         """Whether the filter box is open with text in it."""
         return bool(self.query_one("#filter", Input).value.strip())
+
+    def fingerprint(self) -> tuple[object, ...]:
+        """The database's runs and statuses, and which sweep is highlighted and whether a filter is on."""
+        return (*database_fingerprint(self.app.db), self.current_sweep(), self.filtering)  # type: ignore[attr-defined]
 
     def load(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """Sweeps, and the runs of the highlighted sweep (of every sweep while filtering)."""

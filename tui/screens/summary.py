@@ -13,6 +13,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Footer, Header, Static
 
 from gst.engine.errors import GstError
+from gst.store.browse import sweep_fingerprint
 from gst.tui.screens.base import PollingScreen
 from gst.tui.widgets.charts import ARM_COLOURS
 from gst.tui.widgets.scatter import ArmPoint, ScatterPlot
@@ -40,6 +41,10 @@ class SummaryScreen(PollingScreen):
         yield Static(id="scatter-legend")
         yield ScatterPlot(id="scatter")
         yield Footer()
+
+    def fingerprint(self) -> tuple[object, ...]:
+        """Runs, epochs done and statuses: the analysis (bootstrap CIs) reruns only when they change."""
+        return sweep_fingerprint(self.app.db, self.sweep_id)  # type: ignore[attr-defined]
 
     def load(self) -> tuple[StoredSweep, SweepAnalysis]:
         """Read and analyse the sweep."""
