@@ -92,6 +92,7 @@ class ChartsScreen(PollingScreen):
         """Redraw (the chart skips identical data)."""
         self.live = live
         self.sweep_id = live.sweep_id
+        self.sub_title = f"sweep {live.sweep_id} ({self.why})"
         arms = list(dict.fromkeys(r.arm for r in live.runs))
         if not arms:
             self.query_one("#chart-legend", Static).update(f"sweep {live.sweep_id}: no runs yet")

@@ -100,6 +100,7 @@ class DashboardScreen(PollingScreen):
     def show(self, live: SweepLive) -> None:
         """Header, curves and new events."""
         self.sweep_id = live.sweep_id
+        self.sub_title = f"sweep {live.sweep_id} ({self.why})"
         self.query_one("#sweep-header", Static).update(header_text(live, self.why))
         curves = self.query_one("#curves", VerticalScroll)
         for run in live.runs:

@@ -63,6 +63,7 @@ class SummaryScreen(PollingScreen):
 
         stored, analysis = data
         self.sweep_id = stored.sweep_id
+        self.sub_title = f"sweep {stored.sweep_id} ({self.why})"
         self.query_one("#summary", Static).update(summary_renderable(stored, analysis))
         series: dict[str, list[tuple[float, float]]] = {}
         for run in analysis.runs:
