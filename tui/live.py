@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from gst.engine.errors import GstError
+from gst.engine.preset import parse_preset
 from gst.store import browse
 
 
@@ -121,9 +123,8 @@ def load_live(db: Path, sweep_id: str, previous: SweepLive | None = None) -> Swe
 
 def arm_order(sweep: dict[str, Any]) -> list[str]:
     """Arm names in the order of the sweep's preset."""
-    from gst.tui.sweep_data import stored_preset  # lazily: it pulls in scipy (seconds of start-up)
-
+    overrides = tuple(json.loads(sweep["overrides"] or "[]"))  # as sweep_data.stored_preset, without its scipy
     try:
-        return [a.name for a in stored_preset(sweep).arms]
+        return [a.name for a in parse_preset(sweep["preset_toml"], name=sweep["preset"], overrides=overrides).arms]
     except GstError:
         return []

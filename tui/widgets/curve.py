@@ -8,7 +8,7 @@ from textual.widget import Widget
 BLOCKS = "▁▂▃▄▅▆▇█"
 STATUS = {"completed": "✓", "running": "▶", "queued": "…", "failed": "✗", "interrupted": "⏸"}
 LABEL_WIDTH = 12
-VALUE_WIDTH = 23  # ' 93.21 train 30.1-93.2'
+VALUE_WIDTH = 26  # ' 100.00 train 43.3-100.0'
 
 
 def drop_style(drop: float) -> str:
@@ -85,5 +85,5 @@ class CurveStrip(Widget):
             low, high = value_range(values)
             lines[line].append_text(sparkline(values, width, low, high, self.marks if line == 0 else None, style))
             lines[line].append(f" {values[-1]:6.2f} {name:<5}")
-            lines[line].append(f" {low:.4g}-{high:.4g}", style="dim")
+            lines[line].append(f" {low:.1f}-{high:.1f}", style="dim")
         return Text("\n").join(lines)
