@@ -1,4 +1,6 @@
-"""The app as a daily instrument, point by point, driven with the Pilot on fabricated sweeps (no training)."""
+"""The app as a daily instrument, point by point, driven with the Pilot on fabricated sweeps (no training).
+
+The heavier ones (two sweeps, the composer's many widgets, matplotlib) are marked slow."""
 
 from __future__ import annotations
 
@@ -79,6 +81,7 @@ async def test_quit_and_cancel_ask_while_a_sweep_runs(db: Path) -> None:
     assert app.return_code == 0
 
 
+@pytest.mark.slow
 async def test_d_and_s_follow_the_selected_sweep_and_the_header_says_which(db: Path) -> None:
     fabricate(db, "smoke", seeds=1, sweep_id="older")
     fabricate(db, "smoke", seeds=1, sweep_id="newer")
@@ -116,6 +119,7 @@ async def test_80x24_dashboard_shows_drops_and_home_shows_its_inputs(db: Path) -
         assert "8/8 done" in header and "ETA" not in header  # nothing runs: no ETA
 
 
+@pytest.mark.slow
 async def test_composer_has_two_columns_when_wide_and_whole_errors(db: Path) -> None:
     app = GstApp(db)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -183,6 +187,7 @@ async def test_run_detail_shows_plan_flags_pruning_epochs_and_zooms(db: Path) ->
         assert app.screen.window is None  # type: ignore[attr-defined]
 
 
+@pytest.mark.slow
 async def test_runs_browser_flags_interrupted_sweeps_resumes_and_filters_all(db: Path) -> None:
     fabricate(db, "smoke", seeds=1, sweep_id="stopped")
     fabricate(db, "fig2", seeds=1, overrides=SHORT, sweep_id="other")
@@ -209,6 +214,7 @@ async def test_runs_browser_flags_interrupted_sweeps_resumes_and_filters_all(db:
         assert str(app.screen.query_one("#runs", DataTable).get_row_at(0)[0]) == "other-ebn_L_r40-0"
 
 
+@pytest.mark.slow
 async def test_composer_arms_load_and_no_silent_overwrite(db: Path, tmp_path: Path) -> None:
     app = GstApp(db)
     async with app.run_test(size=(160, 48)) as pilot:
@@ -243,6 +249,7 @@ async def test_composer_arms_load_and_no_silent_overwrite(db: Path, tmp_path: Pa
         assert isinstance(app.screen, ConfirmScreen) and "6 runs, 30 epochs" in confirm_text(app)
 
 
+@pytest.mark.slow
 async def test_screen_keys_work_everywhere_and_colon_jumps(db: Path) -> None:
     fabricate(db, "smoke", seeds=1, sweep_id="sm")
     app = GstApp(db)
@@ -282,6 +289,7 @@ async def test_sql_screen_reads_and_never_writes(db: Path) -> None:
         assert conn.execute("SELECT count(*) FROM runs").fetchone() == (3,)
 
 
+@pytest.mark.slow
 async def test_figure_and_screenshot_paths_are_absolute_and_exist(
     db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
