@@ -162,10 +162,9 @@ async def test_a_real_launch_without_cifar10_fails_visibly(db: Path, tmp_path: P
     app = GstApp(db, data_dir=tmp_path / "empty")
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("l", "y")
-        await wait_until(pilot, lambda: app.launcher.launches and app.launcher.launches[0].state == "failed", 60)
-        await pilot.pause()
-        assert any("failed" in m and "(o: log)" in m for m in notifications(app))
-        assert "failed" in text_of(app.screen.query_one("#sweep-header", Static))
+        await wait_until(pilot, lambda: app.launcher.launches and app.launcher.launches[0].state == "failed", 300)
+        await wait_until(pilot, lambda: "failed" in text_of(app.screen.query_one("#sweep-header", Static)), 30)
+        assert any("failed" in m and "CIFAR-10" in m and "(o: log)" in m for m in notifications(app))
         assert not any("no sweep" in m for m in notifications(app))
 
 

@@ -101,7 +101,12 @@ class DashboardScreen(PollingScreen):
         """Header, curves and new events."""
         self.sweep_id = live.sweep_id
         self.sub_title = f"sweep {live.sweep_id} ({self.why})"
-        self.query_one("#sweep-header", Static).update(header_text(live, self.why))
+        header = Text.from_markup(header_text(live, self.why))
+        launch = self.app.launcher.find(live.sweep_id)  # type: ignore[attr-defined]
+        if launch is not None and launch.state == "failed":
+            tail = launch.stderr_tail[-1] if launch.stderr_tail else f"exit code {launch.returncode}"
+            header.append(f"\nlaunch failed: {tail}", style="bold red").append("  (o: full log)", style="dim")
+        self.query_one("#sweep-header", Static).update(header)
         curves = self.query_one("#curves", VerticalScroll)
         for run in live.runs:
             strip = self.strips.get(run.run_id)
