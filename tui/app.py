@@ -230,7 +230,7 @@ class GstApp(App[None]):
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """The command palette (ctrl+p) lists gst's screens too; screenshots go to a folder that exists."""
         for command in super().get_system_commands(screen):
-            if command.title.lower().startswith("save screenshot"):
+            if command.title == "Screenshot":  # Textual's default saves to a downloads folder that may not exist
                 yield SystemCommand(command.title, command.help, self.save_screenshot_here)
             else:
                 yield command

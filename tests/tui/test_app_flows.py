@@ -302,7 +302,8 @@ async def test_figure_and_screenshot_paths_are_absolute_and_exist(
         message = next(m for m in notifications(app) if m.startswith("wrote"))
         png, pdf = message.removeprefix("wrote ").split(" and ")
         assert Path(png).is_absolute() and Path(png).is_file() and pdf.endswith(".pdf") and Path(pdf).is_file()
-        app.save_screenshot_here()
+        (shoot,) = [c for c in app.get_system_commands(app.screen) if c.title == "Screenshot"]
+        shoot.callback()  # as the palette's "Screenshot" does
         await pilot.pause()
         shot = next(m for m in notifications(app) if m.startswith("screenshot: ")).removeprefix("screenshot: ")
         assert Path(shot).is_file() and Path(shot).parent == tmp_path.resolve()
