@@ -29,8 +29,13 @@ RunData = tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]
 
 
 def lr_text(lr: float | None) -> str:
-    """1e-3 rather than 0.00."""
-    return "-" if lr is None else f"{lr:.3g}" if lr >= 0.01 else f"{lr:.0e}".replace("e-0", "e-")
+    """1e-3 or 1.5e-4 rather than 0.00; 0.1 as it is."""
+    if lr is None:
+        return "-"
+    if lr == 0 or lr >= 0.01:
+        return f"{lr:.3g}"
+    mantissa, exponent = f"{lr:.2e}".split("e")
+    return f"{mantissa.rstrip('0').rstrip('.')}e{int(exponent)}"
 
 
 def zoomed(window: tuple[float, float], full: tuple[float, float], factor: float, shift: float) -> tuple[float, float]:
