@@ -12,7 +12,7 @@ from textual.widgets import Button, Label, Static
 
 
 class ConfirmScreen(ModalScreen[bool]):
-    """Dismisses with True on y/Enter/the yes button, False on n/Esc/the no button."""
+    """Dismisses with True on y or the yes button, False on n, Esc or the no button (focused, so Enter is safe)."""
 
     BINDINGS = [
         Binding("y", "answer(True)", "Yes"),
