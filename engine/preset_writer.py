@@ -43,3 +43,28 @@ def preset_toml(spec: RunSpec, *, seeds: tuple[int, ...], title: str, descriptio
     if flatness is not None:
         lines += ["", "[base.flatness]"] + [f"{key} = {toml_value(value)}" for key, value in flatness.items()]
     return "\n".join(lines) + "\n"
+
+
+def arms_toml(
+    arms: list[tuple[str, RunSpec]], *, seeds: tuple[int, ...], title: str, description: str = "", expect: str = ""
+) -> str:
+    """Several named arms: `[base]` is the first pruned arm (else the first), each `[[arm]]` lists what differs."""
+    if len(arms) == 1:
+        return preset_toml(arms[0][1], seeds=seeds, title=title, description=description, expect=expect)
+    base_spec = next((spec for _, spec in arms if spec.prune is not None), arms[0][1])
+    lines = preset_toml(base_spec, seeds=seeds, title=title, description=description, expect=expect).splitlines()
+    base = spec_to_dict(base_spec)
+    base_prune = base.pop("prune")
+    for name, spec in arms:
+        data = spec_to_dict(spec)
+        prune = data.pop("prune")
+        lines += ["", "[[arm]]", f"name = {toml_value(name)}"]
+        lines += [f"{key} = {toml_value(value)}" for key, value in data.items() if base.get(key) != value]
+        if prune is None:
+            if base_prune is not None:
+                lines.append("prune = false")
+            continue
+        for key, value in prune.items():
+            if (base_prune or {}).get(key) != value and not (key == "rate" and not value):
+                lines.append(f"prune.{key} = {toml_value(value)}")
+    return "\n".join(lines) + "\n"

@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from gst.engine.analysis import SweepAnalysis, drop_curve, iterative_percent, mean_curve, method_label  # noqa: E402
 from gst.engine.errors import GstError  # noqa: E402
@@ -76,6 +77,7 @@ def accuracy_curves(ax: Axes, stored: StoredSweep, key: str = "test_acc", mark_e
         if mark_events and moments:
             ax.plot(moments, means[[epochs.index(m) for m in moments]], "v", ms=3, color=colors[arm])
     ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("test accuracy (%)" if key == "test_acc" else "train accuracy (%)")
     ax.legend(fontsize=7)
 
@@ -133,6 +135,7 @@ def draw_fig1(stored: StoredSweep, analysis: SweepAnalysis, db: Path) -> Figure:
             )
     left.set_yscale("log")
     left.set_xlabel("epoch")
+    left.xaxis.set_major_locator(MaxNLocator(integer=True))
     left.set_ylabel("mean positive drop (pp)")
     left.legend(fontsize=7)
     instability_scatter(right, stored, analysis)
@@ -260,6 +263,7 @@ def draw_curves(stored: StoredSweep, analysis: SweepAnalysis, db: Path) -> Figur
         if curve:
             middle.plot(list(curve), list(curve.values()), "o-", ms=3, color=colors[arm], label=arm)
     middle.set_xlabel("epoch")
+    middle.xaxis.set_major_locator(MaxNLocator(integer=True))
     middle.set_ylabel("mean drop at pruning (pp)")
     if middle.lines:
         middle.legend(fontsize=7)

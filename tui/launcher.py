@@ -17,6 +17,8 @@ from pathlib import Path
 from gst.engine.execution.jobs import new_sweep_id
 from gst.tui.options import HANDLE_SIGINT
 
+LOG_LINES = 500
+
 
 @dataclass
 class Launch:
@@ -26,7 +28,18 @@ class Launch:
     label: str
     args: list[str]
     state: str = "queued"  # queued | running | done | failed | cancelled
-    stderr_tail: list[str] = field(default_factory=list)
+    log: list[str] = field(default_factory=list)  # the child's stderr, last LOG_LINES lines
+    returncode: int | None = None
+
+    @property
+    def stderr_tail(self) -> list[str]:
+        """The last few lines of stderr."""
+        return self.log[-5:]
+
+    @property
+    def command(self) -> str:
+        """The command line, as a user would type it."""
+        return "gst " + " ".join(self.args)
 
 
 class Launcher:
@@ -86,6 +99,15 @@ class Launcher:
                 return True
         return False
 
+    def find(self, sweep_id: str) -> Launch | None:
+        """The newest launch of this sweep, if this window made one."""
+        return next((x for x in reversed(self.launches) if x.sweep_id == sweep_id), None)
+
+    @property
+    def busy(self) -> bool:
+        """Whether a sweep runs or waits in the queue."""
+        return any(x.state in ("queued", "running") for x in self.launches)
+
     @property
     def running(self) -> Launch | None:
         """The sweep whose process is alive, if any."""
@@ -122,9 +144,11 @@ class Launcher:
         async for raw in self._process.stderr:
             line = raw.decode(errors="replace").strip()
             if line:
-                launch.stderr_tail = [*launch.stderr_tail[-4:], line]
+                launch.log.append(line)
+                del launch.log[:-LOG_LINES]
         code = await self._process.wait()
         self._process = None
+        launch.returncode = code
         if launch.state == "running":
             launch.state = "done" if code == 0 else "failed"
         self.notify(launch)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from gst.engine.errors import GstError
-from gst.store import queries
-from gst.tui.sweep_data import stored_preset
+from gst.engine.preset import parse_preset
+from gst.store import browse
 
 
 @dataclass
@@ -40,6 +41,7 @@ class SweepLive:
     title: str
     runs: list[RunLive]
     events: list[dict[str, Any]]
+    arm_names: list[str] = field(default_factory=list)
 
     @property
     def epochs_done(self) -> int:
@@ -53,54 +55,76 @@ class SweepLive:
 
     @property
     def eta_seconds(self) -> float | None:
-        """Remaining epochs times the mean measured epoch time; None before the first epoch."""
-        times = [s for r in self.runs for s in r.seconds]
-        if not times:
+        """Wall time left: remaining epochs x recent epoch time / runs training at once; None when nothing runs.
+
+        Parallel workers and stacked seeds both show up as several runs `running` at once, and each run's
+        `seconds` is the wall time of its epoch (a stacked run's is the whole group's), so dividing by the
+        number of running runs turns the sum of epoch times into wall time.
+        """
+        active = [r for r in self.runs if r.status == "running"]
+        if not active:
             return None
-        remaining = sum(r.epochs_total - len(r.epochs) for r in self.runs if r.status not in ("failed", "interrupted"))
-        return remaining * sum(times) / len(times)
+        recent = [s for r in active for s in r.seconds[-5:]] or [s for r in self.runs for s in r.seconds[-5:]]
+        if not recent:
+            return None
+        remaining = sum(max(0, r.epochs_total - len(r.epochs)) for r in self.runs if r.status in ("running", "queued"))
+        return remaining * (sum(recent) / len(recent)) / len(active)
 
     def count(self, status: str) -> int:
         """Runs with this status."""
         return sum(1 for r in self.runs if r.status == status)
 
 
-def load_live(db: Path, sweep_id: str) -> SweepLive:
-    """Read a sweep for the dashboard (`latest` for the newest)."""
-    sweep = queries.sweep(db, sweep_id)
-    sid = sweep["sweep_id"]
-    rows = queries.fetch(
-        db, "SELECT run_id, arm, seed, status, epochs_total FROM runs WHERE sweep_id = ? ORDER BY rowid", [sid]
-    )
-    runs = {
-        r["run_id"]: RunLive(
+def load_live(db: Path, sweep_id: str, previous: SweepLive | None = None) -> SweepLive:
+    """Read a sweep for the dashboard (`latest` for the newest); with `previous`, only runs that gained epochs
+    since are read again (a poll of a 40-run sweep then reads a couple of runs, not 13,000 epochs)."""
+    same = previous is not None and sweep_id in (previous.sweep_id, "latest")
+    old = {r.run_id: r for r in previous.runs} if previous is not None and same else {}
+    rows = browse.sweep_rows(db, sweep_id, {rid: len(r.epochs) for rid, r in old.items()})
+    if previous is not None and rows.sweep["sweep_id"] != previous.sweep_id:
+        return load_live(db, rows.sweep["sweep_id"])  # `latest` moved on to a new sweep
+    runs: dict[str, RunLive] = {}
+    fresh: set[str] = set()
+    for r in rows.runs:
+        kept = old.get(r["run_id"])
+        if kept is not None and len(kept.epochs) == (r["epochs_done"] or 0):
+            kept.status = r["status"]
+            runs[r["run_id"]] = kept
+            continue
+        fresh.add(r["run_id"])
+        runs[r["run_id"]] = RunLive(
             run_id=r["run_id"], arm=r["arm"], seed=r["seed"], status=r["status"], epochs_total=r["epochs_total"] or 0
         )
-        for r in rows
-    }
-    ids = list(runs)
-    for e in queries.fetch(
-        db,
-        "SELECT run_id, epoch, test_acc, train_acc, seconds FROM epochs WHERE list_contains(?, run_id) ORDER BY run_id, epoch",
-        [ids],
-    ):
-        run = runs[e["run_id"]]
-        run.epochs.append(e["epoch"])
-        run.test_acc.append(e["test_acc"])
-        run.train_acc.append(e["train_acc"])
-        run.seconds.append(e["seconds"] or 0.0)
-    events = queries.prune_events(db, ids)
-    for e in events:
-        runs[e["run_id"]].drops[e["epoch"]] = e["drop_pp"]
+    for e in rows.epochs:
+        if e["run_id"] in fresh:
+            run = runs[e["run_id"]]
+            run.epochs.append(e["epoch"])
+            run.test_acc.append(e["test_acc"])
+            run.train_acc.append(e["train_acc"])
+            run.seconds.append(e["seconds"] or 0.0)
+    kept_events = [
+        e
+        for e in (previous.events if previous is not None and same else [])
+        if e["run_id"] in runs and e["run_id"] not in fresh
+    ]
+    events = kept_events + [e for e in rows.events if e["run_id"] in fresh]
+    for e in rows.events:
+        if e["run_id"] in fresh:
+            runs[e["run_id"]].drops[e["epoch"]] = e["drop_pp"]
     events.sort(key=lambda e: (e["epoch"], e["run_id"]), reverse=True)
-    order = {name: i for i, name in enumerate(arm_order(sweep))}
+    names = previous.arm_names if previous is not None and same and previous.arm_names else arm_order(rows.sweep)
+    order = {name: i for i, name in enumerate(names)}
     ordered = sorted(runs.values(), key=lambda r: (order.get(r.arm, len(order)), r.seed))
-    return SweepLive(sweep_id=sid, preset=sweep["preset"], title=sweep["title"] or "", runs=ordered, events=events)
+    return SweepLive(
+        sweep_id=rows.sweep["sweep_id"], preset=rows.sweep["preset"], title=rows.sweep["title"] or "",
+        runs=ordered, events=events, arm_names=names,
+    )  # fmt: skip
 
 
 def arm_order(sweep: dict[str, Any]) -> list[str]:
     """Arm names in the order of the sweep's preset."""
+    overrides = tuple(json.loads(sweep["overrides"] or "[]"))  # as sweep_data.stored_preset, without its scipy
     try:
-        return [a.name for a in stored_preset(sweep).arms]
+        return [a.name for a in parse_preset(sweep["preset_toml"], name=sweep["preset"], overrides=overrides).arms]
     except GstError:
         return []

@@ -1,42 +1,119 @@
-"""Snapshots of the main screens with frozen data (regenerate with `pytest --snapshot-update` and review)."""
+"""Snapshots of every screen at 80x24 and 160x48 with frozen data (regenerate with `pytest --snapshot-update -m ''`
+and review the SVGs). The 80x24 home and dashboard run in the fast suite; the rest are marked slow."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Input
+
+from gst.tui import estimate
 from gst.tui.app import GstApp
+from gst.tui.launcher import Launch
+from gst.tui.screens.charts import ChartsScreen
 from gst.tui.screens.dashboard import DashboardScreen
+from gst.tui.screens.log import LogScreen
+from gst.tui.screens.run_detail import RunDetailScreen
 from gst.tui.screens.summary import SummaryScreen
 
 from .fabricate import fabricate
 
-FROZEN = ("base.lr_milestones=[]", "base.prune.end_epoch=[20, 20, 20, 30]")
+FROZEN = ("base.epochs=24", "base.lr_milestones=[]", "base.prune.end_epoch=[12, 12, 12, 18]")
+SIZES = {"80x24": (80, 24), "160x48": (160, 48)}
+FAST = {("presets", "80x24"), ("dashboard", "80x24")}
 
 
-def test_presets_screen_80x24(snap_compare: Any, db: Path) -> None:
-    assert snap_compare(GstApp(db), terminal_size=(80, 24))
+@pytest.fixture(scope="module")
+def frozen_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """fig2 (4 arms x 2 seeds, 24 epochs) and smoke, written once for every snapshot."""
+    db = tmp_path_factory.mktemp("snap") / "gst.duckdb"
+    fabricate(db, "fig2", seeds=2, overrides=FROZEN, sweep_id="frozen")
+    return db
 
 
-def test_composer_screen_160x48(snap_compare: Any, db: Path) -> None:
-    assert snap_compare(GstApp(db), terminal_size=(160, 48), press=["c"])
+async def settle(pilot: Pilot[None], ready: Callable[[], bool]) -> None:
+    """Wait until the screen shows its data, then one more frame."""
+    for _ in range(600):  # up to 30 s on a busy machine
+        if ready():
+            break
+        await pilot.pause(0.05)
+    await pilot.pause()
 
 
-def test_dashboard_screen_120x36(snap_compare: Any, db: Path) -> None:
-    fabricate(db, "fig2", seeds=2, epochs=40, overrides=FROZEN, sweep_id="frozen")
-
-    async def open_dashboard(pilot: Any) -> None:
-        await pilot.app.push_screen(DashboardScreen("frozen"))
-        await pilot.pause(1.0)
-
-    assert snap_compare(GstApp(db), terminal_size=(120, 36), run_before=open_dashboard)
+def rows(selector: str) -> Callable[[Pilot[None]], bool]:
+    return lambda pilot: pilot.app.screen.query_one(selector, DataTable).row_count > 0
 
 
-def test_summary_screen_120x36(snap_compare: Any, db: Path) -> None:
-    fabricate(db, "fig1", seeds=3, epochs=40, overrides=FROZEN, sweep_id="frozen")
+def drawn(pilot: Pilot[None]) -> bool:
+    return any(getattr(w, "drawn", None) is not None for w in pilot.app.screen.query("*"))
 
-    async def open_summary(pilot: Any) -> None:
-        await pilot.app.push_screen(SummaryScreen("frozen"))
-        await pilot.pause(1.5)
 
-    assert snap_compare(GstApp(db), terminal_size=(120, 36), run_before=open_summary)
+async def push(pilot: Pilot[None], screen: Any, ready: Callable[[Pilot[None]], bool]) -> None:
+    await pilot.app.push_screen(screen)
+    await settle(pilot, lambda: ready(pilot))
+
+
+async def keys(pilot: Pilot[None], *pressed: str) -> None:
+    await pilot.press(*pressed)
+    await pilot.pause(0.2)
+
+
+async def with_log(pilot: Pilot[None]) -> None:
+    launch = Launch(sweep_id="gone", label="fig1", args=["run", "preset", "fig1", "--sweep-id", "gone"], state="failed")
+    launch.log += ["gst: loading CIFAR-10", "gst: no CIFAR-10 in /nowhere (pass --data-dir)"]
+    launch.returncode = 1
+    pilot.app.launcher.launches.append(launch)  # type: ignore[attr-defined]
+    await push(pilot, LogScreen("gone"), lambda p: True)
+
+
+async def with_query(pilot: Pilot[None]) -> None:
+    await keys(pilot, "e", "enter")
+    await settle(pilot, lambda: pilot.app.screen.query_one("#sql-result", DataTable).row_count > 0)
+
+
+async def with_confirm(pilot: Pilot[None]) -> None:
+    pilot.app.screen.query_one("#device", Input).value = "cpu"  # the estimate does not depend on this machine
+    await keys(pilot, "l")
+
+
+SCREENS: dict[str, Callable[[Pilot[None]], Awaitable[None]]] = {
+    "presets": lambda p: keys(p),
+    "composer": lambda p: keys(p, "c"),
+    "dashboard": lambda p: push(p, DashboardScreen("frozen"), rows("#events")),
+    "charts": lambda p: push(p, ChartsScreen("frozen"), drawn),
+    "charts_runs": lambda p: push(p, ChartsScreen("frozen"), drawn),
+    "summary": lambda p: push(p, SummaryScreen("frozen"), drawn),
+    "runs": lambda p: keys(p, "r"),
+    "run_detail": lambda p: push(p, RunDetailScreen("frozen-ebn_S_r40-0"), rows("#run-epochs")),
+    "help": lambda p: keys(p, "question_mark"),
+    "query": with_query,
+    "log": with_log,
+    "confirm": with_confirm,
+    "jump": lambda p: keys(p, "colon", "s"),
+}
+
+
+PARAMS = [
+    pytest.param(screen, size, marks=() if (screen, size) in FAST else pytest.mark.slow, id=f"{screen}-{size}")
+    for screen in SCREENS
+    for size in SIZES
+]
+
+
+@pytest.mark.parametrize(("screen", "size"), PARAMS)
+def test_screen(snap_compare: Any, frozen_db: Path, screen: str, size: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(estimate.os, "cpu_count", lambda: 2)  # the launch estimate runs one run per core at once
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await pilot.pause()
+        await SCREENS[screen](pilot)
+        if screen == "charts_runs":
+            await keys(pilot, "m")
+        if screen == "runs":
+            await settle(pilot, lambda: pilot.app.screen.query_one("#runs", DataTable).row_count > 0)
+
+    assert snap_compare(GstApp(frozen_db), terminal_size=SIZES[size], run_before=run_before)

@@ -1,4 +1,9 @@
-"""Polling base for screens that show database contents: load in a thread, show on the UI thread."""
+"""Polling base for screens that show database contents: load in a thread, show on the UI thread.
+
+A screen may offer a cheap `fingerprint()` (one small query): the full `load()` then runs only when the
+fingerprint changed, and after a while without change the probe itself runs on every fifth tick only, so
+a screen left open on a finished sweep costs next to nothing while a sweep trains beside it.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,9 @@ from textual.screen import Screen
 
 from gst.engine.errors import GstError
 
+QUIET_TICKS = 10  # unchanged probes before probing less often
+QUIET_EVERY = 5
+
 
 class PollingScreen(Screen[None]):
     """Calls `load()` in a worker thread every `interval` seconds and passes the result to `show()`."""
@@ -17,13 +25,33 @@ class PollingScreen(Screen[None]):
 
     def on_mount(self) -> None:
         """Load now, then on a timer."""
+        self._fingerprint: Any = None
+        self._unchanged = 0
+        self._ticks = 0
         self.poll()
-        self.set_interval(self.interval, self.poll)
+        self.set_interval(self.interval, self.tick)
+
+    def tick(self) -> None:
+        """A timer tick: poll, or skip while the data has long been unchanged."""
+        self._ticks += 1
+        if not self.is_current or (self._unchanged >= QUIET_TICKS and self._ticks % QUIET_EVERY):
+            return  # screens under another one wait until they are shown again
+        self.poll()
+
+    def on_screen_resume(self) -> None:
+        """Shown again: catch up at once."""
+        if hasattr(self, "_ticks"):
+            self._unchanged = 0
+            self.poll()
 
     @work(thread=True, exclusive=True, group="poll", exit_on_error=False)
     def poll(self) -> None:
         """Read the database off the UI thread; errors become one notification."""
         try:
+            fingerprint = self.fingerprint()
+            if fingerprint is not None and fingerprint == self._fingerprint:
+                self._unchanged += 1
+                return
             data = self.load()
         except GstError as exc:
             self.app.call_from_thread(self.failed, str(exc))
@@ -31,7 +59,17 @@ class PollingScreen(Screen[None]):
         except Exception as exc:  # noqa: BLE001 - never a traceback on screen
             self.app.call_from_thread(self.failed, f"{type(exc).__name__}: {exc}")
             return
+        self._fingerprint, self._unchanged = fingerprint, 0
         self.app.call_from_thread(self.show, data)
+
+    def refresh_now(self) -> None:
+        """Forget the fingerprint and load at once (after a user action that changes what is shown)."""
+        self._fingerprint, self._unchanged = None, 0
+        self.poll()
+
+    def fingerprint(self) -> Any:
+        """A cheap value that changes when `load()` would return something new; None: always load."""
+        return None
 
     def load(self) -> Any:
         """Read what the screen shows (runs in a thread)."""

@@ -1,4 +1,4 @@
-"""`?`: every key binding of the app and its screens."""
+"""`?`: every key binding of the app and its screens, each key listed once per place."""
 
 from __future__ import annotations
 
@@ -9,16 +9,27 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+KEY_NAMES = {
+    "question_mark": "?", "slash": "/", "colon": ":", "left_square_bracket": "[", "right_square_bracket": "]",
+    "plus": "+", "minus": "-", "equals_sign": "=", "escape": "esc",
+}  # fmt: skip
 
-def bindings_table(groups: dict[str, list[Binding]]) -> Table:
-    """Key, action description, where."""
-    table = Table(title="gst key bindings (mouse works everywhere; ctrl+p opens the command palette)")
-    for col in ("key", "does", "where"):
-        table.add_column(col)
+
+def key_label(key: str) -> str:
+    """'slash' -> '/', 'plus,equals_sign' -> '+'."""
+    first = key.split(",")[0]
+    return KEY_NAMES.get(first, first)
+
+
+def binding_rows(groups: dict[str, list[Binding]]) -> list[tuple[str, str, str]]:
+    """(key, what it does, where), without repeats."""
+    rows: list[tuple[str, str, str]] = []
     for where, bindings in groups.items():
         for b in bindings:
-            table.add_row(b.key.replace("question_mark", "?").replace("slash", "/"), b.description or b.action, where)
-    return table
+            row = (key_label(b.key), b.description or b.action, where)
+            if row not in rows:
+                rows.append(row)
+    return rows
 
 
 class HelpScreen(ModalScreen[None]):
@@ -28,9 +39,14 @@ class HelpScreen(ModalScreen[None]):
 
     def __init__(self, groups: dict[str, list[Binding]]) -> None:
         super().__init__()
-        self.groups = groups
+        self.rows = binding_rows(groups)
 
     def compose(self) -> ComposeResult:
         """The table in a scroll box."""
+        table = Table(title="gst key bindings (mouse works everywhere; ctrl+p opens the command palette)")
+        for col in ("key", "does", "where"):
+            table.add_column(col)
+        for row in self.rows:
+            table.add_row(*row)
         with VerticalScroll(id="help"):
-            yield Static(bindings_table(self.groups))
+            yield Static(table)

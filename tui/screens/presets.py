@@ -15,17 +15,23 @@ from gst.engine.errors import GstError
 from gst.engine.execution.jobs import parse_list, select_jobs
 from gst.engine.plan import plan
 from gst.engine.preset import Sweep, builtin_names, load_preset
+from gst.tui.messages import LaunchRequested
 from gst.tui.render import plan_table
 
 PREVIEW_ARMS = 4
+
+
+def unwrap(text: str) -> str:
+    """Paragraphs as single lines (TOML descriptions are wrapped by hand; the terminal wraps them again)."""
+    return "\n\n".join(" ".join(p.split()) for p in text.strip().split("\n\n"))
 
 
 def preset_details(sweep: Sweep) -> Group:
     """Title, description, expectation and the plan of the first arms."""
     parts: list[object] = [
         Text(sweep.title, style="bold"),
-        Text(sweep.description.strip()),
-        Text(f"paper: {sweep.expect}", style="italic"),
+        Text(unwrap(sweep.description)),
+        Text(f"paper: {unwrap(sweep.expect)}", style="italic"),
         Text(
             f"{len(sweep.arms)} arms x {len(sweep.seeds)} seeds = {len(sweep.arms) * len(sweep.seeds)} runs",
             style="bold",
@@ -44,10 +50,10 @@ class PresetsScreen(Screen[None]):
     """Pick a preset, see what it will do, launch it."""
 
     BINDINGS = [
-        Binding("l", "launch", "Launch"),
-        Binding("c", "app.composer", "Compose"),
-        Binding("r", "app.runs", "Runs"),
-        Binding("d", "app.dashboard", "Dashboard"),
+        Binding("l", "launch", "Launch…"),
+        Binding("c", "app.open('composer')", "Compose"),
+        Binding("r", "app.open('runs')", "Runs"),
+        Binding("d", "app.open('dashboard')", "Dashboard"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -65,7 +71,7 @@ class PresetsScreen(Screen[None]):
                     yield Input(placeholder="all", id="seeds")
                     yield Label("arms")
                     yield Input(placeholder="all", id="arms")
-                    yield Button("Launch", id="launch", variant="success")
+                    yield Button("Launch…", id="launch", variant="success")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -91,18 +97,20 @@ class PresetsScreen(Screen[None]):
             self.notify(str(exc), severity="error")
 
     @on(Button.Pressed, "#launch")
-    @on(OptionList.OptionSelected)
     def action_launch(self) -> None:
-        """Validate seeds and arms here, then queue the sweep and open its dashboard."""
+        """Validate seeds and arms here, then ask the app to confirm the plan and launch it (selecting only shows)."""
         name = self.selected
         if name is None:
             return
         device, seeds, arms = (self.query_one(f"#{i}", Input).value.strip() for i in ("device", "seeds", "arms"))
         try:
-            select_jobs(
+            jobs = select_jobs(
                 load_preset(name), "check", parse_list(arms or None, "arms"), parse_list(seeds or None, "seeds")
             )
         except GstError as exc:
             self.notify(str(exc), severity="error")
             return
-        self.app.launch(["preset", name], name, device=device or "auto", seeds=seeds, arms=arms)  # type: ignore[attr-defined]
+        specs = [job.spec for job in jobs]
+        self.post_message(
+            LaunchRequested(["preset", name], name, specs, device=device or "auto", seeds=seeds, arms=arms)
+        )

@@ -1,30 +1,35 @@
-"""Runs browser: every sweep and run in the database; filter, open one, compare arms."""
+"""Runs browser: every sweep (status, title; interrupted ones resumable) and its runs; the filter searches all sweeps."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Input
 
-from gst.store import queries
+from gst.store.browse import database_fingerprint, run_list, sweep_list
+from gst.tui.messages import ResumeRequested, SweepSelected
 from gst.tui.render import fmt
 from gst.tui.screens.base import PollingScreen
 
-RUN_COLUMNS = ("run_id", "arm", "seed", "status", "epochs_done", "epochs_total", "final_test_acc", "best_test_acc")
+STATUS_STYLE = {"running": "bold green", "interrupted": "bold yellow", "failed": "bold red", "completed": "green"}
+SWEEP_HEADERS = ("sweep", "status", "preset", "runs", "done", "title")
+RUN_HEADERS = ("run", "status", "epochs", "final %", "best %")
 
 
 class RunsScreen(PollingScreen):
-    """Sweeps above, the selected sweep's runs below."""
+    """Sweeps above, the highlighted sweep's runs below (or, while filtering, matching runs of every sweep)."""
 
     interval = 3.0
     BINDINGS = [
         Binding("slash", "filter", "Filter"),
         Binding("enter", "open", "Open"),
-        Binding("s", "summary", "Compare arms"),
+        Binding("s", "summary", "Summary"),
         Binding("d", "dashboard", "Dashboard"),
+        Binding("u", "resume", "Resume"),
         Binding("escape", "back", "Back"),
     ]
 
@@ -36,12 +41,14 @@ class RunsScreen(PollingScreen):
     def compose(self) -> ComposeResult:
         """Two tables and a hidden filter box."""
         yield Header()
-        yield Input(placeholder="filter runs (arm, status, id)…", id="filter", classes="hidden", disabled=True)
+        yield Input(
+            placeholder="filter runs of every sweep (arm, status, id)…", id="filter", classes="hidden", disabled=True
+        )
         sweeps: DataTable[str] = DataTable(id="sweeps", cursor_type="row", zebra_stripes=True)
-        sweeps.add_columns("sweep", "preset", "created", "runs", "completed", "running")
+        sweeps.add_columns(*SWEEP_HEADERS)
         yield sweeps
         runs: DataTable[str] = DataTable(id="runs", cursor_type="row", zebra_stripes=True)
-        runs.add_columns(*RUN_COLUMNS)
+        runs.add_columns(*RUN_HEADERS)
         yield runs
         yield Footer()
 
@@ -50,12 +57,23 @@ class RunsScreen(PollingScreen):
         self.query_one("#sweeps", DataTable).focus()
         super().on_mount()
 
+    @property
+    def filtering(self) -> bool:
+        """Whether the filter box is open with text in it."""
+        return bool(self.query_one("#filter", Input).value.strip())
+
+    def fingerprint(self) -> tuple[object, ...]:
+        """The database's runs and statuses, and which sweep is highlighted and whether a filter is on."""
+        return (*database_fingerprint(self.app.db), self.current_sweep(), self.filtering)  # type: ignore[attr-defined]
+
     def load(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        """Sweeps, and the runs of the highlighted sweep."""
+        """Sweeps, and the runs of the highlighted sweep (of every sweep while filtering)."""
         db = self.app.db  # type: ignore[attr-defined]
-        sweeps = queries.sweeps(db)
+        sweeps = sweep_list(db)
+        if self.filtering:
+            return sweeps, run_list(db, None)
         sweep_id = self.current_sweep() or (sweeps[0]["sweep_id"] if sweeps else None)
-        return sweeps, queries.runs(db, sweep_id) if sweep_id else []
+        return sweeps, run_list(db, sweep_id) if sweep_id else []
 
     def current_sweep(self) -> str | None:
         """Id of the highlighted sweep."""
@@ -73,13 +91,14 @@ class RunsScreen(PollingScreen):
             cursor = table.cursor_row
             table.clear()
             for s in sweeps:
+                status = s["status"] + (" (u resumes)" if s["status"] == "interrupted" else "")
                 table.add_row(
                     s["sweep_id"],
+                    Text(status, style=STATUS_STYLE.get(s["status"], "")),  # type: ignore[arg-type]
                     s["preset"],
-                    str(s["created_at"])[:19],
                     str(s["runs"]),
                     str(s["completed"]),
-                    str(s["running"]),
+                    s["title"],
                 )
             table.move_cursor(row=min(cursor, max(0, len(sweeps) - 1)))
         if runs != self.run_rows:
@@ -87,20 +106,30 @@ class RunsScreen(PollingScreen):
             self.fill_runs()
 
     def fill_runs(self) -> None:
-        """The runs table, filtered by the filter box."""
+        """The runs table, filtered by the filter box (matching id, sweep, arm, seed, status or label)."""
         needle = self.query_one("#filter", Input).value.strip().lower()
         table = self.query_one("#runs", DataTable)
         cursor = table.cursor_row
         table.clear()
         for r in self.run_rows:
-            cells = [fmt(r[c]) for c in RUN_COLUMNS]
-            if not needle or any(needle in c.lower() for c in cells):
-                table.add_row(*cells, key=r["run_id"])
+            haystack = " ".join(str(r[c]) for c in ("run_id", "sweep_id", "arm", "seed", "status", "label")).lower()
+            if needle and needle not in haystack:
+                continue
+            table.add_row(
+                r["run_id"],
+                Text(r["status"], style=STATUS_STYLE.get(r["status"], "")),  # type: ignore[arg-type]
+                f"{r['epochs_done'] or 0}/{r['epochs_total'] or 0}",
+                fmt(r["final_test_acc"]),
+                fmt(r["best_test_acc"]),
+                key=r["run_id"],
+            )
         table.move_cursor(row=min(cursor, max(0, table.row_count - 1)))
 
     @on(DataTable.RowHighlighted, "#sweeps")
     def sweep_changed(self) -> None:
-        """Load the newly highlighted sweep's runs."""
+        """Load the newly highlighted sweep's runs; `d` and `s` follow it."""
+        if (sweep_id := self.current_sweep()) is not None:
+            self.post_message(SweepSelected(sweep_id))
         self.poll()
 
     @on(DataTable.RowSelected, "#runs")
@@ -117,8 +146,9 @@ class RunsScreen(PollingScreen):
 
     @on(Input.Changed, "#filter")
     def filter_changed(self) -> None:
-        """Apply the filter as it is typed."""
+        """Reload: a filter searches the runs of every sweep."""
         self.fill_runs()
+        self.poll()
 
     def action_filter(self) -> None:
         """Show and focus the filter box."""
@@ -154,11 +184,21 @@ class RunsScreen(PollingScreen):
         from gst.tui.screens.dashboard import DashboardScreen
 
         if (sweep_id := self.current_sweep()) is not None:
-            self.app.push_screen(DashboardScreen(sweep_id))
+            self.app.push_screen(DashboardScreen(sweep_id, "selected"))
 
     def action_summary(self) -> None:
         """Compare the highlighted sweep's arms."""
         from gst.tui.screens.summary import SummaryScreen
 
         if (sweep_id := self.current_sweep()) is not None:
-            self.app.push_screen(SummaryScreen(sweep_id))
+            self.app.push_screen(SummaryScreen(sweep_id, "selected"))
+
+    def action_resume(self) -> None:
+        """Resume the highlighted sweep if it has interrupted or failed runs."""
+        row = next((s for s in self.sweep_rows if s["sweep_id"] == self.current_sweep()), None)
+        if row is None:
+            return
+        if row["status"] not in ("interrupted", "failed"):
+            self.notify(f"sweep {row['sweep_id']} is {row['status']}: nothing to resume", severity="warning")
+            return
+        self.post_message(ResumeRequested(row["sweep_id"]))

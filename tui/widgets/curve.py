@@ -1,4 +1,4 @@
-"""A one-line accuracy curve per run, with pruning moments coloured by the accuracy drop they caused."""
+"""A compact accuracy row per run: sparklines scaled to the run's own range, filling the width, pruning moments marked."""
 
 from __future__ import annotations
 
@@ -6,18 +6,24 @@ from rich.text import Text
 from textual.widget import Widget
 
 BLOCKS = "▁▂▃▄▅▆▇█"
-
-
 STATUS = {"completed": "✓", "running": "▶", "queued": "…", "failed": "✗", "interrupted": "⏸"}
+LABEL_WIDTH = 12
+VALUE_WIDTH = 26  # ' 100.00 train 43.3-100.0'
 
 
-def drop_style(drop: float) -> str | None:
-    """Colour of a column holding a pruning event: red for a big accuracy drop, yellow for a small one."""
+def drop_style(drop: float) -> str:
+    """Colour of a pruning moment by its accuracy drop: red >= 1 pp, yellow >= 0.2 pp, magenta below (or a gain)."""
     if drop >= 1.0:
         return "bold red"
     if drop >= 0.2:
-        return "yellow"
-    return None
+        return "bold yellow"
+    return "bold magenta"
+
+
+def value_range(values: list[float]) -> tuple[float, float]:
+    """The range a sparkline is scaled to: min and max of the values (a flat curve gets a 1 pp window)."""
+    low, high = min(values), max(values)
+    return (low - 0.5, high + 0.5) if high - low < 1e-9 else (low, high)
 
 
 def sparkline(
@@ -28,25 +34,26 @@ def sparkline(
     marks: dict[int, float] | None = None,
     style: str = "green",
 ) -> Text:
-    """Values squeezed into `width` columns (bucket means); columns with pruning drops coloured by the largest."""
+    """Values stretched or squeezed onto exactly `width` columns; every column holding a pruning moment is coloured
+    by the largest drop in it (so no moment vanishes, however small its drop)."""
     text = Text()
     if not values or width <= 0:
         return text
     n = len(values)
-    columns = min(width, n)
     span = max(high - low, 1e-9)
-    for c in range(columns):
-        start, stop = c * n // columns, max(c * n // columns + 1, (c + 1) * n // columns)
+    for c in range(width):
+        start = c * n // width
+        stop = max(start + 1, (c + 1) * n // width)
         bucket = values[start:stop]
         level = (sum(bucket) / len(bucket) - low) / span
         char = BLOCKS[min(len(BLOCKS) - 1, max(0, int(level * (len(BLOCKS) - 1) + 0.5)))]
         drops = [marks[i] for i in range(start, stop) if marks and i in marks]
-        text.append(char, style=(drop_style(max(drops)) if drops else None) or style)
+        text.append(char, style=drop_style(max(drops)) if drops else style)
     return text
 
 
 class CurveStrip(Widget):
-    """Run label, test-accuracy sparkline (pruning epochs red), train-accuracy sparkline and last values."""
+    """Two lines: run label and test sparkline with its last value and range, train sparkline below."""
 
     DEFAULT_CSS = "CurveStrip { height: 2; text-wrap: nowrap; text-overflow: clip; }"
 
@@ -67,14 +74,16 @@ class CurveStrip(Widget):
             self.refresh()
 
     def render(self) -> Text:
-        """Two lines: test curve with the latest value, train curve below."""
-        width = max(10, self.size.width - 36)
-        label = f"{self.label[:18]:<18} {STATUS.get(self.status, '?')} "
-        last = f" {self.test[-1]:6.2f}% test" if self.test else ""
-        line = Text(label) + sparkline(self.test, width, 0.0, 100.0, self.marks) + Text(last)
-        train = (
-            Text(" " * 21)
-            + sparkline(self.train, width, 0.0, 100.0, style="blue dim")
-            + Text(f" {self.train[-1]:6.2f}% train" if self.train else "")
-        )
-        return line + Text("\n") + train
+        """Each curve scaled to its own min..max, so a 0.1 pp drop is as visible as the run's whole range allows."""
+        width = max(10, self.size.width - LABEL_WIDTH - VALUE_WIDTH)
+        label = Text(f"{self.label[: LABEL_WIDTH - 2]:<{LABEL_WIDTH - 2}}{STATUS.get(self.status, '?')} ")
+        lines = [label, Text(" " * LABEL_WIDTH)]
+        for line, values, style, name in ((0, self.test, "green", "test"), (1, self.train, "blue", "train")):
+            if not values:
+                lines[line].append("waiting for the first epoch" if line == 0 else "", style="dim")
+                continue
+            low, high = value_range(values)
+            lines[line].append_text(sparkline(values, width, low, high, self.marks if line == 0 else None, style))
+            lines[line].append(f" {values[-1]:6.2f} {name:<5}")
+            lines[line].append(f" {low:.1f}-{high:.1f}", style="dim")
+        return Text("\n").join(lines)

@@ -1,55 +1,74 @@
-"""A text scatter plot: per-run instability (x) against accuracy (y), one letter and colour per arm."""
+"""Instability (x) against accuracy (y): every run as a dot, each arm's mean with its 95% CIs, the fit line."""
 
 from __future__ import annotations
 
-from rich.text import Text
-from textual.widget import Widget
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-COLOURS = ("red", "green", "yellow", "blue", "magenta", "cyan", "bright_red", "bright_green", "bright_blue", "white")
+from textual_plot import HiResMode, PlotWidget
+
+if TYPE_CHECKING:
+    from gst.engine.analysis import Interval
+from gst.tui.widgets.charts import ARM_COLOURS
 
 
-class ScatterPlot(Widget):
-    """Points grouped by series; axes show the value ranges."""
+@dataclass(frozen=True, slots=True)
+class ArmPoint:
+    """An arm's mean instability and accuracy with their confidence intervals."""
 
-    DEFAULT_CSS = "ScatterPlot { height: 16; text-wrap: nowrap; text-overflow: clip; }"
+    arm: str
+    x: Interval
+    y: Interval
+
+
+def half_width(ci: Interval) -> float:
+    """The wider side of a (possibly asymmetric bootstrap) interval: the plot's error bars are symmetric."""
+    return max(ci.mean - ci.low, ci.high - ci.mean)
+
+
+class ScatterPlot(PlotWidget):
+    """Fills the space it is given; redraws only when the points change."""
+
+    DEFAULT_CSS = "ScatterPlot { height: 1fr; min-height: 10; }"
 
     def __init__(self, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+        super().__init__(allow_pan_and_zoom=False, **kwargs)  # type: ignore[arg-type]
+        self.can_focus = False
         self.series: dict[str, list[tuple[float, float]]] = {}
-        self.x_label, self.y_label = "x", "y"
+        self.drawn: object = None
 
-    def set_points(self, series: dict[str, list[tuple[float, float]]], x_label: str, y_label: str) -> None:
-        """Replace the plotted points."""
-        self.series, self.x_label, self.y_label = series, x_label, y_label
-        self.refresh()
+    def on_mount(self) -> None:
+        """Margins for tick labels only."""
+        super().on_mount()
+        self.margin_top, self.margin_bottom, self.margin_left = 0, 1, 7
 
-    def render(self) -> Text:
-        """The grid, the axis ranges and a legend."""
-        points = [p for pts in self.series.values() for p in pts]
-        if not points:
-            return Text("no completed pruned runs yet", style="dim")
-        width, height = max(20, self.size.width - 12), max(4, self.size.height - 3)
-        xs, ys = [p[0] for p in points], [p[1] for p in points]
-        x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
-        grid: list[list[tuple[str, str]]] = [[("\u00a0", "")] * width for _ in range(height)]
-        for i, pts in enumerate(self.series.values()):
-            mark = (chr(ord("A") + i % 26), COLOURS[i % len(COLOURS)])
-            for x, y in pts:
-                col = int((x - x0) / ((x1 - x0) or 1) * (width - 1))
-                row = height - 1 - int((y - y0) / ((y1 - y0) or 1) * (height - 1))
-                grid[row][col] = mark
-        text = Text(no_wrap=True, overflow="crop")
-        pad = "\u00a0"  # non-breaking: text layout must not collapse the plot's spacing
-        for r, row in enumerate(grid):
-            label = f"{y1:7.2f} │" if r == 0 else f"{y0:7.2f} │" if r == height - 1 else " " * 8 + "│"
-            text.append(label.replace(" ", pad))
-            for char, style in row:
-                text.append(char, style=style)
-            text.append("\n")
-        text.append(pad * 8 + "└" + "─" * width + "\n")
-        text.append(
-            (" " * 9 + f"{x0:.2f}{self.x_label:^{max(1, width - 12)}}{x1:.2f}").replace(" ", pad) + "\n", style="dim"
-        )
-        legend = "  ".join(f"{chr(ord('A') + i % 26)}={name}" for i, name in enumerate(self.series))
-        text.append(f"{self.y_label} vs {self.x_label}   {legend}", style="dim")
-        return text
+    def set_points(
+        self,
+        series: dict[str, list[tuple[float, float]]],
+        arms: list[ArmPoint] | None = None,
+        fit: tuple[float, float] | None = None,
+    ) -> None:
+        """Per-arm run points, arm means with CIs (as error bars) and the least-squares line (slope, intercept)."""
+        key = (series, arms, fit)
+        if key == self.drawn:
+            return
+        self.drawn, self.series = key, series
+        self.clear()
+        xs = [x for pts in series.values() for x, _ in pts]
+        colours = {name: ARM_COLOURS[i % len(ARM_COLOURS)] for i, name in enumerate(series)}
+        if fit is not None and xs:
+            x0, x1 = min(xs), max(xs)
+            self.plot([x0, x1], [fit[0] * x0 + fit[1], fit[0] * x1 + fit[1]], line_style="dim white",
+                      hires_mode=HiResMode.BRAILLE)  # fmt: skip
+        for name, pts in series.items():
+            if pts:
+                self.scatter([p[0] for p in pts], [p[1] for p in pts], marker="·", marker_style=colours[name])
+        for arm in arms or []:
+            self.errorbar(
+                [arm.x.mean],
+                [arm.y.mean],
+                xerr=[half_width(arm.x)],
+                yerr=[half_width(arm.y)],
+                marker="◆",
+                marker_style=f"bold {colours.get(arm.arm, 'white')}",
+            )

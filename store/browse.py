@@ -1,0 +1,122 @@
+"""Read paths of the TUI's runs browser: sweeps with a status and title, and runs of every sweep at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from gst.engine.errors import StoreError
+from gst.store.db import reading
+from gst.store.queries import Row, fetch
+
+
+def sweep_list(db: Path) -> list[Row]:
+    """Every sweep, newest first: title, run counts by status, and one overall status.
+
+    The status is `running` while a run runs, else `interrupted` or `failed` when a run stopped that way
+    (a resume can continue it), else `completed` when every run completed, else `queued`.
+    """
+    return fetch(
+        db,
+        "SELECT s.sweep_id, s.preset, coalesce(s.title, '') AS title, s.created_at, count(r.run_id) AS runs, "
+        "count(*) FILTER (WHERE r.status = 'completed') AS completed, "
+        "count(*) FILTER (WHERE r.status = 'running') AS running, "
+        "count(*) FILTER (WHERE r.status = 'interrupted') AS interrupted, "
+        "count(*) FILTER (WHERE r.status = 'failed') AS failed, "
+        "CASE WHEN count(*) FILTER (WHERE r.status = 'running') > 0 THEN 'running' "
+        "WHEN count(*) FILTER (WHERE r.status = 'interrupted') > 0 THEN 'interrupted' "
+        "WHEN count(*) FILTER (WHERE r.status = 'failed') > 0 THEN 'failed' "
+        "WHEN count(r.run_id) > 0 AND count(*) FILTER (WHERE r.status = 'completed') = count(r.run_id) THEN 'completed' "
+        "ELSE 'queued' END AS status "
+        "FROM sweeps s LEFT JOIN runs r USING (sweep_id) GROUP BY ALL ORDER BY s.created_at DESC",
+    )
+
+
+def run_list(db: Path, sweep_id: str | None) -> list[Row]:
+    """Runs of one sweep (None: of every sweep), in sweep, arm and seed order."""
+    return fetch(
+        db,
+        "SELECT run_id, sweep_id, arm, seed, status, label, epochs_done, epochs_total, final_test_acc, best_test_acc "
+        "FROM runs WHERE (? IS NULL OR sweep_id = ?) ORDER BY sweep_id, arm, seed",
+        [sweep_id, sweep_id],
+    )
+
+
+def _rows(conn: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[Row]:
+    cur = conn.execute(sql, params)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+def sweep_fingerprint(db: Path, sweep_id: str) -> tuple[Any, ...]:
+    """A cheap value that changes whenever the sweep gains a run, an epoch or a status ('latest': the newest)."""
+    rows = fetch(
+        db,
+        "WITH s AS (SELECT sweep_id FROM sweeps WHERE sweep_id = ? OR (? = 'latest') ORDER BY created_at DESC LIMIT 1) "
+        "SELECT s.sweep_id, count(r.run_id) AS n, coalesce(sum(r.epochs_done), 0) AS epochs, "
+        "string_agg(r.status, ',' ORDER BY r.run_id) AS statuses FROM s LEFT JOIN runs r USING (sweep_id) GROUP BY ALL",
+        [sweep_id, sweep_id],
+    )
+    return tuple(rows[0].values()) if rows else ()
+
+
+def run_fingerprint(db: Path, run_id: str) -> tuple[Any, ...]:
+    """Changes whenever the run gains an epoch or changes status."""
+    rows = fetch(db, "SELECT status, epochs_done, error FROM runs WHERE run_id = ?", [run_id])
+    return tuple(rows[0].values()) if rows else ()
+
+
+@dataclass
+class SweepRows:
+    """One read of a sweep for the live views: its row, all its runs, and epochs and events of the runs asked for."""
+
+    sweep: Row
+    runs: list[Row]
+    epochs: list[Row]
+    events: list[Row]
+
+
+def sweep_rows(db: Path, sweep_id: str, known: dict[str, int]) -> SweepRows:
+    """In one connection: the sweep, its runs, and the epochs and pruning events of every run whose
+    `epochs_done` differs from `known` (run id -> epochs already read), so a poll reads only what is new."""
+    with reading(db) as conn:
+        found = _rows(
+            conn,
+            "SELECT * FROM sweeps WHERE sweep_id = ? OR (? = 'latest') ORDER BY created_at DESC LIMIT 1",
+            [sweep_id, sweep_id],
+        )
+        if not found:
+            raise StoreError(f"no sweep {sweep_id!r} in {db} (see `gst runs`)")
+        runs = _rows(
+            conn,
+            "SELECT run_id, arm, seed, status, epochs_total, epochs_done FROM runs WHERE sweep_id = ? ORDER BY rowid",
+            [found[0]["sweep_id"]],
+        )
+        stale = [r["run_id"] for r in runs if known.get(r["run_id"]) != (r["epochs_done"] or 0)]
+        epochs = _rows(
+            conn,
+            "SELECT run_id, epoch, test_acc, train_acc, seconds FROM epochs WHERE list_contains(?, run_id) "
+            "ORDER BY run_id, epoch",
+            [stale],
+        )
+        events = _rows(
+            conn,
+            "SELECT e.run_id, e.epoch, e.acc_before, e.acc_after, e.drop_pp, sum(l.k_pruned) AS k_pruned "
+            "FROM prune_events e LEFT JOIN prune_layers l USING (run_id, epoch) WHERE list_contains(?, e.run_id) "
+            "GROUP BY ALL ORDER BY e.run_id, e.epoch",
+            [stale],
+        )
+    return SweepRows(sweep=found[0], runs=runs, epochs=epochs, events=events)
+
+
+def database_fingerprint(db: Path) -> tuple[Any, ...]:
+    """Changes whenever any sweep or run is added, gains an epoch or changes status."""
+    rows = fetch(
+        db,
+        "SELECT (SELECT count(*) FROM sweeps) AS sweeps, count(*) AS runs, coalesce(sum(epochs_done), 0) AS epochs, "
+        "string_agg(status, ',' ORDER BY run_id) AS statuses FROM runs",
+    )
+    return tuple(rows[0].values())

@@ -1,0 +1,53 @@
+"""The stderr of a sweep launched from this window (like k9s's logs): why a launch failed, what it printed."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Log, Static
+
+
+class LogScreen(Screen[None]):
+    """Follows the launch's log while it runs; says so when the sweep was not launched here."""
+
+    BINDINGS = [Binding("escape", "app.pop_screen", "Back")]
+
+    def __init__(self, sweep_id: str, why: str = "selected") -> None:
+        super().__init__()
+        self.sweep_id, self.why = sweep_id, why
+        self.shown = 0
+
+    def compose(self) -> ComposeResult:
+        """Command and state above, the log below."""
+        yield Header()
+        yield Static(id="log-header")
+        yield Log(id="log", highlight=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Show what there is, then follow."""
+        self.refresh_log()
+        self.set_interval(1.0, self.refresh_log)
+
+    def refresh_log(self) -> None:
+        """Append new lines and update the state line."""
+        launches = self.app.launcher.launches  # type: ignore[attr-defined]
+        launch = next((x for x in reversed(launches) if x.sweep_id == self.sweep_id), None)
+        if launch is None and self.sweep_id == "latest" and launches:
+            launch = launches[-1]
+        header = self.query_one("#log-header", Static)
+        if launch is None:
+            header.update(
+                f"sweep {self.sweep_id} ({self.why}) was not launched from this window: "
+                "its output is in the terminal that ran it"
+            )
+            return
+        code = "" if launch.returncode is None else f", exit code {launch.returncode}"
+        header.update(f"sweep [b]{launch.sweep_id}[/b] · {launch.state}{code}\n[dim]{launch.command}[/]")
+        log = self.query_one(Log)
+        if len(launch.log) < self.shown:  # trimmed to the last lines: start over
+            log.clear()
+            self.shown = 0
+        log.write_lines(launch.log[self.shown :])
+        self.shown = len(launch.log)
