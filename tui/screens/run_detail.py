@@ -17,7 +17,6 @@ from gst.engine.plan import plan
 from gst.engine.spec import spec_from_dict
 from gst.store import queries
 from gst.store.browse import run_fingerprint
-from gst.store.rows import EPOCH_COLUMNS
 from gst.tui.render import fmt, plan_table
 from gst.tui.screens.base import PollingScreen
 from gst.tui.widgets.charts import AccuracyChart, Series
