@@ -52,7 +52,13 @@ def test_zoom_window_stays_inside_the_run() -> None:
 
 
 def test_lr_and_descriptions_are_readable() -> None:
-    assert lr_text(1e-3) == "1e-3" and lr_text(1e-4) == "1e-4" and lr_text(1.5e-4) == "1.5e-4" and lr_text(0.1) == "0.1" and lr_text(None) == "-"
+    assert (
+        lr_text(1e-3) == "1e-3"
+        and lr_text(1e-4) == "1e-4"
+        and lr_text(1.5e-4) == "1.5e-4"
+        and lr_text(0.1) == "0.1"
+        and lr_text(None) == "-"
+    )
     assert unwrap("one\ntwo  three\n\nnext\npara\n") == "one two three\n\nnext para"
 
 
