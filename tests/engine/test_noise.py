@@ -255,7 +255,7 @@ def test_resume_inside_an_open_window_equals_uninterrupted(tmp_path: Path) -> No
         ({"noise": "iter_-1_zeroing"}, "prune.noise", "must be >= 0"),
         ({"noise": "cumu_5_gaussian"}, "prune.noise", "allowed: Prune_L"),
         ({"noise": "iter_5_zeroing", "noise_count": "epochs"}, "prune.noise_count", "allowed: forwards, train_batches"),
-        ({"noise_count": "forwards"}, "prune.noise_count", "only used with a prune.noise"),
+        ({"noise_count": "train_batches"}, "prune.noise_count", "only used with a prune.noise"),
         ({"noise": "iter_5_zeroing", "layers": ["fc1"], "score": "magnitude"}, "prune.layers[0]", "allowed: conv1"),
     ],
 )
@@ -298,3 +298,12 @@ def test_injector_state_round_trip_continues_identically() -> None:
         clone(x)
     assert torch.equal(model.conv.weight, clone.conv.weight)
     assert [(r.train_forwards, r.eval_forwards) for r in other.drain(final=True)] == [(0, 7)]
+
+
+def test_a_stored_spec_of_permanent_pruning_rebuilds() -> None:
+    """spec_json carries every field (noise_count included); reading it back must give the same spec."""
+    from gst.engine.preset import load_preset
+    from gst.engine.spec import spec_from_dict, spec_to_dict
+
+    spec = load_preset("smoke").arm("prune_L").spec
+    assert spec_from_dict(spec_to_dict(spec)) == spec

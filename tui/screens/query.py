@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -47,7 +48,8 @@ class QueryScreen(Screen[None]):
         try:
             columns, rows = queries.query(self.app.db, sql)  # type: ignore[attr-defined]
         except GstError as exc:
-            self.app.call_from_thread(self.query_one("#sql-status", Static).update, f"[red]{exc}[/]")
+            message = Text(f"query failed: {exc}", style="red")  # the user's SQL and its errors are data, never markup
+            self.app.call_from_thread(self.query_one("#sql-status", Static).update, message)
             return
         self.app.call_from_thread(self.show, columns, rows)
 
@@ -57,6 +59,6 @@ class QueryScreen(Screen[None]):
         table.clear(columns=True)
         table.add_columns(*columns)
         for row in rows[:MAX_ROWS]:
-            table.add_row(*(fmt(v) for v in row))
+            table.add_row(*(Text(fmt(v)) for v in row))  # cells are data: `[red]` and `:x:` stay literal
         more = f" (first {MAX_ROWS} shown)" if len(rows) > MAX_ROWS else ""
         self.query_one("#sql-status", Static).update(f"{len(rows)} rows{more}")
