@@ -7,7 +7,7 @@ import torch
 from typer.testing import CliRunner
 
 from gst.engine.flatness.bench import GST_PASSES, PARITY_PASSES, flatness_bench
-from gst.tui.cli import app
+from gst.tui.cli.main import app
 
 
 @pytest.mark.parametrize(

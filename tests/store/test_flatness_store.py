@@ -62,7 +62,7 @@ def test_flatness_record_becomes_rows_and_replays_idempotently(db: Path) -> None
 def test_gst_show_prints_flatness(db: Path) -> None:
     from typer.testing import CliRunner
 
-    from gst.tui.cli import app
+    from gst.tui.cli.main import app
 
     writer = StoreWriter(db)
     writer.open()

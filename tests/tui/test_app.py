@@ -11,15 +11,15 @@ from textual.widgets import Input, Static
 
 from gst.engine.preset import parse_preset
 from gst.store import queries
-from gst.tui.app import GstApp
-from gst.tui.screens.composer import ComposerScreen
-from gst.tui.screens.confirm import ConfirmScreen
-from gst.tui.screens.dashboard import DashboardScreen
-from gst.tui.screens.help import HelpScreen
-from gst.tui.screens.run_detail import RunDetailScreen
-from gst.tui.screens.runs import RunsScreen
-from gst.tui.screens.summary import SummaryScreen
-from gst.tui.widgets.curve import CurveStrip
+from gst.tui.app.main import GstApp
+from gst.tui.app.screens.composer import ComposerScreen
+from gst.tui.app.screens.confirm import ConfirmScreen
+from gst.tui.app.screens.dashboard import DashboardScreen
+from gst.tui.app.screens.help import HelpScreen
+from gst.tui.app.screens.run_detail import RunDetailScreen
+from gst.tui.app.screens.runs import RunsScreen
+from gst.tui.app.screens.summary import SummaryScreen
+from gst.tui.app.widgets.curve import CurveStrip
 
 from .fabricate import fabricate
 

@@ -11,20 +11,20 @@ import pytest
 from textual.widgets import DataTable, Input, Label, Static
 
 from gst.engine.preset import parse_preset
-from gst.tui.app import GstApp
-from gst.tui.launcher import Launch
-from gst.tui.screens.charts import ChartsScreen
-from gst.tui.screens.composer import ComposerScreen
-from gst.tui.screens.confirm import ConfirmScreen
-from gst.tui.screens.dashboard import DashboardScreen
-from gst.tui.screens.help import HelpScreen
-from gst.tui.screens.log import LogScreen
-from gst.tui.screens.presets import PresetsScreen
-from gst.tui.screens.query import QueryScreen
-from gst.tui.screens.run_detail import RunDetailScreen
-from gst.tui.screens.runs import RunsScreen
-from gst.tui.screens.summary import SummaryScreen
-from gst.tui.widgets.charts import AccuracyChart
+from gst.tui.app.launcher import Launch
+from gst.tui.app.main import GstApp
+from gst.tui.app.screens.charts import ChartsScreen
+from gst.tui.app.screens.composer import ComposerScreen
+from gst.tui.app.screens.confirm import ConfirmScreen
+from gst.tui.app.screens.dashboard import DashboardScreen
+from gst.tui.app.screens.help import HelpScreen
+from gst.tui.app.screens.log import LogScreen
+from gst.tui.app.screens.presets import PresetsScreen
+from gst.tui.app.screens.query import QueryScreen
+from gst.tui.app.screens.run_detail import RunDetailScreen
+from gst.tui.app.screens.runs import RunsScreen
+from gst.tui.app.screens.summary import SummaryScreen
+from gst.tui.app.widgets.charts import AccuracyChart
 
 from .fabricate import fabricate
 from .test_app import notifications, text_of, wait_until

@@ -11,11 +11,11 @@ from typer.testing import CliRunner
 
 from gst.engine.errors import GstError
 from gst.store.db import writing
-from gst.tui.cells import cap, clean, fmt
-from gst.tui.cli import COMMAND_ORDER, app
-from gst.tui.confirm import CONFIRM_ABOVE, confirm_runs
-from gst.tui.render import Col, rows_table
-from gst.tui.sweep_data import load_sweep
+from gst.tui.cli.cells import cap, clean, fmt
+from gst.tui.cli.confirm import CONFIRM_ABOVE, confirm_runs
+from gst.tui.cli.main import COMMAND_ORDER, app
+from gst.tui.cli.render import Col, rows_table
+from gst.tui.report.sweep_data import load_sweep
 
 from .fabricate import fabricate
 

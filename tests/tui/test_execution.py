@@ -17,8 +17,8 @@ from gst.store.check import check_sweep
 from gst.store.db import writing
 from gst.store.register import contiguous, resumable_jobs
 from gst.store.writer import StoreWriter
-from gst.tui.cli import app
-from gst.tui.sweep_data import stored_preset
+from gst.tui.cli.main import app
+from gst.tui.report.sweep_data import stored_preset
 
 from ..conftest import tiny_preset  # type: ignore[import-not-found]
 

@@ -12,7 +12,7 @@ from gst.engine.events import FlatnessMeasured
 from gst.engine.flatness_analysis import correlate_with_ci, mean_stability
 from gst.store import queries
 from gst.store.writer import StoreWriter
-from gst.tui.cli import app
+from gst.tui.cli.main import app
 from tests.tui.fabricate import fabricate
 
 OVERRIDES = ("base.lr_milestones=[]", "base.prune.end_epoch=[10, 10, 10, 15]", "base.flatness.epochs=[20]")

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from gst.tui.cli import app
-from gst.tui.figures import DRAWERS
-from gst.tui.sweep_data import load_sweep
+from gst.tui.cli.main import app
+from gst.tui.report.figures import DRAWERS
+from gst.tui.report.sweep_data import load_sweep
 
 from .fabricate import fabricate
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from gst.store import queries
-from gst.tui.cli import app
+from gst.tui.cli.main import app
 
 from ..conftest import gst_process, tiny_preset  # type: ignore[import-not-found]
 

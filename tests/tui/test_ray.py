@@ -22,8 +22,8 @@ from gst.engine.execution.jobs import ExecOptions, batch_jobs, select_jobs
 from gst.engine.preset import load_preset
 from gst.engine.run import execute
 from gst.store import queries
-from gst.tui.cli import app
-from gst.tui.runner import execute_sweep
+from gst.tui.cli.main import app
+from gst.tui.cli.runner import execute_sweep
 
 from ..conftest import gst_process, tiny_preset  # type: ignore[import-not-found]
 from .test_processes import wait_for

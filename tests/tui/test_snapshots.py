@@ -11,14 +11,14 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input
 
-from gst.tui import estimate
-from gst.tui.app import GstApp
-from gst.tui.launcher import Launch
-from gst.tui.screens.charts import ChartsScreen
-from gst.tui.screens.dashboard import DashboardScreen
-from gst.tui.screens.log import LogScreen
-from gst.tui.screens.run_detail import RunDetailScreen
-from gst.tui.screens.summary import SummaryScreen
+from gst.tui.app import estimate
+from gst.tui.app.launcher import Launch
+from gst.tui.app.main import GstApp
+from gst.tui.app.screens.charts import ChartsScreen
+from gst.tui.app.screens.dashboard import DashboardScreen
+from gst.tui.app.screens.log import LogScreen
+from gst.tui.app.screens.run_detail import RunDetailScreen
+from gst.tui.app.screens.summary import SummaryScreen
 
 from .fabricate import fabricate
 

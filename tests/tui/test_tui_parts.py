@@ -7,12 +7,12 @@ from pathlib import Path
 from gst.engine.preset import load_preset, parse_preset
 from gst.engine.preset_writer import arms_toml
 from gst.engine.spec import RunSpec
-from gst.tui.estimate import ROUGH_IPS, duration, estimate, rough_epoch_seconds
-from gst.tui.live import RunLive, SweepLive
-from gst.tui.screens.presets import unwrap
-from gst.tui.screens.run_detail import lr_text, zoomed
-from gst.tui.widgets.charts import epoch_ticks, mean_band
-from gst.tui.widgets.curve import BLOCKS, drop_style, sparkline, value_range
+from gst.tui.app.estimate import ROUGH_IPS, duration, estimate, rough_epoch_seconds
+from gst.tui.app.live import RunLive, SweepLive
+from gst.tui.app.screens.presets import unwrap
+from gst.tui.app.screens.run_detail import lr_text, zoomed
+from gst.tui.app.widgets.charts import epoch_ticks, mean_band
+from gst.tui.app.widgets.curve import BLOCKS, drop_style, sparkline, value_range
 
 from .fabricate import fabricate
 

@@ -1,0 +1,262 @@
+"""`gst tui`: choose or compose an experiment, launch it, watch it live, compare arms."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from rich.console import Group
+from rich.text import Text
+from textual import on
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from gst.engine.errors import GstError
+from gst.store import queries
+from gst.tui.app.estimate import duration, estimate
+from gst.tui.app.launcher import Launch, Launcher
+from gst.tui.app.messages import CancelRequested, LaunchRequested, ResumeRequested, SweepSelected
+from gst.tui.app.screens.charts import ChartsScreen
+from gst.tui.app.screens.composer import ComposerScreen
+from gst.tui.app.screens.confirm import ConfirmScreen
+from gst.tui.app.screens.dashboard import DashboardScreen
+from gst.tui.app.screens.help import HelpScreen
+from gst.tui.app.screens.jump import JumpScreen
+from gst.tui.app.screens.log import LogScreen
+from gst.tui.app.screens.presets import PresetsScreen
+from gst.tui.app.screens.query import QueryScreen
+from gst.tui.app.screens.runs import RunsScreen
+from gst.tui.app.screens.summary import SummaryScreen
+
+# screen keys that work everywhere (inputs keep their letters while focused)
+SCREEN_KEYS = {
+    "p": ("presets", "Presets"),
+    "c": ("composer", "Compose"),
+    "r": ("runs", "Runs"),
+    "d": ("dashboard", "Dashboard"),
+    "s": ("summary", "Summary"),
+    "g": ("charts", "Charts"),
+    "o": ("log", "Launch log"),
+    "e": ("query", "SQL query"),
+}
+
+
+class GstApp(App[None]):
+    """Owns the database path, the launcher and the current sweep; screens read the database and post messages."""
+
+    CSS_PATH = "gst.tcss"
+    TITLE = "gst"
+    SUB_TITLE = "generalization-stability tradeoff"
+    BINDINGS = [
+        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "Help"),
+        Binding("colon", "jump", "Jump"),
+        *(Binding(key, f"open('{name}')", label, show=False) for key, (name, label) in SCREEN_KEYS.items()),
+    ]
+
+    def __init__(self, db: Path, data_dir: Path | None = None) -> None:
+        super().__init__()
+        self.db = db
+        self.data_dir = data_dir
+        self.launcher = Launcher(db, self.launch_changed)
+        self.selected_sweep: str | None = None
+
+    def on_mount(self) -> None:
+        """Start the launch queue and open the presets."""
+        self.launcher.start()
+        self.push_screen(PresetsScreen())
+        self.startup_notices()
+
+    def startup_notices(self) -> None:
+        """Point at a sweep another process runs right now, and at interrupted sweeps that can be resumed."""
+        try:
+            rows = queries.sweeps(self.db) if self.db.exists() else []
+            interrupted = queries.fetch(
+                self.db, "SELECT DISTINCT sweep_id FROM runs WHERE status = 'interrupted'"
+            ) if rows else []  # fmt: skip
+        except GstError:
+            return
+        running = [s for s in rows if s["running"]]
+        if running:
+            self.notify(f"sweep {running[0]['sweep_id']} ({running[0]['preset']}) is running: press d to watch it")
+        if interrupted:
+            ids = ", ".join(r["sweep_id"] for r in interrupted[:3])
+            self.notify(f"{len(interrupted)} interrupted sweep(s) ({ids}): r, then u resumes one", severity="warning")
+
+    # -- the current sweep -------------------------------------------------
+
+    def current_sweep(self) -> tuple[str, str]:
+        """(sweep id, why): the one the user selected, else the most recent running one, else the newest."""
+        if self.selected_sweep is not None:
+            return self.selected_sweep, "selected"
+        try:
+            rows = queries.sweeps(self.db) if self.db.exists() else []
+        except GstError:
+            rows = []
+        running = [s for s in rows if s["running"]]
+        if running:
+            return running[0]["sweep_id"], "running"
+        if self.launcher.launches:
+            return self.launcher.launches[-1].sweep_id, "launched here"
+        return "latest", "newest"
+
+    @on(SweepSelected)
+    def sweep_selected(self, message: SweepSelected) -> None:
+        """`d` and `s` follow the sweep the user picked."""
+        self.selected_sweep = message.sweep_id
+
+    # -- launching ---------------------------------------------------------
+
+    @on(LaunchRequested)
+    def launch_requested(self, message: LaunchRequested) -> None:
+        """Show the plan and its estimated wall time; launch only on yes."""
+        plan = estimate(self.db, message.specs, message.device)
+        body = Group(
+            Text(f"{message.label}: {plan.runs} runs, {plan.epochs:,} epochs in all", style="bold"),
+            Text(f"device {message.device}; estimated wall time {duration(plan.seconds)}"),
+            Text(f"epoch time: {plan.basis}", style="dim"),
+            Text("runs as a background `gst run`; quitting or cancelling interrupts it (resumable)", style="dim"),
+        )
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.launch(message)
+
+        self.push_screen(ConfirmScreen(f"Launch {message.label}?", body, yes="Launch", no="Back"), answered)
+
+    def launch(self, message: LaunchRequested) -> None:
+        """Queue the sweep, make it current and open its dashboard."""
+        data_dir = str(self.data_dir) if self.data_dir else ""
+        launch = self.launcher.submit(
+            message.target,
+            message.label,
+            device=message.device,
+            seeds=message.seeds,
+            arms=message.arms,
+            data_dir=data_dir,
+        )
+        self.selected_sweep = launch.sweep_id
+        self.push_screen(DashboardScreen(launch.sweep_id, "launched here"))
+
+    @on(CancelRequested)
+    def cancel_requested(self, message: CancelRequested) -> None:
+        """Confirm, then interrupt (or unqueue) a sweep this window launched."""
+        launch = self.launcher.find(message.sweep_id)
+        if launch is None or launch.state not in ("queued", "running"):
+            self.notify(
+                f"sweep {message.sweep_id} is not running from this window: stop it where it runs (Ctrl-C)",
+                severity="warning",
+            )
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes and self.launcher.cancel(message.sweep_id):
+                self.notify(f"cancelling {message.sweep_id}: the current run is marked interrupted")
+
+        body = Text(f"{launch.label} is {launch.state}; its current run stops and can be resumed later (u).")
+        self.push_screen(
+            ConfirmScreen(f"Cancel sweep {message.sweep_id}?", body, yes="Cancel sweep", no="Keep"), answered
+        )
+
+    @on(ResumeRequested)
+    def resume_requested(self, message: ResumeRequested) -> None:
+        """Queue `gst resume` and watch it."""
+        self.launcher.resume(message.sweep_id)
+        self.selected_sweep = message.sweep_id
+        self.notify(f"resume of {message.sweep_id} queued")
+
+    def launch_changed(self, launch: Launch) -> None:
+        """One notification per state change of a launched sweep; failures say where the log is."""
+        if launch.state == "failed":
+            detail = launch.stderr_tail[-1] if launch.stderr_tail else f"exit code {launch.returncode}"
+            self.notify(f"sweep {launch.sweep_id} failed: {detail} (o: log)", severity="error", timeout=15)
+        elif launch.state in ("running", "done", "cancelled"):
+            self.notify(f"sweep {launch.sweep_id} ({launch.label}): {launch.state}")
+
+    # -- navigation --------------------------------------------------------
+
+    def screen_factories(self) -> dict[str, Callable[[], Screen[None]]]:
+        """Every screen a key or the `:` jump opens, by name."""
+        return {
+            "presets": PresetsScreen,
+            "composer": ComposerScreen,
+            "runs": RunsScreen,
+            "dashboard": lambda: DashboardScreen(*self.current_sweep()),
+            "summary": lambda: SummaryScreen(*self.current_sweep()),
+            "charts": lambda: ChartsScreen(*self.current_sweep()),
+            "log": lambda: LogScreen(*self.current_sweep()),
+            "query": QueryScreen,
+        }
+
+    def action_open(self, name: str) -> None:
+        """Open a screen by name; the presets screen is the bottom of the stack, so `p` goes back to it."""
+        if name == "presets":
+            while len(self.screen_stack) > 2:
+                self.pop_screen()
+            return
+        if type(self.screen).__name__.lower() == f"{name}screen":
+            return
+        self.push_screen(self.screen_factories()[name]())
+
+    def action_jump(self) -> None:
+        """k9s-style `:name` jump to any screen."""
+
+        def chosen(name: str | None) -> None:
+            if name:
+                self.action_open(name)
+
+        self.push_screen(JumpScreen(list(self.screen_factories())), chosen)
+
+    def action_help(self) -> None:
+        """Every binding, app-wide and per screen."""
+        groups: dict[str, list[Binding]] = {"everywhere": [b for b in self.BINDINGS if isinstance(b, Binding)]}
+        for cls in (
+            PresetsScreen,
+            ComposerScreen,
+            DashboardScreen,
+            ChartsScreen,
+            SummaryScreen,
+            RunsScreen,
+            QueryScreen,
+        ):
+            groups[cls.__name__.removesuffix("Screen").lower()] = [b for b in cls.BINDINGS if isinstance(b, Binding)]
+        self.push_screen(HelpScreen(groups))
+
+    def action_dashboard(self) -> None:
+        """Watch the current sweep."""
+        self.action_open("dashboard")
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """The command palette (ctrl+p) lists gst's screens too; screenshots go to a folder that exists."""
+        for command in super().get_system_commands(screen):
+            if command.title == "Screenshot":  # Textual's default saves to a downloads folder that may not exist
+                yield SystemCommand(command.title, command.help, self.save_screenshot_here)
+            else:
+                yield command
+        for key, (name, label) in SCREEN_KEYS.items():
+            yield SystemCommand(label, f"open the {name} screen ({key})", lambda n=name: self.action_open(n))
+
+    def save_screenshot_here(self) -> None:
+        """An SVG of the screen in the working directory, with its absolute path shown."""
+        path = Path(self.save_screenshot(path=str(Path.cwd()))).resolve()
+        self.notify(f"screenshot: {path}")
+
+    async def action_quit(self) -> None:
+        """Quit; while a sweep this window launched runs, ask first (it is interrupted and stays resumable)."""
+        if not self.launcher.busy:
+            await self.shutdown()
+            return
+        launch = self.launcher.running or next(x for x in self.launcher.launches if x.state == "queued")
+        body = Text(f"sweep {launch.sweep_id} ({launch.label}) is {launch.state}; quitting interrupts it (u resumes).")
+
+        async def answered(yes: bool | None) -> None:
+            if yes:
+                await self.shutdown()
+
+        self.push_screen(ConfirmScreen("Quit gst?", body, yes="Quit", no="Stay"), answered)
+
+    async def shutdown(self) -> None:
+        """Interrupt a sweep this window launched, then exit."""
+        await self.launcher.stop()
+        self.exit()

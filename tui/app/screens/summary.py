@@ -1,0 +1,101 @@
+"""Per-arm instability and accuracy with CIs, the correlation, a scatter plot and the paper's claim, live."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import Footer, Header, Static
+
+from gst.engine.errors import GstError
+from gst.store.browse import sweep_fingerprint
+from gst.tui.app.screens.base import PollingScreen
+from gst.tui.app.widgets.charts import ARM_COLOURS
+from gst.tui.app.widgets.scatter import ArmPoint, ScatterPlot
+
+if TYPE_CHECKING:  # the analysis pulls in scipy: imported when the screen first loads, not at start-up
+    from gst.engine.analysis import SweepAnalysis
+    from gst.tui.report.sweep_data import StoredSweep
+
+
+class SummaryScreen(PollingScreen):
+    """Refreshed every few seconds, so it fills in as runs finish; the scatter takes the rest of the window."""
+
+    interval = 2.0
+    BINDINGS = [Binding("f", "figure", "Write figure"), Binding("escape", "app.pop_screen", "Back")]
+
+    def __init__(self, sweep_id: str, why: str = "selected") -> None:
+        super().__init__()
+        self.sweep_id, self.why = sweep_id, why
+
+    def compose(self) -> ComposeResult:
+        """Summary text above the scatter plot."""
+        yield Header()
+        with VerticalScroll(id="summary-text"):
+            yield Static(f"sweep {self.sweep_id} ({self.why}): reading…", id="summary")
+        yield Static(id="scatter-legend")
+        yield ScatterPlot(id="scatter")
+        yield Footer()
+
+    def fingerprint(self) -> tuple[object, ...]:
+        """Runs, epochs done and statuses: the analysis (bootstrap CIs) reruns only when they change."""
+        return sweep_fingerprint(self.app.db, self.sweep_id)  # type: ignore[attr-defined]
+
+    def load(self) -> tuple[StoredSweep, SweepAnalysis]:
+        """Read and analyse the sweep."""
+        from gst.tui.report.sweep_data import load_sweep
+
+        stored = load_sweep(self.app.db, self.sweep_id)  # type: ignore[attr-defined]
+        return stored, stored.analyze()
+
+    def failed(self, message: str) -> None:
+        """Where the summary would be."""
+        self.query_one("#summary", Static).update(Text(message, style="red"))
+
+    def show(self, data: tuple[StoredSweep, SweepAnalysis]) -> None:
+        """Tables, correlation line and scatter points with arm means."""
+        from gst.tui.report.summary_view import summary_renderable
+
+        stored, analysis = data
+        self.sweep_id = stored.sweep_id
+        self.sub_title = f"sweep {stored.sweep_id} ({self.why})"
+        self.query_one("#summary", Static).update(summary_renderable(stored, analysis))
+        series: dict[str, list[tuple[float, float]]] = {}
+        for run in analysis.runs:
+            x = getattr(run, analysis.instability)
+            if x is not None:
+                series.setdefault(run.arm, []).append((x, getattr(run, analysis.accuracy)))
+        arms = []
+        for arm in analysis.arms:
+            x = arm.a2_drop if analysis.instability == "a2_drop" else arm.mean_drop
+            y = arm.best_test_acc if analysis.accuracy == "best_test_acc" else arm.final_test_acc
+            if x is not None and y is not None and arm.arm in series:
+                arms.append(ArmPoint(arm.arm, x, y))
+        c = analysis.correlation
+        self.query_one(ScatterPlot).set_points(series, arms, None if c is None else (c.slope, c.intercept))
+        legend = Text(f"{analysis.accuracy.replace('_', ' ')} (%) vs {analysis.instability.replace('_', ' ')} (pp): ")
+        for i, name in enumerate(series):
+            legend.append(f"· {name} ", style=ARM_COLOURS[i % len(ARM_COLOURS)])
+        legend.append("◆ arm mean ± 95% CI" + ("  ─ fit" if c is not None else ""), style="dim")
+        self.query_one("#scatter-legend", Static).update(
+            legend if series else Text("no completed pruned runs yet", style="dim")
+        )
+
+    @work(thread=True, exclusive=True, group="figure", exit_on_error=False)
+    def action_figure(self) -> None:
+        """Write the paper-style figure (PNG and PDF) into ./figures and say where, as absolute paths."""
+        from gst.tui.report.figures import draw
+        from gst.tui.report.sweep_data import load_sweep
+
+        try:
+            paths = draw(load_sweep(self.app.db, self.sweep_id), self.app.db, Path("figures"))  # type: ignore[attr-defined]
+        except GstError as exc:
+            self.app.call_from_thread(self.notify, str(exc), severity="error")
+            return
+        written = " and ".join(str(p.resolve()) for p in paths)
+        self.app.call_from_thread(self.notify, f"wrote {written}", timeout=15)

@@ -1,0 +1,78 @@
+"""`gst bench --flatness`: the table of measured flatness costs and the priced parity and gst recipes."""
+
+from __future__ import annotations
+
+import json
+
+import torch
+from rich.table import Table
+
+from gst.engine.errors import GstError
+from gst.engine.flatness.bench import FlatnessBench, flatness_bench
+from gst.tui.cli.options import err, out
+
+
+def flatness_table(r: FlatnessBench) -> Table:
+    """Units, solver accuracy and recipe prices, one measurement per line."""
+    table = Table(
+        title=f"gst bench --flatness: {r.model} (P = {r.params:,}) on {r.device}, {r.images} images",
+        title_justify="left",
+    )
+    table.add_column("measurement")
+    table.add_column("value", justify="right")
+    rows = [
+        ("one Hessian-vector product", f"{r.hvp_seconds:.3f} s"),
+        (f"per product, {r.block} vectors vmapped", f"{r.hvp_block_seconds:.3f} s"),
+        ("one full test pass (10,000 images)", f"{r.test_pass_seconds:.2f} s"),
+        (f"per model, {r.stack} models stacked", f"{r.stacked_pass_seconds:.2f} s"),
+    ]
+    for s in (r.parity, r.lanczos):
+        rows.append(
+            (
+                f"top-{r.k} by {s.method}: products, seconds",
+                f"{s.products}, {s.seconds:.1f} s (residual max {s.max_residual:.2g}, median {s.median_residual:.2g})",
+            )
+        )
+    rows += [
+        (
+            f"parity recipe, k=100: {r.parity_hvps_full} products + 810 passes",
+            f"{r.parity_recipe_seconds / 60:,.1f} min",
+        ),
+        (f"gst default, k=100: {r.gst_hvps_full} + 100 products + 801 passes", f"{r.gst_recipe_seconds / 60:,.1f} min"),
+        ("parity / gst", f"{r.speedup:.2f}x"),
+    ]
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+def check_counts(images: int, solver_images: int | None, pass_images: int) -> None:
+    """Each count in 1..its data set's size, else a one-line error naming the option."""
+    for option, value, limit in (
+        ("--images", images, 10_000),
+        ("--solver-images", solver_images, 10_000),
+        ("--pass-images", pass_images, 1_000),
+    ):
+        if value is not None and not 1 <= value <= limit:
+            raise GstError(f"{option}: {value} is outside 1..{limit}")
+
+
+def run_flatness_bench(
+    model: str,
+    device: torch.device,
+    images: int,
+    solver_images: int | None,
+    pass_images: int,
+    as_json: bool,
+    solver_model: str | None = None,
+) -> None:
+    """Measure and print."""
+    err.print(f"measuring flatness costs of {model} on {device} ({images} images)…")
+    report = flatness_bench(
+        model, device, images=images, solver_images=solver_images, pass_images=pass_images, solver_model=solver_model
+    )
+    if as_json:
+        out.print(json.dumps(report.to_json(), indent=2), markup=False, highlight=False)
+    else:
+        out.print(flatness_table(report))
+        out.print(report.note, highlight=False)

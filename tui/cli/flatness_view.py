@@ -1,0 +1,98 @@
+"""`gst show`'s flatness section: per measured epoch the curvature, noise, TIC and ε*, and the top eigenvalues."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+
+from gst.engine.flatness_analysis import MEASURES, flatness_correlations, mean_stability
+from gst.store import queries_flatness
+from gst.tui.cli.render import fmt
+from gst.tui.report.sweep_data import StoredSweep  # imported lazily by the commands that print this view
+
+LABELS = {"stability": "stability %", "best_test_acc": "best acc %", **MEASURES}
+
+COLUMNS = {
+    "epoch": "epoch", "method": "method", "hvps": "HVPs", "eig_sum": "Σλ", "lambda_max": "λmax",
+    "grad_sq_trace": "Tr C", "grad_cov_trace_centered": "Tr C cent.", "hutchinson_trace": "Tr H",
+    "tic": "TIC", "eps_star": "ε*", "test_acc": "acc %",
+}  # fmt: skip
+
+
+def flatness_table(rows: list[dict[str, Any]]) -> Table:
+    """One line per measured epoch (`-` for a missing ε* or Tr H)."""
+    table = Table(title="flatness (method-later §2)", title_justify="left")
+    for label in COLUMNS.values():
+        table.add_column(label, justify="left" if label == "method" else "right", no_wrap=True)
+    for row in rows:
+        table.add_row(*(fmt(row.get(key), 3) for key in COLUMNS))
+    return table
+
+
+def print_flatness(console: Console, db: Path, run_id: str) -> None:
+    """Print the run's flatness rows and its top eigenvalues with their worst residual; nothing if unmeasured."""
+    rows = queries_flatness.flatness(db, [run_id])
+    if not rows:
+        return
+    console.print(flatness_table(rows))
+    for row in rows:
+        top = ", ".join(f"{v:.4g}" for v in row["eigenvalues"][:10])
+        worst = max((r for r in row["residuals"] if r is not None), default=None)
+        console.print(
+            f"epoch {row['epoch']}: top eigenvalues {top}  (k = {row['k']}, worst residual {fmt(worst, 4)})",
+            highlight=False,
+        )
+
+
+def flatness_points(stored: StoredSweep, db: Path) -> list[dict[str, Any]]:
+    """One point per measured run: arm, Mean Stability (%), best test accuracy and the flatness measures."""
+    stability = {r.run_id: mean_stability(r.events) for r in stored.records}
+    rows = queries_flatness.sweep_flatness(db, stored.sweep_id)
+    return [{**row, "stability": stability.get(row["run_id"], 100.0)} for row in rows]
+
+
+def flatness_summary(stored: StoredSweep, db: Path) -> Group | None:
+    """Per-arm flatness means and the stability / accuracy correlations; None when the sweep measured none."""
+    points = flatness_points(stored, db)
+    if not points:
+        return None
+    table = Table(title="flatness per arm (mean over runs)", title_justify="left")
+    for label in ("arm", "n", "stability %", *MEASURES.values(), "ε* missing"):
+        table.add_column(label, justify="left" if label == "arm" else "right", no_wrap=True)
+    for arm in stored.arm_order:
+        mine = [p for p in points if p["arm"] == arm]
+        if not mine:
+            continue
+        means = [_mean([p[m] for p in mine]) for m in ("stability", *MEASURES)]
+        missing = sum(p["eps_star"] is None for p in mine)
+        table.add_row(arm, str(len(mine)), *(fmt(v, 3) for v in means), str(missing))
+    lines: list[Any] = [table]
+    for c in flatness_correlations(points):
+        x, y = LABELS.get(c.x, c.x), LABELS.get(c.y, c.y)
+        lines.append(
+            Text(
+                f"{x} vs {y}: r = {c.pearson_r:.3f} [{c.pearson_ci[0]:.2f}, {c.pearson_ci[1]:.2f}] (p = {c.pearson_p:.2g}), "
+                f"τ = {c.kendall_tau:.3f} [{c.kendall_ci[0]:.2f}, {c.kendall_ci[1]:.2f}] (p = {c.kendall_p:.2g}), n = {c.n}"
+                + (f", {c.missing} missing" if c.missing else "")
+            )
+        )
+    if len(lines) == 1:
+        lines.append(Text("flatness correlations: need at least 3 measured runs with spread", style="dim"))
+    return Group(*lines)
+
+
+def _mean(values: list[Any]) -> float | None:
+    clean = [v for v in values if v is not None and math.isfinite(v)]
+    return sum(clean) / len(clean) if clean else None
+
+
+def print_flatness_summary(console: Console, db: Path, stored: StoredSweep) -> None:
+    """`gst summary`'s flatness section (nothing for sweeps without flatness rows)."""
+    group = flatness_summary(stored, db)
+    if group is not None:
+        console.print(group)

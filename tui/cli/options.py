@@ -1,0 +1,88 @@
+"""Shared CLI options, the error guard (one line, exit 1; Ctrl-C exits 130) and console handles."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from gst.engine.errors import GstError
+from gst.tui.cli.cells import clean
+
+out = Console(soft_wrap=True)  # results only
+err = Console(stderr=True, soft_wrap=True)  # progress, messages
+
+DbOption = Annotated[Path, typer.Option("--db", envvar="GST_DB", help="DuckDB file (env GST_DB).", show_default=True)]
+DataDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        envvar="GST_DATA_DIR",
+        help="Folder with cifar10.npz or torchvision's CIFAR-10 (env GST_DATA_DIR; default ~/.cache/gst/data).",
+    ),
+]
+DeviceOption = Annotated[str, typer.Option("--device", help="auto, cpu, cuda or cuda:N.")]
+SetOption = Annotated[
+    list[str] | None, typer.Option("--set", help="Override a preset key, e.g. base.epochs=2 (repeatable).")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+DEFAULT_DB = Path("gst.duckdb")
+
+
+HANDLE_SIGINT = "GST_HANDLE_SIGINT"
+
+
+def handle_sigint_if_asked() -> None:
+    """Make Ctrl-C / SIGINT interrupt this process when the parent that will send it says so.
+
+    Background jobs of a non-interactive shell inherit SIGINT as ignored, and Python then never raises
+    KeyboardInterrupt; a parent that stops `gst run` with SIGINT (the TUI's launcher) sets
+    GST_HANDLE_SIGINT=1. Without it the inherited choice stands, as for any background job.
+    """
+    if os.environ.get(HANDLE_SIGINT) == "1":
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+TERMINATED = {"by_sigterm": False}
+
+
+def _terminate(signum: int, frame: object) -> None:
+    TERMINATED["by_sigterm"] = True
+    raise KeyboardInterrupt
+
+
+def stop_on_signals() -> None:
+    """SIGTERM stops a run like Ctrl-C (runs marked interrupted, everything measured stored, exit 143)."""
+    handle_sigint_if_asked()
+    signal.signal(signal.SIGTERM, _terminate)
+
+
+RUN_INTERRUPTED = "what was measured is in the database; `gst resume` continues"
+READ_INTERRUPTED = "stopped by Ctrl-C; nothing was changed"
+
+
+@contextlib.contextmanager
+def guard(interrupted: str = RUN_INTERRUPTED) -> Iterator[None]:
+    """Turn expected errors into one red line and exit 1, and Ctrl-C into exit 130 with `interrupted`."""
+    try:
+        yield
+    except GstError as exc:
+        err.print(f"[bold red]error:[/] {escape(clean(str(exc)))}", highlight=False)
+        raise typer.Exit(1) from None
+    except OSError as exc:  # a folder that cannot be written, a disk that is full: the system's words, one line
+        where = f"{exc.filename}: " if exc.filename else ""
+        err.print(f"[bold red]error:[/] {escape(clean(where + (exc.strerror or str(exc))))}", highlight=False)
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        err.print("[yellow]interrupted[/]: what was measured is in the database; `gst resume` continues")
+        raise typer.Exit(143 if TERMINATED["by_sigterm"] else 130) from None
+
+        err.print(f"[yellow]interrupted[/]: {interrupted}", highlight=False)
+        raise typer.Exit(130) from None

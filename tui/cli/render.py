@@ -1,0 +1,167 @@
+"""Rich tables for the CLI: plans, run lists, run details, sweep summaries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from rich.cells import cell_len
+from rich.table import Table
+from rich.text import Text
+
+from gst.engine.plan import Plan
+from gst.tui.cli.cells import TITLE_CHARS, cap, cell
+
+
+def fmt(value: Any, digits: int = 2) -> str:
+    """Numbers rounded, None as a dash (the TUI's cells; the CLI's are `cells.fmt`)."""
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def title_text(title: str, limit: int = TITLE_CHARS) -> Text:
+    """A table title printed literally, cleaned and capped, in Rich's title style."""
+    return Text(cap(title, limit), style="table.title")
+
+
+def sweep_heading(row: dict[str, Any]) -> str:
+    """'sweep ID: TITLE' from a sweeps row; the preset's name (a spec file's stem) only when it has no title."""
+    title = (row.get("title") or "").strip()
+    return f"sweep {row['sweep_id']}: {title}" if title else f"sweep {row['sweep_id']} ({row.get('preset') or '?'})"
+
+
+def plan_table(arm: str, plan: Plan) -> Table | Text:
+    """Events per layer, k per event, iterative % and the parameters removed (one line for an unpruned arm)."""
+    if not plan.moments:
+        return Text(f"{cap(arm)}: no pruning (all {plan.params_total:,} parameters kept)")
+    title = f"{arm}: removes {plan.params_removed:,} of {plan.params_total:,} parameters ({plan.percent_removed:.2f}%), {len(plan.moments)} pruning moments"
+    table = Table(title=title_text(title, 200), title_justify="left")
+    for col in ("layer", "events", "epochs", "k per event", "iterative %", "alive after"):
+        table.add_column(col, justify="left" if col in ("layer", "epochs") else "right")
+    for name, events in plan.layers.items():
+        if not events:
+            table.add_row(name, "0", "-", "-", "-", str(plan.layer_units[name]))
+            continue
+        ks = sorted({e.k for e in events})
+        pcts = [e.percent_of_layer for e in events]
+        epochs = (
+            ", ".join(str(e.epoch) for e in events)
+            if len(events) <= 8
+            else f"{events[0].epoch}, {events[1].epoch}, ..., {events[-1].epoch}"
+        )
+        table.add_row(
+            name, str(len(events)), epochs, "/".join(map(str, ks)) if len(ks) <= 3 else f"{ks[0]}-{ks[-1]}",
+            f"{sum(pcts) / len(pcts):.2f}", f"{events[-1].alive:,}",
+        )  # fmt: skip
+    return table
+
+
+@dataclass(frozen=True, slots=True)
+class Col:
+    """A column of a CLI table: `keep` columns (ids, arm, status) are never cut; `drop` > 0 may go, highest first."""
+
+    key: str
+    header: str = ""
+    keep: bool = False
+    drop: int = 0
+
+    @property
+    def label(self) -> str:
+        return self.header or self.key
+
+
+def _natural_width(col: Col, texts: list[Text]) -> int:
+    return max([cell_len(col.label), *(t.cell_len for t in texts)])
+
+
+def fit_columns(cols: list[Col], texts: dict[str, list[Text]], width: int | None) -> list[Col]:
+    """The columns that fit in `width` at their natural width, dropping droppable ones by priority."""
+    shown = list(cols)
+    if width is None:
+        return shown
+    for victim in sorted((c for c in cols if c.drop > 0), key=lambda c: -c.drop):
+        if table_width(shown, texts) <= width:
+            break
+        shown.remove(victim)
+    return shown
+
+
+def table_width(cols: list[Col], texts: dict[str, list[Text]]) -> int:
+    """Characters a table of these columns takes at natural width (cells, padding and rules)."""
+    return sum(_natural_width(c, texts[c.key]) + 3 for c in cols) + 1
+
+
+def share_widths(natural: list[int], room: int) -> list[int]:
+    """Column widths within `room`: narrow columns keep their width, wide ones share what is left equally."""
+    widths = [0] * len(natural)
+    left = list(range(len(natural)))
+    while left:
+        share = max(room // len(left), 3)
+        narrow = [i for i in left if natural[i] <= share]
+        if not narrow:
+            for i in left:
+                widths[i] = share
+            break
+        for i in narrow:
+            widths[i] = natural[i]
+            room -= natural[i]
+        left = [i for i in left if i not in narrow]
+    return widths
+
+
+def _is_number(values: list[Any]) -> bool:
+    present = [v for v in values if v is not None]
+    return bool(present) and all(isinstance(v, int | float) and not isinstance(v, bool) for v in present)
+
+
+def rows_table(
+    rows: list[dict[str, Any]],
+    columns: list[str | Col],
+    title: str = "",
+    width: int | None = None,
+    cut_note: str = "",
+) -> Table:
+    """A table of dict rows: cells printed literally, numbers right-aligned, fitted to `width` if given.
+
+    With `cut_note`, every row stays one line: cells that do not fit end in an ellipsis and the
+    note is printed under the table.
+    """
+    cols = [c if isinstance(c, Col) else Col(c) for c in columns]
+    texts = {c.key: [cell(row.get(c.key)) for row in rows] for c in cols}
+    shown = fit_columns(cols, texts, width)
+    cut = bool(cut_note) and width is not None and table_width(shown, texts) > width
+    table = Table(
+        title=title_text(title) if title else None,
+        title_justify="left",
+        caption=Text(cut_note, style="dim") if cut else None,
+        caption_justify="left",
+    )
+    shares = share_widths([_natural_width(c, texts[c.key]) for c in shown], width - 3 * len(shown) - 1) if cut else []
+    for i, c in enumerate(shown):
+        numeric = _is_number([row.get(c.key) for row in rows])
+        table.add_column(
+            Text(c.label),
+            justify="right" if numeric else "left",
+            no_wrap=c.keep or numeric or cut,
+            overflow="ellipsis",
+            width=shares[i] if cut else None,
+            min_width=_natural_width(c, texts[c.key]) if c.keep else None,
+        )
+    for i in range(len(rows)):
+        table.add_row(*(texts[c.key][i] for c in shown))
+    return table
+
+
+SUMMARY_COLUMNS = [
+    Col("arm", keep=True), Col("n", keep=True), Col("final_test_acc", "final %"), Col("final_test_sd", "sd", drop=2),
+    Col("best_test_acc", "best %", drop=3), Col("mean_drop_pp", "drop pp"), Col("events_per_run", "events", drop=1),
+    Col("gap", "gap pp", drop=4),
+]  # fmt: skip
+
+
+def summary_table(rows: list[dict[str, Any]], title: str, width: int | None = None) -> Table:
+    """Per-arm results of a sweep (the end of `gst run`), fitted to `width`."""
+    return rows_table(rows, list(SUMMARY_COLUMNS), title=title, width=width)
