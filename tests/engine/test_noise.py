@@ -246,7 +246,7 @@ def test_resume_inside_an_open_window_equals_uninterrupted(tmp_path: Path) -> No
         ({"noise": "iter_-1_zeroing"}, "prune.noise", "must be >= 0"),
         ({"noise": "cumu_5_gaussian"}, "prune.noise", "allowed: Prune_L"),
         ({"noise": "iter_5_zeroing", "noise_count": "epochs"}, "prune.noise_count", "allowed: forwards, train_batches"),
-        ({"noise_count": "forwards"}, "prune.noise_count", "only used with a prune.noise"),
+        ({"noise_count": "train_batches"}, "prune.noise_count", "only used with a prune.noise"),
         ({"noise": "iter_5_zeroing", "layers": ["fc1"], "score": "magnitude"}, "prune.layers[0]", "allowed: conv1"),
     ],
 )
