@@ -245,7 +245,7 @@ def check_noise(
     noise = raw.get("noise", "")
     count = c.choice("noise_count", raw.get("noise_count", "forwards"), NOISE_COUNTS)
     if noise == "":
-        if raw.get("noise_count", "forwards") != "forwards":  # the default is what a stored spec carries
+        if count != "forwards":  # a non-default count without noise is a mistake; the default is harmless
             raise c.fail("noise_count", "only used with a prune.noise variant")
         return "", count
     if not isinstance(noise, str):
