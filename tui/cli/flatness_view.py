@@ -62,7 +62,7 @@ def flatness_summary(stored: StoredSweep, db: Path) -> Group | None:
     if not points:
         return None
     table = Table(title="flatness per arm (mean over runs)", title_justify="left")
-    for label in ("arm", "n", "stability %", *MEASURES.values(), "ε* missing"):
+    for label in ("arm", "n", "stab. %", "Σλ", "Tr C", "ε*", "TIC", "no ε*"):
         table.add_column(label, justify="left" if label == "arm" else "right", no_wrap=True)
     for arm in stored.arm_order:
         mine = [p for p in points if p["arm"] == arm]
