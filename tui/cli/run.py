@@ -67,6 +67,7 @@ def _execute(jobs: list[Job], ex: ExecutionArgs, *, sweep: Sweep | None, sweep_i
 
     stop_on_signals()
     backend, batches = runner.plan_execution(jobs, ex)
+    runner.check_database(ex.db)  # a folder that is missing or cannot be written: one line, before any output
     device = str(resolve_device(ex.device))
     err.print(f"sweep [bold]{sweep_id}[/]: {len(jobs)} runs on {backend.describe(batches)} -> {ex.db}", highlight=False)
     with SweepProgress(len(jobs), {j.run_id: j.spec.epochs for j in jobs}, err) as progress:

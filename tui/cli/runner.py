@@ -69,6 +69,16 @@ def ray_settings(ex: ExecutionArgs) -> dict[str, object]:
     }
 
 
+def check_database(db: Path) -> None:
+    """StoreError now if the database cannot be written where the user pointed (missing or read-only folder)."""
+    from gst.engine.errors import StoreError
+    from gst.store.db import check_writable
+
+    if db.parent and str(db.parent) and not db.parent.exists():
+        raise StoreError(f"{db}: folder {db.parent} does not exist")
+    check_writable(db)
+
+
 def execute_sweep(
     backend: Backend,
     batches: list[list[Job]],
