@@ -28,7 +28,7 @@ from gst.engine.events import Event, RunFailed, RunFinished, event_from_dict, ev
 from gst.engine.execution.backend import Outcome, Sink
 from gst.engine.execution.jobs import ExecOptions, Job
 from gst.engine.execution.local import stack_note
-from gst.engine.execution.pool import MEASUREMENTS
+from gst.engine.execution.pool import STATUS_EVENTS
 
 try:
     import ray
@@ -353,7 +353,7 @@ class RayBackend:
                 with contextlib.suppress(ValueError, KeyError, TypeError):
                     item = json.loads(line)["event"]
                     finished = item["type"] == "RunFinished" and item["run_id"] not in task.done
-                    if item["type"] in MEASUREMENTS or finished:
+                    if item["type"] not in STATUS_EVENTS or finished:
                         sink(event_from_dict(item))
                     if finished:
                         task.done.add(item["run_id"])

@@ -121,7 +121,10 @@ def test_check_names_broken_invariants(tmp_path: Path) -> None:
     db = run_tiny(tmp_path)
     with writing(db) as conn:
         conn.execute("UPDATE prune_events SET drop_pp = drop_pp + 1 WHERE epoch = 2")
-        conn.execute("INSERT INTO prune_events VALUES ('s-base-0', 1, 50, 40, 10, 0.2)")
+        conn.execute(
+            "INSERT INTO prune_events (run_id, epoch, acc_before, acc_after, drop_pp, instability_rel) "
+            "VALUES ('s-base-0', 1, 50, 40, 10, 0.2)"
+        )
     result = runner.invoke(app, ["check", "s", "--db", str(db), "--json"])
     assert result.exit_code == 1
     assert '"drop = before - after"' in result.stdout and "not in its schedule" in result.stdout
