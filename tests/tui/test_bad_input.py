@@ -122,7 +122,7 @@ def test_bad_input_in_subprocesses(tmp_path: Path) -> None:
     while todo:
         batch, todo = todo[:4], todo[4:]
         procs = [
-            (args, subprocess.Popen([sys.executable, "-m", "gst.tui.cli.main", *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env))
+            (args, subprocess.Popen([sys.executable, "-m", "gst.tui.cli", *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env))
             for args in batch
         ]  # fmt: skip
         for args, proc in procs:

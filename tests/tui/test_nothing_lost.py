@@ -41,7 +41,7 @@ def gst(*args: str, fault: str = "", timeout: float = 600) -> subprocess.Complet
     env = {**os.environ, "GST_HANDLE_SIGINT": "1", "GST_FAULT": fault}
     if not fault:
         env.pop("GST_FAULT")
-    cmd = [sys.executable, "-m", "gst.tui.cli.main", *args]
+    cmd = [sys.executable, "-m", "gst.tui.cli", *args]
     return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout)
 
 
@@ -132,7 +132,7 @@ def test_killed_parent_leaves_no_worker_and_a_killed_worker_is_retried(
 ) -> None:
     spec, db = spec_file(tmp_path), tmp_path / "gst.duckdb"
     env = {**os.environ, "GST_HANDLE_SIGINT": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "gst.tui.cli.main", *run_args(spec, db, "workers")], env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "gst.tui.cli", *run_args(spec, db, "workers")], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     deadline = time.monotonic() + 120
     workers: list[int] = []
@@ -165,7 +165,7 @@ def test_sigterm_interrupts_and_damaged_checkpoints_fall_back(
 ) -> None:
     spec, db = spec_file(tmp_path), tmp_path / "gst.duckdb"
     args = [*run_args(spec, db, "in-process"), "--checkpoint-every", "1"]
-    proc = subprocess.Popen([sys.executable, "-m", "gst.tui.cli.main", *args], env={**os.environ, "GST_HANDLE_SIGINT": "1"},
+    proc = subprocess.Popen([sys.executable, "-m", "gst.tui.cli", *args], env={**os.environ, "GST_HANDLE_SIGINT": "1"},
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -197,7 +197,7 @@ def test_database_held_by_a_reader_loses_nothing(
     tmp_path: Path, references: dict[str, dict[str, list[dict[str, object]]]]
 ) -> None:
     spec, db = spec_file(tmp_path), tmp_path / "gst.duckdb"
-    proc = subprocess.Popen([sys.executable, "-m", "gst.tui.cli.main", *run_args(spec, db, "in-process")],
+    proc = subprocess.Popen([sys.executable, "-m", "gst.tui.cli", *run_args(spec, db, "in-process")],
                             env={**os.environ, "GST_HANDLE_SIGINT": "1"}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
     deadline = time.monotonic() + 120
     while not db.exists() and time.monotonic() < deadline:

@@ -134,7 +134,7 @@ class Launcher:
         self._process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "gst.tui.cli.main",
+            "gst.tui.cli",
             *launch.args,
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.PIPE,

@@ -1,4 +1,4 @@
-"""`python -m gst.tui.cli.main`."""
+"""`python -m gst.tui.cli`."""
 
 from gst.tui.cli.main import app
 

@@ -81,8 +81,5 @@ def guard(interrupted: str = RUN_INTERRUPTED) -> Iterator[None]:
         err.print(f"[bold red]error:[/] {escape(clean(where + (exc.strerror or str(exc))))}", highlight=False)
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
-        err.print("[yellow]interrupted[/]: what was measured is in the database; `gst resume` continues")
-        raise typer.Exit(143 if TERMINATED["by_sigterm"] else 130) from None
-
         err.print(f"[yellow]interrupted[/]: {interrupted}", highlight=False)
-        raise typer.Exit(130) from None
+        raise typer.Exit(143 if TERMINATED["by_sigterm"] else 130) from None
