@@ -36,10 +36,13 @@ def plan_workers(device: str, workers: int | None, gpus: tuple[int, ...], jobs: 
     cores = os.cpu_count() or 1
     if gpus:
         return WorkerPlan(devices=tuple(f"cuda:{g}" for g in gpus), threads=max(1, cores // len(gpus)))
+    asked = workers
     if workers is None:
         workers = min(cores, jobs) if device == "cpu" else 1
     workers = max(1, min(workers, jobs))
-    return WorkerPlan(devices=(device,) * workers, threads=max(1, cores // workers))
+    # threads follow what was asked, not what is left: a resumed sweep with one run to go trains it with the
+    # threads it had (summation order, and so the numbers, depend on the thread count)
+    return WorkerPlan(devices=(device,) * workers, threads=max(1, cores // (asked or workers)))
 
 
 def parse_gpus(text: str | None) -> tuple[int, ...]:
@@ -61,9 +64,10 @@ class InProcessBackend:
 
     name = "local"
 
-    def __init__(self, options: ExecOptions, device: str) -> None:
+    def __init__(self, options: ExecOptions, device: str, threads: int | None = None) -> None:
         self.options = options
         self.device = device
+        self.threads = threads
 
     def describe(self, batches: list[list[Job]]) -> str:
         """'cpu (1 worker)'."""
@@ -73,6 +77,10 @@ class InProcessBackend:
         """Every batch in turn; a failing run is recorded and the sweep goes on."""
         outcome = Outcome()
         track = outcome.tracking(sink)
+        if self.threads is not None and self.device == "cpu":
+            import torch
+
+            torch.set_num_threads(self.threads)
         for batch in batches:
             outcome.journals.append(run_batch(batch, track, self.options, device=self.device))
         return outcome
@@ -104,7 +112,7 @@ def local_backend(
             "--workers: several workers on one GPU are not supported; use --gpus 0,1,... for one worker per GPU"
         )
     if plan.size == 1:
-        return InProcessBackend(options, plan.devices[0])
+        return InProcessBackend(options, plan.devices[0], threads=plan.threads if workers else None)
     from gst.engine.execution.pool import PoolBackend
 
     return PoolBackend(options, plan, max_attempts=max_attempts)  # type: ignore[return-value]
