@@ -1,7 +1,8 @@
 """Fault injection for the process-level tests: `GST_FAULT` makes this process SIGKILL itself at a named moment.
 
 `GST_FAULT="point:n[,role:point:n]"` kills the process the n-th time it reaches `point` (role `main`, the
-default, is the launching process; `worker` a worker process). It costs one dict lookup per call when unset,
+default, is the launching process; `worker` a worker process); with `GST_FAULT_ONCE=<file>` only the first
+process to get there dies (a retried worker would otherwise meet the same fault). It costs one dict lookup per call when unset,
 and exists so that tests can kill a real process at exact moments (mid-epoch, during a flush, ...) with a real
 signal instead of racing a timer.
 """
@@ -32,4 +33,11 @@ def hit(point: str) -> None:
         return
     _COUNTS[point] = _COUNTS.get(point, 0) + 1
     if _wanted().get(point) == _COUNTS[point]:
+        once = os.environ.get("GST_FAULT_ONCE")  # a file: the fault fires in one process only (workers restart)
+        if once:
+            try:
+                with open(once, "x"):
+                    pass
+            except FileExistsError:
+                return
         os.kill(os.getpid(), signal.SIGKILL)

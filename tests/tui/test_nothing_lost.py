@@ -37,8 +37,15 @@ TABLES = {
 EPOCHS = 4
 
 
-def gst(*args: str, fault: str = "", timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "GST_HANDLE_SIGINT": "1", "GST_FAULT": fault}
+def gst(
+    *args: str, fault: str = "", timeout: float = 600, once: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "GST_HANDLE_SIGINT": "1",
+        "GST_FAULT": fault,
+        **({"GST_FAULT_ONCE": str(once)} if once else {}),
+    }
     if not fault:
         env.pop("GST_FAULT")
     cmd = [sys.executable, "-m", "gst.tui.cli", *args]
@@ -152,7 +159,7 @@ def test_killed_parent_leaves_no_worker_and_a_killed_worker_is_retried(
     ]
     assert not alive, f"workers {alive} outlived their parent"
     # a worker SIGKILLed mid-batch: its journal is replayed and its batch retried on a fresh worker
-    result = gst(*resume_args(db, "workers"), fault="worker:train_step:5")
+    result = gst(*resume_args(db, "workers"), fault="worker:train_step:5", once=tmp_path / "fired")
     assert result.returncode == 0, result.stderr
     assert tables(db) == references["workers"]
     attempts = queries.fetch(db, "SELECT max(attempt) AS a FROM runs")[0]["a"]
