@@ -31,6 +31,8 @@ FlatnessMethod = Literal["lanczos", "power_parity"]
 FlatnessSplit = Literal["test", "train"]
 FLATNESS_METHODS = ("lanczos", "power_parity")
 FLATNESS_SPLITS = ("test", "train")
+FlatnessScan = Literal["until_star", "full"]
+FLATNESS_SCANS = ("until_star", "full")
 # method-later §2.4: round(linspace(-0.4, 0.4, 81), 2), 0 included
 PARITY_EPS = tuple(round(-0.4 + 0.01 * i, 2) + 0.0 for i in range(81))
 
@@ -65,6 +67,9 @@ class FlatnessSpec:
     method: FlatnessMethod = "lanczos"  # or "power_parity": the authors' 20-step deflated power iteration
     eps: tuple[float, ...] = PARITY_EPS  # ε grid of the perturbation table (raw L2 steps along unit eigenvectors)
     vectors: int = 10  # perturbation directions: the first eigenvectors in sorted order
+    eps_scan: FlatnessScan = (
+        "until_star"  # "until_star": |ε| upward, stop once ε* is found (exact ε*); "full": the grid
+    )
     hutchinson: int = 32  # Rademacher probes for Hutchinson's Tr H (0 = skip)
     steps: int = 0  # power_parity: steps per pair (0 = 20); lanczos: largest basis (0 = max(3k, k + 60))
     tol: float = 0.0  # power_parity: relative change (0 = 1e-4); lanczos: residual estimate (0 = 1e-3)

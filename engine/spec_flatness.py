@@ -7,7 +7,14 @@ from typing import Any
 
 from gst.engine.architectures import Architecture
 from gst.engine.errors import SpecError
-from gst.engine.spec import CLASS_SIZES, FLATNESS_METHODS, FLATNESS_SPLITS, FlatnessSpec, field_names
+from gst.engine.spec import (
+    CLASS_SIZES,
+    FLATNESS_METHODS,
+    FLATNESS_SCANS,
+    FLATNESS_SPLITS,
+    FlatnessSpec,
+    field_names,
+)
 from gst.engine.spec_check import Checker
 
 TEST_SIZES = {"cifar10": 10_000, "synthetic": 1_000}  # test images per data set
@@ -56,6 +63,7 @@ def check_flatness(raw: Any, arch: Architecture, dataset: str, epochs: int, c: C
         method=c.choice("method", raw.get("method", d.method), FLATNESS_METHODS),  # type: ignore[arg-type]
         eps=eps,
         vectors=vectors,
+        eps_scan=c.choice("eps_scan", raw.get("eps_scan", d.eps_scan), FLATNESS_SCANS),  # type: ignore[arg-type]
         hutchinson=c.integer("hutchinson", raw.get("hutchinson", d.hutchinson), 0),
         steps=c.integer("steps", raw.get("steps", d.steps), 0),
         tol=tol,

@@ -251,11 +251,12 @@ def flatness_row(e: FlatnessMeasured) -> FlatnessRow:
 
 
 def perturbation_rows(e: FlatnessMeasured) -> list[PerturbationRow]:
-    """One `perturbation` row per direction and eps."""
+    """One `perturbation` row per direction and evaluated eps (an `until_star` scan leaves larger |ε| out)."""
     return [
         PerturbationRow(run_id=e.run_id, epoch=e.epoch, vec_index=i, eps=eps, test_loss=loss, test_acc=acc)
         for i, (losses, accs) in enumerate(zip(e.perturb_loss, e.perturb_acc, strict=True))
         for eps, loss, acc in zip(e.eps, losses, accs, strict=True)
+        if not math.isnan(loss)
     ]
 
 

@@ -81,7 +81,12 @@ def measure(
         trace = hutchinson_trace(f, spec.hutchinson, gen, n["block"])
         noise_s = time.perf_counter() - began - hessian_s
         table = perturbation_table(
-            f, pairs.vectors[: spec.vectors], spec.eps, lambda: data.test_batches(eval_batch_size), n["stack"]
+            f,
+            pairs.vectors[: spec.vectors],
+            spec.eps,
+            lambda: data.test_batches(eval_batch_size),
+            n["stack"],
+            until_star=spec.eps_scan == "until_star",
         )
         perturb_s = time.perf_counter() - began - hessian_s - noise_s
     finally:

@@ -6,7 +6,7 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from gst.engine.flatness.bench import GST_PASSES, PARITY_PASSES, flatness_bench
+from gst.engine.flatness.bench import GST_PASSES, PARITY_PASSES, flatness_bench, scan_passes
 from gst.tui.cli.main import app
 
 
@@ -36,5 +36,15 @@ def test_tiny_flatness_bench_prices_both_recipes() -> None:
     )
     unit = min(r.hvp_seconds, r.hvp_block_seconds)
     passes = min(r.test_pass_seconds, r.stacked_pass_seconds)
-    assert r.gst_recipe_seconds == pytest.approx((r.gst_hvps_full + 100) * unit + GST_PASSES * passes)
+    products = (r.gst_hvps_full + 100) * unit
+    assert r.gst_recipe_seconds == pytest.approx(products + (GST_PASSES - 1) * passes + r.test_pass_seconds)
+    assert r.scan_seconds["none"] == r.gst_recipe_seconds
+    assert r.scan_seconds["0.1"] == pytest.approx(products + 200 * passes + r.test_pass_seconds)
     assert r.to_json()["speedup"] == pytest.approx(r.parity_recipe_seconds / r.gst_recipe_seconds)
+    assert r.to_json()["speedups"]["0.05"] == pytest.approx(r.parity_recipe_seconds / r.scan_seconds["0.05"])
+
+
+def test_scan_passes_count_every_direction_and_sign_up_to_eps_star() -> None:
+    assert scan_passes(0.07) == 1 + 2 * 10 * 7
+    assert scan_passes(0.4) == GST_PASSES == 1 + 800
+    assert scan_passes(None) == GST_PASSES

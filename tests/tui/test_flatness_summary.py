@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -45,6 +46,12 @@ def test_summary_and_figures_of_flatness(db: Path, tmp_path: Path) -> None:
     assert "stability % vs Hessian top-k sum: r = " in text and "n = 12" in text
     assert "eps* vs best acc %: r = " in text and "1 missing" in text
     assert "τ = " in text and "[" in text
+    doc = json.loads(CliRunner().invoke(app, ["summary", sweep_id, "--db", str(db), "--json"]).output)
+    flat = doc["flatness"]
+    assert sum(a["n"] for a in flat["arms"]) == len(flat["runs"]) == 12
+    assert sum(a["eps_star_missing"] for a in flat["arms"]) == 1
+    pair = next(c for c in flat["correlations"] if (c["x"], c["y"]) == ("stability", "eig_sum"))
+    assert pair["n"] == 12 and -1 <= pair["pearson_ci"][0] <= pair["pearson_r"] <= pair["pearson_ci"][1] <= 1
     for preset in ("later_fig6", "later_figE"):
         other = fabricate(db, preset, seeds=1, epochs=20, overrides=OVERRIDES) if preset == "later_figE" else sweep_id
         if other != sweep_id:

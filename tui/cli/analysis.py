@@ -17,7 +17,7 @@ def summary(
     as_json: JsonOption = False,
 ) -> None:
     """Per-arm instability and accuracy with bootstrap CIs, the correlation (r, p, n) and the paper's claim."""
-    from gst.tui.cli.flatness_view import print_flatness_summary
+    from gst.tui.cli.flatness_view import flatness_json, print_flatness_summary
     from gst.tui.report.summary_view import summary_json, summary_renderable
     from gst.tui.report.sweep_data import load_sweep
 
@@ -25,7 +25,11 @@ def summary(
         stored = load_sweep(db, sweep_id)
         analysis = stored.analyze()
         if as_json:
-            out.print(json.dumps(summary_json(stored, analysis), default=str, indent=2), markup=False, highlight=False)
+            document = summary_json(stored, analysis)
+            flatness = flatness_json(stored, db)
+            if flatness is not None:
+                document["flatness"] = flatness
+            out.print(json.dumps(document, default=str, indent=2), markup=False, highlight=False)
         else:
             out.print(summary_renderable(stored, analysis, width=out.width))
             print_flatness_summary(out, db, stored)

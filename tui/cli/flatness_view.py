@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +85,27 @@ def flatness_summary(stored: StoredSweep, db: Path) -> Group | None:
     if len(lines) == 1:
         lines.append(Text("flatness correlations: need at least 3 measured runs with spread", style="dim"))
     return Group(*lines)
+
+
+def flatness_json(stored: StoredSweep, db: Path) -> dict[str, Any] | None:
+    """`gst summary --json`'s flatness part: per-arm means, every correlation with its CIs, and the points."""
+    points = flatness_points(stored, db)
+    if not points:
+        return None
+    arms = []
+    for arm in stored.arm_order:
+        mine = [p for p in points if p["arm"] == arm]
+        if mine:
+            means = {m: _mean([p[m] for p in mine]) for m in ("stability", *MEASURES)}
+            arms.append(
+                {"arm": arm, "n": len(mine), **means, "eps_star_missing": sum(p["eps_star"] is None for p in mine)}
+            )
+    keep = ("run_id", "arm", "epoch", "stability", "best_test_acc", *MEASURES, "lambda_min", "grad_cov_trace_centered")
+    return {
+        "arms": arms,
+        "correlations": [asdict(c) for c in flatness_correlations(points)],
+        "runs": [{k: p.get(k) for k in keep} for p in points],
+    }
 
 
 def _mean(values: list[Any]) -> float | None:

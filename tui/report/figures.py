@@ -29,7 +29,7 @@ def draw(stored: StoredSweep, db: Path, out_dir: Path) -> list[Path]:
         raise GstError(f"sweep {stored.sweep_id} has no measured epochs yet; nothing to draw")
     figure_kind = stored.sweep.analysis.figure
     if figure_kind in ("later_fig6", "later_figE"):
-        from gst.tui import flatness_figures
+        from gst.tui.report import flatness_figures
 
         DRAWERS[figure_kind] = getattr(flatness_figures, f"draw_{figure_kind}")
     drawer = DRAWERS.get(figure_kind, draw_curves)

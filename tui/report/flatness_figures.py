@@ -62,11 +62,15 @@ def draw_later_fig6(stored: StoredSweep, analysis: SweepAnalysis, db: Path) -> F
 
 
 def draw_later_figE(stored: StoredSweep, analysis: SweepAnalysis, db: Path) -> Figure:
-    """E1 top-10 eigenvalues per arm, E2 eigenvalue vs rank, E3 ε* panels, E4 Δ loss vs ε (first direction),
-    E5 TIC panels, E6 accuracy vs stability over every arm."""
+    """E1 top-10 eigenvalues per arm, E2 eigenvalue and |λ| vs rank, E3 ε* panels, E5 TIC panels, E6 accuracy vs
+    stability over every arm; on the right, E4: Δ test loss vs ε (|ε| < 0.13) along eigenvectors 0-8, a mean line
+    per arm in each panel."""
     points = _points(stored, db)
-    fig, axes = plt.subplots(3, 3, figsize=(13, 11))
+    fig = plt.figure(figsize=(22, 11), layout="constrained")
+    left, right = fig.subfigures(1, 2, width_ratios=[1.5, 1])
+    axes = left.subplots(3, 3)
     arms = stored.arm_order
+    colour = plt.get_cmap("tab10")
     e1 = axes[0, 0]
     for i, arm in enumerate(arms):
         tops = [p["eigenvalues"][:10] for p in points if p["arm"] == arm]
@@ -79,37 +83,47 @@ def draw_later_figE(stored: StoredSweep, analysis: SweepAnalysis, db: Path) -> F
     e1.legend(fontsize=6)
     scatter(axes[0, 1], points, "stability", "eps_star", arms)
     scatter(axes[0, 2], points, "eps_star", "best_test_acc", arms)
-    e4 = axes[1, 0]
-    rows = queries_flatness.perturbation(db, [p["run_id"] for p in points])
-    base = {(r["run_id"], r["epoch"]): r["test_loss"] for r in rows if r["eps"] == 0 and r["vec_index"] == 0}
-    for i, arm in enumerate(arms):
-        ids = {p["run_id"] for p in points if p["arm"] == arm}
-        by_eps: dict[float, list[float]] = {}
-        for r in rows:
-            if (
-                r["run_id"] in ids
-                and r["vec_index"] == 0
-                and abs(r["eps"]) < 0.13
-                and (r["run_id"], r["epoch"]) in base
-            ):
-                by_eps.setdefault(r["eps"], []).append(r["test_loss"] - base[(r["run_id"], r["epoch"])])
-        if by_eps:
-            eps = sorted(by_eps)
-            e4.plot(eps, [np.mean(by_eps[e]) for e in eps], color=plt.get_cmap("tab10")(i % 10), label=arm)
-    e4.set_xlabel("ε along eigenvector 0", fontsize=8)
-    e4.set_ylabel("Δ test loss", fontsize=8)
     scatter(axes[1, 1], points, "stability", "tic", arms)
     scatter(axes[1, 2], points, "tic", "best_test_acc", arms)
-    e2 = axes[2, 0]
-    for i, arm in enumerate(arms):
-        spectra = [sorted(p["eigenvalues"], key=abs, reverse=True) for p in points if p["arm"] == arm]
-        if spectra:
-            width = min(len(v) for v in spectra)
-            e2.plot(range(width), np.mean([v[:width] for v in spectra], axis=0), color=plt.get_cmap("tab10")(i % 10))
-    e2.set_xscale("symlog")
-    e2.set_xlabel("rank by |λ|", fontsize=8)
-    e2.set_ylabel("λ (mean over runs)", fontsize=8)
+    for ax, key, label in ((axes[2, 0], lambda v: v, "λ"), (axes[1, 0], abs, "|λ|")):
+        for i, arm in enumerate(arms):
+            spectra = [sorted(p["eigenvalues"], key=abs, reverse=True) for p in points if p["arm"] == arm]
+            if spectra:
+                width = min(len(v) for v in spectra)
+                mean = np.mean([[key(x) for x in v[:width]] for v in spectra], axis=0)
+                ax.plot(range(width), mean, color=colour(i % 10))
+        ax.set_xscale("symlog", linthresh=1)
+        ax.set_xlabel("rank by |λ|", fontsize=8)
+        ax.set_ylabel(f"{label} (mean over runs)", fontsize=8)
     scatter(axes[2, 1], points, "stability", "best_test_acc", arms)
     axes[2, 2].axis("off")
-    fig.tight_layout()
+    _draw_e4(right.subplots(3, 3, sharex=True), points, arms, db)
+    right.suptitle("E4: Δ test loss along eigenvectors 0-8", fontsize=9)
     return fig
+
+
+def _draw_e4(panels: np.ndarray, points: list[dict[str, Any]], arms: list[str], db: Path) -> None:
+    """One panel per eigenvector 0-8: per arm, the mean over runs of Δ test loss at each ε (|ε| < 0.13)."""
+    rows = queries_flatness.perturbation(db, [p["run_id"] for p in points])
+    base = {(r["run_id"], r["epoch"]): r["test_loss"] for r in rows if r["eps"] == 0 and r["vec_index"] == 0}
+    arm_of = {p["run_id"]: p["arm"] for p in points}
+    curves: dict[tuple[int, str], dict[float, list[float]]] = {}
+    for r in rows:
+        key = (r["run_id"], r["epoch"])
+        if r["vec_index"] < 9 and abs(r["eps"]) < 0.13 and key in base and r["run_id"] in arm_of:
+            cell = curves.setdefault((r["vec_index"], arm_of[r["run_id"]]), {})
+            cell.setdefault(r["eps"], []).append(r["test_loss"] - base[key])
+    for vec, ax in enumerate(panels.flat):
+        for i, arm in enumerate(arms):
+            by_eps = curves.get((vec, arm))
+            if by_eps:
+                eps = sorted(by_eps)
+                ax.plot(eps, [np.mean(by_eps[e]) for e in eps], color=plt.get_cmap("tab10")(i % 10), label=arm)
+        ax.set_title(f"eigenvector {vec}", fontsize=8)
+        ax.tick_params(labelsize=7)
+        if not ax.lines:
+            ax.text(0.5, 0.5, "not measured", ha="center", va="center", transform=ax.transAxes, fontsize=8)
+    panels[2, 1].set_xlabel("ε", fontsize=8)
+    panels[1, 0].set_ylabel("Δ test loss", fontsize=8)
+    if panels[0, 0].lines:
+        panels[0, 0].legend(fontsize=6)
