@@ -1,6 +1,7 @@
 """Statistics of the paper's figures over plain run records (method.md §4, §6.1); no torch, no database.
 
-Instability is the test-accuracy drop at pruning moments, in percentage points. All summaries report n.
+Instability is the test-accuracy drop at pruning moments, in percentage points, or (the later paper's
+parity measure) Mean Stability (%), where lower means less stable. All summaries report n.
 """
 
 from __future__ import annotations
@@ -16,6 +17,14 @@ from gst.engine.plan import plan
 from gst.engine.spec import TARGET_ABBREVIATIONS, RunSpec
 
 N_BOOT = 1000
+# Per-run instability measures (attribute names of RunSummary and ArmSummary) and their axis labels.
+INSTABILITY_LABELS = {
+    "mean_drop": "mean drop (pp)",
+    "a2_drop": "A2 drop (pp)",
+    "mean_stability": "Mean Stability (%)",
+}
+# Generalization gaps: at the final epoch, or at the first epoch reaching the best post-prune test accuracy.
+GAP_LABELS = {"gap": "gap at the final epoch (pp)", "gap_at_best": "gap at the best epoch (pp)"}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -47,6 +56,8 @@ class RunSummary:
     final_train_acc: float
     gap: float  # train - test at the final epoch (positive = overfitting)
     a2_drop: float | None  # test at the epoch before the last pruning moment minus test at that moment
+    mean_stability: float = 100.0  # mean of 100 after/before over pruning moments; 100 without any (§4.4)
+    gap_at_best: float = math.nan  # train - test at the first epoch reaching best_test_acc (§4.4)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +107,8 @@ class ArmSummary:
     gap: Interval | None
     a2_drop: Interval | None
     events_per_run: float
+    mean_stability: Interval | None = None
+    gap_at_best: Interval | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -107,8 +120,21 @@ class SweepAnalysis:
     correlation: Correlation | None
     instability: str
     accuracy: str
+    gap: str = "gap"  # the RunSummary gap the figures plot: "gap" (final epoch) or "gap_at_best"
     welch: dict[str, WelchTest] = field(default_factory=dict)
     groups: dict[str, Correlation | None] = field(default_factory=dict)  # named correlation samples
+
+
+def mean_stability(events: Sequence[tuple[int, float, float]]) -> float:
+    """Mean Stability (%) = mean of 100·after/before over pruning moments, negatives included; 100 if none.
+
+    As the authors' `add_pruning_status_vars` (method.md §4.4), a run whose last pruning moment is at row
+    epoch 1 (scratch pruning of the untrained model) counts as unpruned: 100.
+    """
+    if max((epoch for epoch, _, _ in events), default=0) <= 1:
+        return 100.0
+    ratios = [100.0 * after / before for _, before, after in events if before]
+    return float(np.mean(ratios)) if ratios else 100.0
 
 
 def summarize_run(record: RunRecord) -> RunSummary:
@@ -116,9 +142,9 @@ def summarize_run(record: RunRecord) -> RunSummary:
     drops = [before - after for _, before, after in record.events]
     positive = [d for d in drops if d > 0]
     last = max((epoch for epoch, _, _ in record.events), default=0)
-    window = [acc for epoch, acc in zip(record.epochs, record.test_acc, strict=True) if epoch >= last] or list(
-        record.test_acc
-    )
+    rows = list(zip(record.epochs, record.test_acc, record.train_acc, strict=True))
+    post = [row for row in rows if row[0] >= last] or rows  # the post-prune window (whole run if unpruned)
+    best = max(post, key=lambda row: row[1]) if post else None  # max() keeps the first epoch reaching it
     by_epoch = dict(zip(record.epochs, record.test_acc, strict=True))
     a2 = by_epoch[last - 1] - by_epoch[last] if last and last - 1 in by_epoch else None
     final_test = record.test_acc[-1] if record.test_acc else math.nan
@@ -131,10 +157,12 @@ def summarize_run(record: RunRecord) -> RunSummary:
         mean_drop=float(np.mean(drops)) if drops else None,
         mean_positive_drop=float(np.mean(positive)) if positive else None,
         final_test_acc=final_test,
-        best_test_acc=max(window) if window else math.nan,
+        best_test_acc=best[1] if best else math.nan,
         final_train_acc=final_train,
         gap=final_train - final_test,
         a2_drop=a2,
+        mean_stability=mean_stability(record.events),
+        gap_at_best=best[2] - best[1] if best else math.nan,
     )
 
 
@@ -194,11 +222,19 @@ def analyze(
     accuracy: str = "final_test_acc",
     correlation_arms: Sequence[str] = (),
     groups: Sequence[tuple[str, Sequence[str]]] = (),
+    gap: str = "gap",
 ) -> SweepAnalysis:
-    """Per-run and per-arm summaries, the instability-accuracy correlation over pruned runs, Welch tests of drops.
+    """Per-run and per-arm summaries, the instability-accuracy correlation, Welch tests of drops.
 
-    Works on partial sweeps: only completed runs enter the statistics; every figure carries its n.
+    The correlation takes every completed run with an instability value in `correlation_arms` (all arms when
+    empty): drops are undefined for unpruned runs, Mean Stability is 100 there (method.md §4.4), so a
+    stability sample includes baselines unless the preset names its arms. Works on partial sweeps: only
+    completed runs enter the statistics; every figure carries its n.
     """
+    if instability not in INSTABILITY_LABELS:
+        raise ValueError(f"instability {instability!r} (allowed: {', '.join(INSTABILITY_LABELS)})")
+    if gap not in GAP_LABELS:
+        raise ValueError(f"gap {gap!r} (allowed: {', '.join(GAP_LABELS)})")
     summaries = [summarize_run(r) for r in records if r.completed]
     arms = []
     for i, arm in enumerate(arm_order):
@@ -214,6 +250,8 @@ def analyze(
                 gap=_interval([s.gap for s in mine], i),
                 a2_drop=_interval([s.a2_drop for s in mine], i),
                 events_per_run=float(np.mean([s.n_events for s in mine])) if mine else 0.0,
+                mean_stability=_interval([s.mean_stability for s in mine], i),
+                gap_at_best=_interval([s.gap_at_best for s in mine], i),
             )
         )
     pruned = [s for s in summaries if getattr(s, instability) is not None]
@@ -230,6 +268,7 @@ def analyze(
         correlation=correlation,
         instability=instability,
         accuracy=accuracy,
+        gap=gap,
         welch=event_drop_tests(records, arm_order),
     )
 

@@ -17,12 +17,6 @@ from gst.engine.analysis import N_BOOT
 MEASURES = {"eig_sum": "Hessian top-k sum", "grad_sq_trace": "Tr C", "eps_star": "eps*", "tic": "TIC"}
 
 
-def mean_stability(events: Sequence[tuple[int, float, float]]) -> float:
-    """Mean Stability (%) = mean of 100·after/before over pruning moments, negatives included; 100 if none."""
-    ratios = [100.0 * after / before for _, before, after in events if before]
-    return float(np.mean(ratios)) if ratios else 100.0
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PairCorrelation:
     """Pearson and Kendall between two run-level variables, with bootstrap 95% CIs."""

@@ -52,6 +52,7 @@ class NoiseInjector:
     kind: NoiseKind
     count: str = "forwards"
     seed: int = 0
+    sigma_from: str = "first_alive"  # or "all_alive": σ over every never-selected filter (method-later §6.12)
     windows: dict[str, Window] = field(default_factory=dict)
     reports: list[WindowReport] = field(default_factory=list)
 
@@ -122,9 +123,13 @@ class NoiseInjector:
             bn.bias.data[idx] = 0
 
     def _sigma(self, layer: str) -> float:
-        """Unbiased std of the weights of the first never-selected filter (method-later.md §1.3)."""
+        """Unbiased std of the weights of the first never-selected filter (parity, method-later.md §1.3), or
+        of all never-selected filters' weights pooled (`all_alive`, §6.12)."""
         alive = torch.nonzero(self.model.mask(layer).cpu() > 0).squeeze(1)
-        return float(self.model.layer(layer).weight.data[int(alive[0])].double().std())
+        weight = self.model.layer(layer).weight.data
+        if self.sigma_from == "all_alive":
+            return float(weight[alive.to(weight.device)].double().std())
+        return float(weight[int(alive[0])].double().std())
 
     def _tensors(self, layer: str) -> dict[str, torch.Tensor]:
         conv, bn = self.model.layer(layer), self.model.batch_norm(layer)

@@ -30,8 +30,9 @@ FIGURES = (
     "later_fig6",
     "later_figE",
 )
-INSTABILITY = ("mean_drop", "a2_drop")
+INSTABILITY = ("mean_drop", "a2_drop", "mean_stability")
 ACCURACY = ("final", "best")
+GAP = ("final", "best_epoch")
 ARM_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
@@ -49,9 +50,14 @@ class AnalysisSpec:
     """How `gst summary` and `gst figure` read a sweep: figure style, instability and accuracy measures."""
 
     figure: str = "curves"  # fig1 | fig2 | fig3 | figA1 | figA2 | figA3 | curves
-    instability: str = "mean_drop"  # mean_drop (every event) | a2_drop (Fig A2: last event vs the epoch before)
+    # mean_drop (every event) | a2_drop (Fig A2: last event vs the epoch before) | mean_stability (later paper,
+    # Mean Stability (%): lower = less stable, 100 for unpruned runs)
+    instability: str = "mean_drop"
     accuracy: str = "final"  # final | best (best from the last pruning moment on)
-    correlation_arms: tuple[str, ...] = ()  # the correlation sample (method-later §6.22); () = every pruned run
+    gap: str = "final"  # train - test at the final epoch | best_epoch: at the first epoch reaching the best accuracy
+    # the correlation sample (method-later §6.22); () = every run with an instability value (baselines too
+    # under mean_stability, whose unpruned value is 100)
+    correlation_arms: tuple[str, ...] = ()
     correlation_groups: tuple[tuple[str, tuple[str, ...]], ...] = ()  # named samples, e.g. one per architecture
 
 
@@ -153,7 +159,7 @@ def _analysis(raw: object, where: str, arm_names: set[str]) -> AnalysisSpec:
         raise SpecError(f"{where}: analysis: expected a table")
     raw = dict(raw)
     samples = _correlation_samples(raw, where, arm_names)
-    allowed = {"figure": FIGURES, "instability": INSTABILITY, "accuracy": ACCURACY}
+    allowed = {"figure": FIGURES, "instability": INSTABILITY, "accuracy": ACCURACY, "gap": GAP}
     for key, value in raw.items():
         if key not in allowed:
             raise SpecError(f"{where}: analysis.{key}: unknown key (allowed: {', '.join(allowed)})")

@@ -29,6 +29,11 @@ class Pruner:
         self._governed: dict[str, list[tuple[nn.Parameter, torch.Tensor]]] = {}
         self._active: list[tuple[nn.Parameter, torch.Tensor]] = []
         self.noise = self._noise_injector()
+        # A ResNet shortcut stays open where the mask only records noise targets, or with shortcut = "keep"
+        # (the conv-only variant, method-later.md §6.17); parity blocks it for pruned conv2 channels (§3.2).
+        if prune is not None and (prune.shortcut == "keep" or (self.noise is not None and self.noise.kind.temporary)):
+            for block in getattr(model, "blocks", list)():
+                block.gate_shortcut = False
         if prune is not None and prune.score == "activations":
             for block in getattr(model, "blocks", list)():
                 block.track_activations = True
@@ -39,11 +44,8 @@ class Pruner:
         if self.prune is None or not self.prune.noise:
             return None
         kind = parse_noise(self.prune.noise)
-        if kind.temporary:  # the mask only records targets: a ResNet shortcut stays open
-            for block in getattr(self.model, "blocks", list)():
-                block.gate_shortcut = False
         seed = self.generator.initial_seed()
-        return NoiseInjector(self.model, self.prune.layers, kind, self.prune.noise_count, seed)
+        return NoiseInjector(self.model, self.prune.layers, kind, self.prune.noise_count, seed, self.prune.noise_sigma)
 
     @property
     def event_kind(self) -> str:

@@ -2,7 +2,7 @@
 
 Masks live on the blocks (`mask_conv1`, `mask_conv2`: buffer names cannot contain dots), so they travel with
 `state_dict`. A pruned conv2 channel also blocks the shortcut for that channel, so the block outputs exactly 0
-there (§3.2). The `activations` score is an EMA buffer per block conv, updated every 10th training forward.
+there (§3.2); `prune.shortcut = "keep"` (the conv-only variant, §6.17) and temporary noise leave it open. The `activations` score is an EMA buffer per block conv, updated every 10th training forward.
 """
 
 from __future__ import annotations

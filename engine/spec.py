@@ -22,6 +22,8 @@ OPTIMIZERS = ("adam", "sgd")
 TARGETS = ("small", "large", "random")
 MODES = ("linear_to_p", "constant_rate")
 BN_ON_PRUNE = ("mask", "keep")
+NOISE_SIGMAS = ("first_alive", "all_alive")  # Gaussian noise σ: the first never-selected filter (parity) or all
+SHORTCUTS = ("block", "keep")  # ResNet: a pruned conv2 channel blocks the shortcut too (parity) or keeps it
 DATASETS = ("cifar10", "synthetic")
 PRECISIONS = ("fp32", "tf32", "bf16")
 # Train images per class in each data set (a subset may not ask for more).
@@ -54,6 +56,8 @@ class PruneSpec:
     scratch: bool = False  # prune the freshly initialised model at index 0, skip that epoch's training
     noise: str = ""  # "" (prune) | Prune_L | iter_{B}_zeroing | iter_{B}_gaussian | cumu_{B}_zeroing_restore
     noise_count: str = "forwards"  # what B counts: every forward (parity) or training batches only
+    noise_sigma: str = "first_alive"  # gaussian σ: std of the first never-selected filter, or of all of them
+    shortcut: str = "block"  # ResNet: "block" zeroes a pruned conv2 channel's shortcut too; "keep": conv only
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -117,9 +121,12 @@ class RunSpec:
         if self.prune is None:
             return "unpruned"
         p = self.prune
+        options = (" sigma=all_alive" if p.noise_sigma != "first_alive" else "") + (
+            " shortcut=keep" if p.shortcut != "block" else ""
+        )
         if p.noise:
-            return f"{p.noise} r={p.retrain_period}"
-        return f"{p.score}-{TARGET_ABBREVIATIONS[p.target]} r={p.retrain_period}"
+            return f"{p.noise} r={p.retrain_period}{options}"
+        return f"{p.score}-{TARGET_ABBREVIATIONS[p.target]} r={p.retrain_period}{options}"
 
 
 def needs_own_loop(spec: RunSpec) -> bool:
@@ -133,11 +140,18 @@ def spec_to_dict(spec: RunSpec) -> dict[str, Any]:
     return json.loads(json.dumps(asdict(spec)))
 
 
+# Prune options added after specs were first stored: left out of the hash at their defaults, so the hash of
+# an older spec does not change.
+LATER_PRUNE_DEFAULTS = {"noise_sigma": "first_alive", "shortcut": "block"}
+
+
 def spec_hash(spec: RunSpec) -> str:
     """sha256 (16 hex) over the canonical JSON of the spec's non-default fields."""
     full = spec_to_dict(spec)
     default = spec_to_dict(RunSpec())
     diff = {k: v for k, v in full.items() if default.get(k) != v}
+    if isinstance(diff.get("prune"), dict):
+        diff["prune"] = {k: v for k, v in diff["prune"].items() if LATER_PRUNE_DEFAULTS.get(k, object()) != v}
     text = json.dumps(diff, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 

@@ -12,9 +12,11 @@ from gst.engine.spec import (
     CLASS_SIZES,
     DATASETS,
     MODES,
+    NOISE_SIGMAS,
     OPTIMIZERS,
     PRECISIONS,
     SCORES,
+    SHORTCUTS,
     TARGETS,
     PruneSpec,
     RunSpec,
@@ -218,7 +220,12 @@ def check_prune(raw: dict[str, Any], arch: Architecture, epochs: int, c: Checker
     scratch = c.boolean("scratch", raw.get("scratch", False))
     if scratch and any(s != 0 for s in starts):
         raise c.fail("scratch", "scratch pruning needs start_epoch = 0 for every layer")
-    noise, noise_count = check_noise(raw, arch, layers, score, scratch, c)
+    noise, noise_count, noise_sigma = check_noise(raw, arch, layers, score, scratch, c)
+    shortcut = c.choice("shortcut", raw.get("shortcut", "block"), SHORTCUTS)
+    if shortcut != "block" and not arch.name.startswith("resnet"):
+        raise c.fail(
+            "shortcut", f'{shortcut!r} applies to ResNet block shortcuts; {arch.name} has none (allowed: "block")'
+        )
     return PruneSpec(
         layers=layers,
         score=score,  # type: ignore[arg-type]
@@ -233,27 +240,35 @@ def check_prune(raw: dict[str, Any], arch: Architecture, epochs: int, c: Checker
         scratch=scratch,
         noise=noise,
         noise_count=noise_count,
+        noise_sigma=noise_sigma,
+        shortcut=shortcut,
     )
 
 
 def check_noise(
     raw: dict[str, Any], arch: Architecture, layers: tuple[str, ...], score: str, scratch: bool, c: Checker
-) -> tuple[str, str]:
-    """`prune.noise` and `prune.noise_count` (method-later.md §1, §6.11): filter scores on conv layers only."""
+) -> tuple[str, str, str]:
+    """`prune.noise`, `prune.noise_count` and `prune.noise_sigma` (method-later.md §1, §6.11, §6.12): filter
+    scores on conv layers only; a non-default count or σ without the noise that uses it is a mistake."""
     from gst.engine.noise_kinds import NOISE_COUNTS, parse_noise
 
     noise = raw.get("noise", "")
     count = c.choice("noise_count", raw.get("noise_count", "forwards"), NOISE_COUNTS)
+    sigma = c.choice("noise_sigma", raw.get("noise_sigma", "first_alive"), NOISE_SIGMAS)
     if noise == "":
-        if count != "forwards":  # a non-default count without noise is a mistake; the default is harmless
+        if count != "forwards":
             raise c.fail("noise_count", "only used with a prune.noise variant")
-        return "", count
+        if sigma != "first_alive":
+            raise c.fail("noise_sigma", "only used with prune.noise = iter_{B}_gaussian")
+        return "", count, sigma
     if not isinstance(noise, str):
         raise c.fail("noise", f"expected a string, got {noise!r}")
     try:
-        parse_noise(noise)
+        kind = parse_noise(noise)
     except ValueError as exc:
         raise c.fail("noise", str(exc)) from None
+    if sigma != "first_alive" and kind.step != "gaussian":
+        raise c.fail("noise_sigma", f"only used with prune.noise = iter_{{B}}_gaussian (noise is {noise!r})")
     for i, name in enumerate(layers):
         if not arch.layer(name).structured:
             convs = ", ".join(x.name for x in arch.layers if x.structured)
@@ -262,4 +277,4 @@ def check_noise(
         raise c.fail("score", f"{score!r} cannot select noise targets (allowed with noise: l2, l1, activations)")
     if scratch:
         raise c.fail("scratch", "cannot be combined with a noise variant (allowed: false)")
-    return noise, count
+    return noise, count, sigma

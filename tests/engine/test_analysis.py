@@ -125,3 +125,36 @@ def test_iterative_percent_is_the_figures_x_axis() -> None:
     a2 = load_preset("figA2")
     assert iterative_percent(a2.arm("l2_S_r4").spec) == pytest.approx(100 * 460 / 30 / 512)
     assert iterative_percent(a2.arm("l2_S_r40").spec) == pytest.approx(100 * 460 / 3 / 512)
+
+
+def test_mean_stability_and_gap_at_best_by_hand() -> None:
+    # events at row epochs 3 and 4: 100 * 55/62 and 100 * 70/69, the second above 100 (a negative drop)
+    r = record(
+        "a", 0, [50, 60, 55, 70, 72, 71, 72], events=[(3, 62, 55), (4, 69, 70)], train=[50, 60, 70, 80, 90, 95, 99]
+    )
+    s = summarize_run(r)
+    assert s.mean_stability == pytest.approx((100 * 55 / 62 + 100 * 70 / 69) / 2)
+    # best post-prune accuracy 72 is first reached at epoch 5 (train 90), again at epoch 7 (train 99)
+    assert s.best_test_acc == 72 and s.gap_at_best == 90 - 72 and s.gap == 99 - 72
+
+
+def test_mean_stability_is_100_without_events_or_for_scratch_only() -> None:
+    unpruned = summarize_run(record("u", 0, [50, 80, 75], train=[60, 95, 99]))
+    assert unpruned.mean_stability == 100.0 and unpruned.gap_at_best == 95 - 80  # best over the whole run
+    scratch = summarize_run(record("s", 0, [10, 60, 70], events=[(1, 10.2, 9.7)]))
+    assert scratch.mean_stability == 100.0 and scratch.mean_drop == pytest.approx(0.5)
+
+
+def test_arm_summary_carries_stability_and_gap_at_best_intervals() -> None:
+    records = [record("L", s, [60, 70, 80 + s], [(2, 80, 60 + 4 * s)], train=[70, 90, 95]) for s in range(3)]
+    records.append(record("none", 0, [60, 70, 75], train=[70, 80, 90]))
+    result = analyze(records, ["none", "L"], instability="mean_stability", gap="gap_at_best")
+    none, arm = result.arms
+    assert none.mean_stability is not None and none.mean_stability.mean == 100.0 and none.mean_stability.n == 1
+    assert arm.mean_stability is not None and arm.mean_stability.mean == pytest.approx(100 * 64 / 80)
+    assert arm.gap_at_best is not None and arm.gap_at_best.mean == pytest.approx(95 - 81)
+    assert result.gap == "gap_at_best" and result.instability == "mean_stability"
+    # with no correlation sample named, the unpruned run enters at stability 100 (method-later §6.22)
+    assert result.correlation is not None and result.correlation.n == 4
+    with pytest.raises(ValueError, match="allowed: mean_drop, a2_drop, mean_stability"):
+        analyze(records, ["L"], instability="stability")

@@ -101,3 +101,38 @@ def test_correlation_sample_must_name_arms() -> None:
         SpecError, match=r"later_figC3.toml: analysis.correlation_arms: 'S7' is not an arm \(allowed: S10, S6, none\)"
     ):
         parse_preset(text, name="later_figC3")
+
+
+STABILITY_PLOTS = (
+    "later_fig2",
+    "later_fig4",
+    "later_figB2",
+    "later_figC3",
+    "later_tableC1",
+    "later_fig6",
+    "later_figE",
+)
+
+
+@pytest.mark.parametrize("name", STABILITY_PLOTS)
+def test_stability_figures_use_mean_stability_and_the_best_epoch_gap(name: str) -> None:
+    sweep = load_preset(name)
+    a = sweep.analysis
+    assert a.instability == "mean_stability" and a.accuracy == "best"
+    assert a.gap == ("best_epoch" if name in ("later_fig4", "later_figC3") else "final")
+    assert "the code uses the best epoch" not in sweep.description
+    assert "mean drop" not in sweep.expect
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "allowed"),
+    [
+        ("instability", "stability", "mean_drop, a2_drop, mean_stability"),
+        ("gap", "best", "final, best_epoch"),
+    ],
+)
+def test_bad_analysis_measure_is_one_line_naming_key_and_allowed(key: str, value: str, allowed: str) -> None:
+    with pytest.raises(SpecError) as info:
+        load_preset("later_fig4", overrides=(f'analysis.{key}="{value}"',))
+    message = str(info.value)
+    assert message == f"later_fig4.toml: analysis.{key}: {value!r} is not allowed (allowed: {allowed})"

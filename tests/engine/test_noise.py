@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -16,7 +17,7 @@ from gst.engine.errors import SpecError
 from gst.engine.events import Event, NoiseWindowClosed, Pruned, RunStarted
 from gst.engine.execution.jobs import Job
 from gst.engine.models import PrunableModel
-from gst.engine.noise import NoiseInjector
+from gst.engine.noise import NOISE_SEED_OFFSET, NoiseInjector
 from gst.engine.noise_kinds import label_batches, parse_noise
 from gst.engine.run import build_trainer, execute
 from gst.engine.spec import RunSpec, spec_from_dict
@@ -248,9 +249,33 @@ def test_resume_inside_an_open_window_equals_uninterrupted(tmp_path: Path) -> No
     assert measured(part + rest) == measured(whole)
 
 
+@pytest.mark.parametrize("mode", ["first_alive", "all_alive"])
+def test_gaussian_sigma_from_the_first_or_all_alive_filters(mode: str) -> None:
+    torch.manual_seed(0)
+    model = OneConv(cin=1)
+    values = (torch.arange(36, dtype=torch.float32) ** 1.5).reshape(4, 1, 3, 3)
+    with torch.no_grad():
+        model.conv.weight.copy_(values)
+    model.mask("conv")[0] = 0  # selected at an earlier event: filters 1 and 3 are the alive ones
+    model.mask("conv")[2] = 0
+    injector = NoiseInjector(model, ("conv",), parse_noise("iter_0_gaussian"), seed=0, sigma_from=mode)
+    injector.on_event("conv", 1, torch.tensor([2]))
+    alive = [1] if mode == "first_alive" else [1, 3]
+    sigma = float(np.std(values[alive].double().numpy(), ddof=1))
+    assert injector._sigma("conv") == pytest.approx(sigma, rel=1e-12)
+    draw = torch.randn((1, 1, 3, 3), generator=torch.Generator().manual_seed(NOISE_SEED_OFFSET), dtype=torch.float64)
+    model.eval()
+    model(torch.randn(1, 1, 4, 4))  # the one noisy forward of iter_0
+    delta = model.conv.weight.detach()[2].double() - values[2].double()
+    assert torch.allclose(delta, draw[0] * sigma, rtol=1e-5, atol=1e-4)
+
+
 @pytest.mark.parametrize(
     ("extra", "key", "allowed"),
     [
+        ({"noise": "iter_5_gaussian", "noise_sigma": "mean"}, "prune.noise_sigma", "allowed: first_alive, all_alive"),
+        ({"noise": "iter_5_zeroing", "noise_sigma": "all_alive"}, "prune.noise_sigma", "only used with prune.noise"),
+        ({"noise_sigma": "all_alive"}, "prune.noise_sigma", "only used with prune.noise = iter_{B}_gaussian"),
         ({"noise": "iter_5_blur"}, "prune.noise", "allowed: Prune_L, iter_{B}_zeroing"),
         ({"noise": "iter_-1_zeroing"}, "prune.noise", "must be >= 0"),
         ({"noise": "cumu_5_gaussian"}, "prune.noise", "allowed: Prune_L"),

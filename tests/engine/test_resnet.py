@@ -12,7 +12,7 @@ from gst.engine.prune import Pruner
 from gst.engine.resnet import BasicBlock, OptionA, ResNet
 from gst.engine.schedule import LayerEvent
 from gst.engine.scores import expected_bn_relu, expected_bn_relu_signed, filter_l1
-from gst.engine.spec import spec_from_dict
+from gst.engine.spec import spec_from_dict, spec_hash
 
 
 @pytest.mark.parametrize(("name", "params"), [("resnet18", 11_173_962), ("resnet20", 269_722), ("resnet56", 853_018)])
@@ -53,13 +53,13 @@ def test_option_a_shortcut_pads_quarter_planes_each_side() -> None:
     assert not out[:, :8].any() and not out[:, 24:].any() and out[:, 8:24].abs().sum() > 0
 
 
-def pruned_resnet18(layer: str, channel: int) -> ResNet:
+def pruned_resnet18(layer: str, channel: int, shortcut: str = "block") -> ResNet:
     torch.manual_seed(0)
     model = build_model("resnet18")
     assert isinstance(model, ResNet)
     prune = spec_from_dict(
         {"model": "resnet18", "epochs": 2, "prune": {"layers": [layer], "score": "l2", "target": "small",
-         "start_epoch": [0], "end_epoch": [0], "fraction": [0.01], "retrain_period": 1}}
+         "start_epoch": [0], "end_epoch": [0], "fraction": [0.01], "retrain_period": 1, "shortcut": shortcut}}
     ).prune  # fmt: skip
     pruner = Pruner(model, prune, torch.Generator().manual_seed(0))
     model.mask(layer)[channel] = 0
@@ -74,6 +74,47 @@ def test_pruned_conv2_channel_blocks_the_shortcut(train: bool) -> None:
     model.train(train)
     out = block(torch.randn(4, 512, 4, 4) * 3)
     assert not out[:, 7].any() and out[:, 6].abs().sum() > 0
+
+
+@pytest.mark.parametrize("train", [True, False])
+def test_shortcut_keep_passes_the_identity_shortcut_in_a_pruned_conv2_channel(train: bool) -> None:
+    model = pruned_resnet18("layer4.1.conv2", 7, shortcut="keep")
+    block = model.get_submodule("layer4.1")
+    model.train(train)
+    x = torch.randn(4, 512, 4, 4) * 3
+    out = block(x)
+    assert torch.equal(out[:, 7], torch.relu(x[:, 7]))  # conv path exactly 0, identity shortcut kept
+    assert (out[:, 7] > 0).any()
+
+
+def test_shortcut_keep_shows_in_the_label_and_hash() -> None:
+    raw = {"model": "resnet20", "epochs": 2, "prune": {"layers": ["layer3.2.conv2"], "score": "l1", "target": "small",
+           "start_epoch": [0], "end_epoch": [0], "fraction": [0.1], "retrain_period": 1}}  # fmt: skip
+    block = spec_from_dict(raw)
+    keep = spec_from_dict({**raw, "prune": {**raw["prune"], "shortcut": "keep"}})
+    assert (block.label, keep.label) == ("l1-S r=1", "l1-S r=1 shortcut=keep")
+    assert spec_hash(block) != spec_hash(keep)
+
+
+@pytest.mark.parametrize(
+    ("model", "value", "message"),
+    [
+        ("resnet18", "open", "prune.shortcut: 'open' is not allowed (allowed: block, keep)"),
+        (
+            "vgg11",
+            "keep",
+            "prune.shortcut: 'keep' applies to ResNet block shortcuts; vgg11 has none (allowed: \"block\")",
+        ),
+    ],
+)
+def test_bad_shortcut_is_one_line_naming_the_key(model: str, value: str, message: str) -> None:
+    layer = "layer4.1.conv2" if model == "resnet18" else "conv8"
+    with pytest.raises(SpecError) as info:
+        spec_from_dict(
+            {"model": model, "epochs": 2, "prune": {"layers": [layer], "score": "l2", "target": "small",
+             "start_epoch": [0], "end_epoch": [0], "fraction": [0.1], "retrain_period": 1, "shortcut": value}}
+        )  # fmt: skip
+    assert str(info.value) == f"spec: {message}"
 
 
 @pytest.mark.parametrize("train", [True, False])

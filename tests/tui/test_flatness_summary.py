@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from gst.engine.analysis import mean_stability
 from gst.engine.events import FlatnessMeasured
-from gst.engine.flatness_analysis import correlate_with_ci, mean_stability
+from gst.engine.flatness_analysis import correlate_with_ci
 from gst.store import queries
 from gst.store.writer import StoreWriter
 from gst.tui.cli.main import app

@@ -86,3 +86,22 @@ def test_bad_later_input_is_one_line_exit_1_nothing_written(override: str, messa
     result = runner.invoke(app, ["run", "preset", preset, "--set", override, "--db", str(db), "--device", "cpu"])
     assert result.exit_code == 1 and message in result.stderr and result.stderr.strip().count("\n") == 0
     assert not db.exists()
+
+
+def test_mean_stability_is_named_in_summary_json_text_and_figure(db: Path) -> None:
+    sweep_id = fabricate(
+        db, "later_tableC1", seeds=2, epochs=12,
+        overrides=("base.lr_milestones=[]", "base.prune.start_epoch=[1, 2, 3, 4]", "base.prune.end_epoch=[8, 8, 8, 10]",
+                   'analysis.gap="best_epoch"'),
+    )  # fmt: skip
+    data = json.loads(runner.invoke(app, ["summary", sweep_id, "--db", str(db), "--json"]).stdout)
+    assert (data["instability"], data["instability_label"]) == ("mean_stability", "Mean Stability (%)")
+    assert data["gap"] == "gap_at_best"
+    for arm in data["arms"]:
+        assert arm["mean_stability"]["mean"] < 100 and arm["gap_at_best"] is not None
+    text = runner.invoke(app, ["summary", sweep_id, "--db", str(db)], env={"COLUMNS": "200"}).stdout
+    assert "Mean Stability (%)" in text and "gap@best pp" in text and "lower = less stable" in text
+    stored = load_sweep(db, sweep_id)
+    fig = DRAWERS["later_scatter"](stored, stored.analyze(), db)
+    assert {ax.get_xlabel() for ax in fig.axes} == {"Mean Stability (%); left = less stable"}
+    assert any("gap at the best epoch" in ax.get_ylabel() for ax in fig.axes)

@@ -11,7 +11,8 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from gst.engine.flatness_analysis import MEASURES, flatness_correlations, mean_stability
+from gst.engine.analysis import mean_stability
+from gst.engine.flatness_analysis import MEASURES, flatness_correlations
 from gst.store import queries_flatness
 from gst.tui.cli.render import fmt
 from gst.tui.report.sweep_data import StoredSweep  # imported lazily by the commands that print this view

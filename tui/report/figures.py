@@ -82,6 +82,15 @@ def accuracy_curves(ax: Axes, stored: StoredSweep, key: str = "test_acc", mark_e
     ax.legend(fontsize=7)
 
 
+def instability_axis(key: str) -> str:
+    """The axis label of an instability measure, with the side that is less stable."""
+    return {
+        "mean_drop": "mean drop in test accuracy (pp); right = less stable",
+        "a2_drop": "drop after the last pruning event (pp)",
+        "mean_stability": "Mean Stability (%); left = less stable",
+    }[key]
+
+
 def instability_scatter(ax: Axes, stored: StoredSweep, analysis: SweepAnalysis) -> None:
     """Per-run instability vs accuracy, per-arm means with 95% CIs, the regression line, r and p."""
     colors = _colors(stored.arm_order)
@@ -92,7 +101,7 @@ def instability_scatter(ax: Axes, stored: StoredSweep, analysis: SweepAnalysis) 
             continue
         xs, ys = [getattr(s, key) for s in runs], [getattr(s, analysis.accuracy) for s in runs]
         ax.scatter(xs, ys, s=12, alpha=0.6, color=colors[arm.arm], label=arm.arm)
-        ix = arm.a2_drop if key == "a2_drop" else arm.mean_drop
+        ix = getattr(arm, key)
         iy = arm.best_test_acc if analysis.accuracy == "best_test_acc" else arm.final_test_acc
         if ix is not None and iy is not None:
             ax.errorbar(
@@ -113,7 +122,7 @@ def instability_scatter(ax: Axes, stored: StoredSweep, analysis: SweepAnalysis) 
         ax.text(
             0.02, 0.02, f"r = {c.pearson_r:.2f}, p = {c.pearson_p:.2g}, n = {c.n}", transform=ax.transAxes, fontsize=8
         )
-    ax.set_xlabel("mean drop in test accuracy (pp)" if key == "mean_drop" else "drop after the last pruning event (pp)")
+    ax.set_xlabel(instability_axis(key))
     ax.set_ylabel(("final" if analysis.accuracy == "final_test_acc" else "best") + " test accuracy (%)")
     ax.legend(fontsize=7)
 
@@ -162,7 +171,7 @@ def draw_rate_sweep(stored: StoredSweep, analysis: SweepAnalysis, db: Path) -> F
         points.sort(key=lambda p: p[0])
         xs = [p[0] for p in points]
         for ax, getter in (
-            (left, lambda a: a.a2_drop if analysis.instability == "a2_drop" else a.mean_drop),
+            (left, lambda a: getattr(a, analysis.instability)),
             (right, lambda a: a.final_test_acc),
         ):
             values = [getter(p[1]) for p in points]
@@ -171,7 +180,7 @@ def draw_rate_sweep(stored: StoredSweep, analysis: SweepAnalysis, db: Path) -> F
                 ax.errorbar([k[0] for k in keep], [k[1].mean for k in keep], yerr=[[k[1].mean - k[1].low for k in keep], [k[1].high - k[1].mean for k in keep]],
                             marker="o", ms=4, capsize=2, color=colors[method], label=method)  # fmt: skip
     for ax, label in (
-        (left, "mean drop (pp)" if analysis.instability == "mean_drop" else "drop after the last event (pp)"),
+        (left, instability_axis(analysis.instability)),
         (right, "final test accuracy (%)"),
     ):
         ax.set_xscale("log", base=2)
@@ -193,7 +202,7 @@ def draw_figA3(stored: StoredSweep, analysis: SweepAnalysis, db: Path) -> Figure
     for (method, aug), points in groups.items():
         points.sort(key=lambda p: p[0])
         style = "--" if aug else "-"
-        for ax, attr in ((left, "final_test_acc"), (middle, "gap")):
+        for ax, attr in ((left, "final_test_acc"), (middle, analysis.gap)):
             values = [(x, getattr(a, attr)) for x, a in points if getattr(a, attr) is not None]
             ax.errorbar([v[0] for v in values], [v[1].mean for v in values], yerr=[[v[1].mean - v[1].low for v in values], [v[1].high - v[1].mean for v in values]],
                         ls=style, marker="o", ms=4, capsize=2, color=colors[method], label=f"{method}{' +aug' if aug else ''}")  # fmt: skip

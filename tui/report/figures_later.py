@@ -10,9 +10,9 @@ import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from gst.engine.analysis import SweepAnalysis, correlate
+from gst.engine.analysis import GAP_LABELS, SweepAnalysis, correlate
 from gst.engine.noise_kinds import parse_noise
-from gst.tui.report.figures import _colors, accuracy_curves
+from gst.tui.report.figures import _colors, accuracy_curves, instability_axis
 from gst.tui.report.sweep_data import StoredSweep
 
 PANELS = {"zeroing": "Zeroing (iter)", "gaussian": "Gaussian (iter)", "zeroing_restore": "Zeroing, restored (cumu)"}
@@ -79,10 +79,10 @@ def scatter(ax: Axes, stored: StoredSweep, analysis: SweepAnalysis, arms: tuple[
     ax.set_title(
         f"r = {c.pearson_r:.2f}, τ = {c.kendall_tau:.2f}, n = {c.n}" if c else "needs 3 runs with spread", fontsize=8
     )
-    ax.set_xlabel("mean drop at pruning (pp); right = less stable")
+    ax.set_xlabel(instability_axis(key))
     ax.set_ylabel(
         {"best_test_acc": "best test accuracy (%)", "final_test_acc": "final test accuracy (%)"}.get(
-            y, "gap, train - test (pp)"
+            y, f"train - test {GAP_LABELS.get(y, y)}"
         )
     )
     if ax.lines:
@@ -96,7 +96,7 @@ def draw_later_scatter(stored: StoredSweep, analysis: SweepAnalysis, db: Path) -
     fig, axes = plt.subplots(len(groups), 2, figsize=(11, 3.8 * len(groups)), squeeze=False)
     for (name, arms), (left, right) in zip(groups, axes, strict=True):
         scatter(left, stored, analysis, arms, analysis.accuracy)
-        scatter(right, stored, analysis, arms, "gap")
+        scatter(right, stored, analysis, arms, analysis.gap)
         left.set_title(f"{name}: {left.get_title()}", fontsize=8)
         right.set_title(f"{name}: {right.get_title()}", fontsize=8)
     return fig

@@ -9,12 +9,21 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from gst.engine.analysis import Correlation, Interval, SweepAnalysis, iterative_percent, method_label
+from gst.engine.analysis import (
+    GAP_LABELS,
+    INSTABILITY_LABELS,
+    Correlation,
+    Interval,
+    SweepAnalysis,
+    iterative_percent,
+    method_label,
+)
 from gst.tui.cli.cells import clean
 from gst.tui.cli.render import Col, rows_table, sweep_heading
 from gst.tui.report.sweep_data import StoredSweep
 
-INSTABILITY_LABEL = {"mean_drop": "mean drop pp", "a2_drop": "A2 drop pp"}
+INSTABILITY_LABEL = {"mean_drop": "mean drop pp", "a2_drop": "A2 drop pp", "mean_stability": "Mean Stability (%)"}
+GAP_LABEL = {"gap": "gap pp", "gap_at_best": "gap@best pp"}
 
 
 def ci(value: Interval | None) -> str:
@@ -49,21 +58,21 @@ def fitted_table(stored: StoredSweep, analysis: SweepAnalysis, width: int) -> Ta
     acc = "best %" if analysis.accuracy == "best_test_acc" else "final %"
     rows = []
     for arm in analysis.arms:
-        instability = arm.a2_drop if analysis.instability == "a2_drop" else arm.mean_drop
+        instability, gap = getattr(arm, analysis.instability), getattr(arm, analysis.gap)
         accuracy = arm.best_test_acc if analysis.accuracy == "best_test_acc" else arm.final_test_acc
         rows.append(
             {
                 "arm": arm.arm, "setting": arm_x(stored, arm.arm), "n": f"{arm.n}/{arm.runs}",
                 "drop": mean(instability), "drop_ci": span(instability),
                 "acc": mean(accuracy), "acc_ci": span(accuracy),
-                "gap": mean(arm.gap), "gap_ci": span(arm.gap), "events": round(arm.events_per_run),
+                "gap": mean(gap), "gap_ci": span(gap), "events": round(arm.events_per_run),
             }
         )  # fmt: skip
     cols = [
         Col("arm", keep=True), Col("setting", drop=5), Col("n", keep=True),
         Col("drop", INSTABILITY_LABEL[analysis.instability]), Col("drop_ci", "95% CI", drop=3),
         Col("acc", acc), Col("acc_ci", "95% CI", drop=2),
-        Col("gap", "gap pp"), Col("gap_ci", "95% CI", drop=6), Col("events", drop=4),
+        Col("gap", GAP_LABEL[analysis.gap]), Col("gap_ci", "95% CI", drop=6), Col("events", drop=4),
     ]  # fmt: skip
     return rows_table(rows, cols, title=sweep_heading(stored.row), width=width)
 
@@ -80,16 +89,16 @@ def summary_renderable(stored: StoredSweep, analysis: SweepAnalysis, width: int 
         "n",
         INSTABILITY_LABEL[analysis.instability],
         f"{acc} [95% CI]",
-        "gap pp (train-test)",
+        "gap pp (train-test)" if analysis.gap == "gap" else "gap pp (train-test at the best epoch)",
         "events",
     ):
         table.add_column(col, justify="left" if col in ("arm", "setting") else "right")
     for arm in analysis.arms:
-        instability = arm.a2_drop if analysis.instability == "a2_drop" else arm.mean_drop
+        instability, gap = getattr(arm, analysis.instability), getattr(arm, analysis.gap)
         accuracy = arm.best_test_acc if analysis.accuracy == "best_test_acc" else arm.final_test_acc
         table.add_row(
             arm.arm, arm_x(stored, arm.arm), f"{arm.n}/{arm.runs}",
-            ci(instability), ci(accuracy), ci(arm.gap), f"{arm.events_per_run:.0f}",
+            ci(instability), ci(accuracy), ci(gap), f"{arm.events_per_run:.0f}",
         )  # fmt: skip
     return Group(table, *_lines(stored, analysis))
 
@@ -102,7 +111,7 @@ def _lines(stored: StoredSweep, analysis: SweepAnalysis) -> list[Text]:
     else:
         lines.append(
             Text(
-                f"instability vs accuracy over pruned runs: Pearson r = {c.pearson_r:.3f} (p = {c.pearson_p:.2g}), Kendall τ = {c.kendall_tau:.3f} (p = {c.kendall_p:.2g}), n = {c.n}"
+                f"{correlation_subject(analysis)}: Pearson r = {c.pearson_r:.3f} (p = {c.pearson_p:.2g}), Kendall τ = {c.kendall_tau:.3f} (p = {c.kendall_p:.2g}), n = {c.n}"
             )
         )
     for name, group in analysis.groups.items():  # named correlation samples, e.g. one per architecture
@@ -119,6 +128,14 @@ def _lines(stored: StoredSweep, analysis: SweepAnalysis) -> list[Text]:
     return lines
 
 
+def correlation_subject(analysis: SweepAnalysis) -> str:
+    """What the main correlation relates, named as the figure names it."""
+    if analysis.instability == "mean_stability":
+        accuracy = "best" if analysis.accuracy == "best_test_acc" else "final"
+        return f"Mean Stability (%) vs {accuracy} test accuracy over the correlation sample (lower = less stable)"
+    return "instability vs accuracy over pruned runs"
+
+
 def group_text(c: Correlation | None) -> str:
     """One line for a named correlation sample."""
     if c is None:
@@ -132,7 +149,10 @@ def summary_json(stored: StoredSweep, analysis: SweepAnalysis) -> dict[str, Any]
         "sweep_id": stored.sweep_id,
         "preset": stored.sweep.name,
         "instability": analysis.instability,
+        "instability_label": INSTABILITY_LABELS[analysis.instability],
         "accuracy": analysis.accuracy,
+        "gap": analysis.gap,
+        "gap_label": GAP_LABELS[analysis.gap],
         "arms": [
             {**asdict(a), "method": method_label(stored.specs[a.arm]), "setting": arm_x(stored, a.arm)}
             for a in analysis.arms

@@ -35,9 +35,12 @@ class StoredSweep:
 
     def analyze(self) -> SweepAnalysis:
         """Summaries with the preset's instability and accuracy measures."""
-        accuracy = "best_test_acc" if self.sweep.analysis.accuracy == "best" else "final_test_acc"
         a = self.sweep.analysis
-        return analyze(self.records, self.arm_order, a.instability, accuracy, a.correlation_arms, a.correlation_groups)
+        accuracy = "best_test_acc" if a.accuracy == "best" else "final_test_acc"
+        gap = "gap_at_best" if a.gap == "best_epoch" else "gap"
+        return analyze(
+            self.records, self.arm_order, a.instability, accuracy, a.correlation_arms, a.correlation_groups, gap
+        )
 
 
 def stored_preset(row: dict[str, Any]) -> Sweep:
