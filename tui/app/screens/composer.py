@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from rich.console import Group
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -25,7 +24,7 @@ from gst.engine.spec import BN_ON_PRUNE, DATASETS, MODES, SCORES, TARGETS, RunSp
 from gst.store.db import files_dir
 from gst.tui.app.messages import LaunchRequested
 from gst.tui.app.screens.confirm import ConfirmScreen
-from gst.tui.cli.render import plan_table
+from gst.tui.cli.render import Fitted, plan_table
 
 # (field, default, list-valued) for text inputs; selects and switches below.
 RUN_INPUTS = [
@@ -217,7 +216,8 @@ class ComposerScreen(Screen[None]):
             status.update(Text(f"✗ {message}", style="bold red"))
             return False
         status.update(Text(f"✓ valid: {spec.label}, {spec.epochs} epochs, {len(seeds)} seeds", style="bold green"))
-        self.query_one("#composer-plan", Static).update(Group(plan_table(spec.label, plan(spec))))
+        moments = plan(spec)
+        self.query_one("#composer-plan", Static).update(Fitted(lambda width: plan_table(spec.label, moments, width)))
         return True
 
     def show_arms(self) -> None:

@@ -20,7 +20,7 @@ from gst.store.browse import run_fingerprint
 from gst.tui.app.screens.base import PollingScreen
 from gst.tui.app.widgets.charts import AccuracyChart, Series
 from gst.tui.app.widgets.curve import drop_style
-from gst.tui.cli.render import fmt, plan_table
+from gst.tui.cli.render import Fitted, fmt, plan_table
 
 EPOCH_COLUMNS = ("epoch", "lr", "train_loss", "train_acc", "test_loss", "test_acc", "pre_prune_test_acc", "seconds")
 EPOCH_HEADERS = ("epoch", "prune", "lr", "train loss", "train %", "test loss", "test %", "before prune %", "s")
@@ -126,10 +126,11 @@ class RunDetailScreen(PollingScreen):
             )
         try:
             run_spec = spec_from_dict(spec, f"run {self.run_id}")
+            moments = plan(run_spec)
             self.query_one("#run-plan", Static).update(
                 Group(
                     Text(f"spec: {json.dumps(spec, separators=(', ', ': '))}", style="dim"),
-                    plan_table(run_spec.label, plan(run_spec)),
+                    Fitted(lambda width: plan_table(run_spec.label, moments, width)),
                 )
             )
         except GstError as exc:
