@@ -212,7 +212,7 @@ class ComposerScreen(Screen[None]):
             match = KEY.match(message)
             field = match.group(1) if match else ""
             if self.query(f"#err-{field}"):
-                self.query_one(f"#err-{field}", Label).update(message.removeprefix("composer: "))
+                self.query_one(f"#err-{field}", Label).update(Text(message.removeprefix("composer: ")))
             status.update(Text(f"✗ {message}", style="bold red"))
             return False
         status.update(Text(f"✓ valid: {spec.label}, {spec.epochs} epochs, {len(seeds)} seeds", style="bold green"))

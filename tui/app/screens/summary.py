@@ -17,6 +17,7 @@ from gst.store.browse import sweep_fingerprint
 from gst.tui.app.screens.base import PollingScreen
 from gst.tui.app.widgets.charts import ARM_COLOURS
 from gst.tui.app.widgets.scatter import ArmPoint, ScatterPlot
+from gst.tui.cli.cells import clean
 
 if TYPE_CHECKING:  # the analysis pulls in scipy: imported when the screen first loads, not at start-up
     from gst.engine.analysis import SweepAnalysis
@@ -37,7 +38,7 @@ class SummaryScreen(PollingScreen):
         """Summary text above the scatter plot."""
         yield Header()
         with VerticalScroll(id="summary-text"):
-            yield Static(f"sweep {self.sweep_id} ({self.why}): reading…", id="summary")
+            yield Static(Text(f"sweep {self.sweep_id} ({self.why}): reading…"), id="summary")
         yield Static(id="scatter-legend")
         yield ScatterPlot(id="scatter")
         yield Footer()
@@ -80,7 +81,7 @@ class SummaryScreen(PollingScreen):
         self.query_one(ScatterPlot).set_points(series, arms, None if c is None else (c.slope, c.intercept))
         legend = Text(f"{analysis.accuracy.replace('_', ' ')} (%) vs {analysis.instability.replace('_', ' ')} (pp): ")
         for i, name in enumerate(series):
-            legend.append(f"· {name} ", style=ARM_COLOURS[i % len(ARM_COLOURS)])
+            legend.append(f"· {clean(name)} ", style=ARM_COLOURS[i % len(ARM_COLOURS)])
         legend.append("◆ arm mean ± 95% CI" + ("  ─ fit" if c is not None else ""), style="dim")
         self.query_one("#scatter-legend", Static).update(
             legend if series else Text("no completed pruned runs yet", style="dim")
