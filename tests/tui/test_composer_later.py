@@ -54,7 +54,12 @@ async def test_compose_a_resnet20_sgd_noise_arm_save_and_reload(db: Path, tmp_pa
         await pilot.pause()
         data = tomllib.loads(target.read_text())
         base = data["base"]
-        assert (base["model"], base["optimizer"], base["momentum"], base["weight_decay"]) == ("resnet20", "sgd", 0.9, 5e-4)
+        assert (base["model"], base["optimizer"], base["momentum"], base["weight_decay"]) == (
+            "resnet20",
+            "sgd",
+            0.9,
+            5e-4,
+        )
         assert (base["prune"]["noise"], base["prune"]["noise_count"]) == ("iter_129_zeroing", "train_batches")
         spec = parse_preset(target.read_text(), name="noise").arms[0].spec
         assert spec == screen.spec()[0]
