@@ -13,6 +13,8 @@ from gst.tui.app.main import GstApp
 from gst.tui.app.screens.composer import ComposerScreen
 from gst.tui.app.widgets.spec_form import NO_NOISE, AdvancedFields, noise_parts, noise_value
 
+from .test_app_literal import rendered
+
 LAYER = "layer3.2.conv1"
 
 
@@ -31,6 +33,8 @@ async def test_compose_a_resnet20_sgd_noise_arm_save_and_reload(db: Path, tmp_pa
         screen = app.screen
         assert isinstance(screen, ComposerScreen)
         advanced = screen.query_one(AdvancedFields)
+        plan = rendered(screen.query_one("#composer-plan"))  # at 80 columns: layer, epochs and k whole
+        assert "layer" in plan and "2, 3, 4" in plan and "353894/353895" in plan and "alive after" not in plan
         assert advanced.collapsed and not screen.query_one("#field-momentum").display  # Adam: no momentum field
 
         def set_values(**values: str) -> None:

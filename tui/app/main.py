@@ -10,6 +10,7 @@ from rich.text import Text
 from textual import on
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.content import Content
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
@@ -97,6 +98,10 @@ class GstApp(App[None]):
     ) -> None:
         """Every toast is literal text: messages carry names, paths, stderr lines and errors from users' files."""
         super().notify(clean(message), title=clean(title), severity=severity, timeout=timeout, markup=False)
+
+    def format_title(self, title: str, sub_title: str) -> Content:
+        """The header line, literal as Textual makes it, without control characters (ids may come from any file)."""
+        return super().format_title(clean(title), clean(sub_title))
 
     # -- the current sweep -------------------------------------------------
 
