@@ -173,7 +173,7 @@ def test_figure_of_a_partial_sweep_draws_what_exists_without_warnings(db: Path, 
         conn.execute("DELETE FROM prune_events WHERE run_id NOT LIKE 'part-n2048_noaug_%'")
         conn.execute("DELETE FROM prune_layers WHERE run_id NOT LIKE 'part-n2048_noaug_%'")
         conn.execute("DELETE FROM runs WHERE run_id NOT LIKE 'part-n2048_noaug_%'")
-    from gst.tui import figures
+    from gst.tui.report import figures
 
     drawn: list[str] = []
     original = figures.accuracy_curves
