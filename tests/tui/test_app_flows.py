@@ -177,7 +177,7 @@ async def test_run_detail_shows_plan_flags_pruning_epochs_and_zooms(db: Path) ->
         table = app.screen.query_one("#run-epochs", DataTable)
         flags = [str(table.get_row_at(i)[1]) for i in range(5)]
         assert [f.startswith("✂") for f in flags] == [False, True, True, True, False]  # the plan: epochs 2, 3, 4
-        assert table.get_row_at(0)[2] == "1e-3"
+        assert str(table.get_row_at(0)[2]) == "1e-3"
         assert "353894/353895" in text_of(app.screen.query_one("#run-plan", Static))  # k per event of the plan
         assert app.screen.query_one(AccuracyChart).drawn is not None
         await pilot.press("plus")

@@ -10,11 +10,13 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from gst.engine.errors import GstError
+from gst.engine.plan import plan
+from gst.engine.preset import load_preset
 from gst.store.db import writing
 from gst.tui.cli.cells import cap, clean, fmt
 from gst.tui.cli.confirm import CONFIRM_ABOVE, confirm_runs
 from gst.tui.cli.main import COMMAND_ORDER, app
-from gst.tui.cli.render import Col, rows_table
+from gst.tui.cli.render import Col, Fitted, plan_table, rows_table
 from gst.tui.report.sweep_data import load_sweep
 
 from .fabricate import fabricate
@@ -57,6 +59,17 @@ def test_wide_tables_drop_by_priority_and_keep_ids_whole() -> None:
     assert "4e9b1200-n2048_noaug_prune_S-19" in narrow and "n2048_noaug_prune_S" in narrow
     assert " c " not in narrow and " b " in narrow and " c " in wide
     assert max(len(line) for line in narrow.splitlines()) <= 80
+
+
+def test_plan_table_keeps_layer_epochs_and_k_whole_when_narrow() -> None:
+    arm = load_preset("fig1").arms[0]
+    moments = plan(arm.spec)
+    full = render(plan_table(arm.name, moments), 120)
+    assert all(h in full for h in ("events", "iterative %", "alive after"))
+    for width, gone in ((60, ("events", "iterative %")), (44, ("events", "iterative %", "alive after"))):
+        text = render(Fitted(lambda w: plan_table(arm.name, moments, w)), width)
+        assert "layer" in text and "k per event" in text and "7, 11, ..., 275" in text and "6/7" in text
+        assert not any(h in text for h in gone) and max(len(line) for line in text.splitlines()) <= width
 
 
 @pytest.fixture(scope="module")
@@ -160,7 +173,7 @@ def test_figure_of_a_partial_sweep_draws_what_exists_without_warnings(db: Path, 
         conn.execute("DELETE FROM prune_events WHERE run_id NOT LIKE 'part-n2048_noaug_%'")
         conn.execute("DELETE FROM prune_layers WHERE run_id NOT LIKE 'part-n2048_noaug_%'")
         conn.execute("DELETE FROM runs WHERE run_id NOT LIKE 'part-n2048_noaug_%'")
-    from gst.tui import figures
+    from gst.tui.report import figures
 
     drawn: list[str] = []
     original = figures.accuracy_curves

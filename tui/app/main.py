@@ -10,6 +10,8 @@ from rich.text import Text
 from textual import on
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.content import Content
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from gst.engine.errors import GstError
@@ -28,6 +30,7 @@ from gst.tui.app.screens.presets import PresetsScreen
 from gst.tui.app.screens.query import QueryScreen
 from gst.tui.app.screens.runs import RunsScreen
 from gst.tui.app.screens.summary import SummaryScreen
+from gst.tui.cli.cells import clean
 
 # screen keys that work everywhere (inputs keep their letters while focused)
 SCREEN_KEYS = {
@@ -83,6 +86,22 @@ class GstApp(App[None]):
         if interrupted:
             ids = ", ".join(r["sweep_id"] for r in interrupted[:3])
             self.notify(f"{len(interrupted)} interrupted sweep(s) ({ids}): r, then u resumes one", severity="warning")
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Every toast is literal text: messages carry names, paths, stderr lines and errors from users' files."""
+        super().notify(clean(message), title=clean(title), severity=severity, timeout=timeout, markup=False)
+
+    def format_title(self, title: str, sub_title: str) -> Content:
+        """The header line, literal as Textual makes it, without control characters (ids may come from any file)."""
+        return super().format_title(clean(title), clean(sub_title))
 
     # -- the current sweep -------------------------------------------------
 

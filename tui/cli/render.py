@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.table import Table
 from rich.text import Text
 
@@ -33,32 +35,6 @@ def sweep_heading(row: dict[str, Any]) -> str:
     return f"sweep {row['sweep_id']}: {title}" if title else f"sweep {row['sweep_id']} ({row.get('preset') or '?'})"
 
 
-def plan_table(arm: str, plan: Plan) -> Table | Text:
-    """Events per layer, k per event, iterative % and the parameters removed (one line for an unpruned arm)."""
-    if not plan.moments:
-        return Text(f"{cap(arm)}: no pruning (all {plan.params_total:,} parameters kept)")
-    title = f"{arm}: removes {plan.params_removed:,} of {plan.params_total:,} parameters ({plan.percent_removed:.2f}%), {len(plan.moments)} pruning moments"
-    table = Table(title=title_text(title, 200), title_justify="left")
-    for col in ("layer", "events", "epochs", "k per event", "iterative %", "alive after"):
-        table.add_column(col, justify="left" if col in ("layer", "epochs") else "right")
-    for name, events in plan.layers.items():
-        if not events:
-            table.add_row(name, "0", "-", "-", "-", str(plan.layer_units[name]))
-            continue
-        ks = sorted({e.k for e in events})
-        pcts = [e.percent_of_layer for e in events]
-        epochs = (
-            ", ".join(str(e.epoch) for e in events)
-            if len(events) <= 8
-            else f"{events[0].epoch}, {events[1].epoch}, ..., {events[-1].epoch}"
-        )
-        table.add_row(
-            name, str(len(events)), epochs, "/".join(map(str, ks)) if len(ks) <= 3 else f"{ks[0]}-{ks[-1]}",
-            f"{sum(pcts) / len(pcts):.2f}", f"{events[-1].alive:,}",
-        )  # fmt: skip
-    return table
-
-
 @dataclass(frozen=True, slots=True)
 class Col:
     """A column of a CLI table: `keep` columns (ids, arm, status) are never cut; `drop` > 0 may go, highest first."""
@@ -67,6 +43,7 @@ class Col:
     header: str = ""
     keep: bool = False
     drop: int = 0
+    justify: str = ""  # left or right; empty: right for numbers, left otherwise
 
     @property
     def label(self) -> str:
@@ -123,6 +100,7 @@ def rows_table(
     title: str = "",
     width: int | None = None,
     cut_note: str = "",
+    title_limit: int = TITLE_CHARS,
 ) -> Table:
     """A table of dict rows: cells printed literally, numbers right-aligned, fitted to `width` if given.
 
@@ -134,7 +112,7 @@ def rows_table(
     shown = fit_columns(cols, texts, width)
     cut = bool(cut_note) and width is not None and table_width(shown, texts) > width
     table = Table(
-        title=title_text(title) if title else None,
+        title=title_text(title, title_limit) if title else None,
         title_justify="left",
         caption=Text(cut_note, style="dim") if cut else None,
         caption_justify="left",
@@ -144,7 +122,7 @@ def rows_table(
         numeric = _is_number([row.get(c.key) for row in rows])
         table.add_column(
             Text(c.label),
-            justify="right" if numeric else "left",
+            justify=c.justify or ("right" if numeric else "left"),  # type: ignore[arg-type]
             no_wrap=c.keep or numeric or cut,
             overflow="ellipsis",
             width=shares[i] if cut else None,
@@ -165,3 +143,51 @@ SUMMARY_COLUMNS = [
 def summary_table(rows: list[dict[str, Any]], title: str, width: int | None = None) -> Table:
     """Per-arm results of a sweep (the end of `gst run`), fitted to `width`."""
     return rows_table(rows, list(SUMMARY_COLUMNS), title=title, width=width)
+
+
+PLAN_COLUMNS = [
+    Col("layer", keep=True), Col("events", drop=3, justify="right"), Col("epochs", keep=True),
+    Col("k", "k per event", keep=True, justify="right"), Col("iterative", "iterative %", drop=2, justify="right"),
+    Col("alive", "alive after", drop=1, justify="right"),
+]  # fmt: skip
+
+
+def plan_table(arm: str, plan: Plan, width: int | None = None) -> Table | Text:
+    """Events per layer, k per event, iterative % and the parameters removed (one line for an unpruned arm).
+
+    Fitted to `width` if given: layer, epochs and k stay whole; alive after, iterative % and the event
+    count go, in that order, when they do not fit.
+    """
+    if not plan.moments:
+        return Text(f"{cap(arm)}: no pruning (all {plan.params_total:,} parameters kept)")
+    title = f"{arm}: removes {plan.params_removed:,} of {plan.params_total:,} parameters ({plan.percent_removed:.2f}%), {len(plan.moments)} pruning moments"
+    rows: list[dict[str, Any]] = []
+    for name, events in plan.layers.items():
+        if not events:
+            rows.append({"layer": name, "events": "0", "alive": str(plan.layer_units[name])})
+            continue
+        ks = sorted({e.k for e in events})
+        pcts = [e.percent_of_layer for e in events]
+        epochs = (
+            ", ".join(str(e.epoch) for e in events)
+            if len(events) <= 8
+            else f"{events[0].epoch}, {events[1].epoch}, ..., {events[-1].epoch}"
+        )
+        rows.append(
+            {
+                "layer": name, "events": str(len(events)), "epochs": epochs,
+                "k": "/".join(map(str, ks)) if len(ks) <= 3 else f"{ks[0]}-{ks[-1]}",
+                "iterative": f"{sum(pcts) / len(pcts):.2f}", "alive": f"{events[-1].alive:,}",
+            }
+        )  # fmt: skip
+    return rows_table(rows, list(PLAN_COLUMNS), title=title, width=width, title_limit=200)
+
+
+class Fitted:
+    """A renderable made for the width it is given: a table in a pane that drops columns as the pane narrows."""
+
+    def __init__(self, make: Callable[[int], RenderableType]) -> None:
+        self.make = make
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield self.make(options.max_width)

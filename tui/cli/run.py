@@ -38,7 +38,7 @@ def _plan(sweep: Sweep, arm: str | None, as_json: bool) -> None:
         out.print_json(json.dumps({"arms": {a.name: plan(a.spec).to_json() for a in arms}}))
         return
     for a in arms:
-        out.print(plan_table(f"{a.name} ({a.spec.label}, {a.spec.epochs} epochs)", plan(a.spec)))
+        out.print(plan_table(f"{a.name} ({a.spec.label}, {a.spec.epochs} epochs)", plan(a.spec), out.width))
 
 
 def plan_target(

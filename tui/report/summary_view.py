@@ -18,8 +18,8 @@ from gst.engine.analysis import (
     iterative_percent,
     method_label,
 )
-from gst.tui.cli.cells import clean
-from gst.tui.cli.render import Col, rows_table, sweep_heading
+from gst.tui.cli.cells import cell, clean
+from gst.tui.cli.render import Col, rows_table, sweep_heading, title_text
 from gst.tui.report.sweep_data import StoredSweep
 
 INSTABILITY_LABEL = {"mean_drop": "mean drop pp", "a2_drop": "A2 drop pp", "mean_stability": "Mean Stability (%)"}
@@ -82,7 +82,8 @@ def summary_renderable(stored: StoredSweep, analysis: SweepAnalysis, width: int 
     if width is not None:
         return Group(fitted_table(stored, analysis, width), *_lines(stored, analysis))
     acc = "best %" if analysis.accuracy == "best_test_acc" else "final %"
-    table = Table(title=f"sweep {stored.sweep_id} ({stored.sweep.name}): {stored.sweep.title}", title_justify="left")
+    title = title_text(f"sweep {stored.sweep_id} ({stored.sweep.name}): {stored.sweep.title}", 200)
+    table = Table(title=title, title_justify="left")
     for col in (
         "arm",
         "setting",
@@ -97,7 +98,7 @@ def summary_renderable(stored: StoredSweep, analysis: SweepAnalysis, width: int 
         instability, gap = getattr(arm, analysis.instability), getattr(arm, analysis.gap)
         accuracy = arm.best_test_acc if analysis.accuracy == "best_test_acc" else arm.final_test_acc
         table.add_row(
-            arm.arm, arm_x(stored, arm.arm), f"{arm.n}/{arm.runs}",
+            cell(arm.arm), cell(arm_x(stored, arm.arm)), f"{arm.n}/{arm.runs}",
             ci(instability), ci(accuracy), ci(gap), f"{arm.events_per_run:.0f}",
         )  # fmt: skip
     return Group(table, *_lines(stored, analysis))
@@ -115,11 +116,11 @@ def _lines(stored: StoredSweep, analysis: SweepAnalysis) -> list[Text]:
             )
         )
     for name, group in analysis.groups.items():  # named correlation samples, e.g. one per architecture
-        lines.append(Text(f"{name}: " + group_text(group), style="" if group else "dim"))
+        lines.append(Text(clean(f"{name}: " + group_text(group)), style="" if group else "dim"))
     for pair, test in analysis.welch.items():
         lines.append(
             Text(
-                f"event drops {pair}: Welch t = {test.t:.2f}, p = {test.p:.2g}, d = {test.cohen_d:.2f} (n = {test.n_a}, {test.n_b})",
+                f"event drops {clean(pair)}: Welch t = {test.t:.2f}, p = {test.p:.2g}, d = {test.cohen_d:.2f} (n = {test.n_a}, {test.n_b})",
                 style="dim",
             )
         )

@@ -11,6 +11,7 @@ from gst.store.browse import sweep_fingerprint
 from gst.tui.app.live import SweepLive, load_live
 from gst.tui.app.screens.base import PollingScreen
 from gst.tui.app.widgets.charts import ARM_COLOURS, AccuracyChart, Series, mean_band
+from gst.tui.cli.cells import clean
 
 
 def arm_series(live: SweepLive, metric: str) -> list[Series]:
@@ -72,7 +73,7 @@ class ChartsScreen(PollingScreen):
     def compose(self) -> ComposeResult:
         """Legend line above the chart."""
         yield Header()
-        yield Static(f"sweep {self.sweep_id} ({self.why}): reading…", id="chart-legend")
+        yield Static(Text(f"sweep {self.sweep_id} ({self.why}): reading…"), id="chart-legend")
         yield AccuracyChart(id="chart")
         yield Footer()
 
@@ -95,7 +96,7 @@ class ChartsScreen(PollingScreen):
         self.sub_title = f"sweep {live.sweep_id} ({self.why})"
         arms = list(dict.fromkeys(r.arm for r in live.runs))
         if not arms:
-            self.query_one("#chart-legend", Static).update(f"sweep {live.sweep_id}: no runs yet")
+            self.query_one("#chart-legend", Static).update(Text(f"sweep {live.sweep_id}: no runs yet"))
             return
         self.arm_index %= len(arms)
         metric = "test" if self.metric == "test_acc" else "train"
@@ -104,11 +105,11 @@ class ChartsScreen(PollingScreen):
             what = f"{metric} accuracy, mean ± sd across seeds per arm"
         else:
             series = run_series(live, arms[self.arm_index], self.metric)
-            what = f"{metric} accuracy of every run of {arms[self.arm_index]} ({self.arm_index + 1}/{len(arms)})"
+            what = f"{metric} accuracy of every run of {clean(arms[self.arm_index])} ({self.arm_index + 1}/{len(arms)})"
         legend = Text(f"sweep {live.sweep_id} ({self.why}) · {what}\n")
         for s in series:
             if not s.name.endswith("sd"):
-                legend.append("━ ", style=s.style).append(f"{s.name}  ")
+                legend.append("━ ", style=s.style).append(f"{clean(s.name)}  ")
         legend.append("▼ prune drop: ").append("≥1 pp ", style="bold red").append("≥0.2 ", style="bold yellow")
         legend.append("<0.2", style="bold magenta")
         self.query_one("#chart-legend", Static).update(legend)

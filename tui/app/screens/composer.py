@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from rich.console import Group
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -25,7 +24,8 @@ from gst.engine.spec import BN_ON_PRUNE, DATASETS, MODES, SCORES, TARGETS, RunSp
 from gst.store.db import files_dir
 from gst.tui.app.messages import LaunchRequested
 from gst.tui.app.screens.confirm import ConfirmScreen
-from gst.tui.cli.render import plan_table
+from gst.tui.app.widgets.spec_form import ADVANCED_FIELDS, AdvancedFields, field_row
+from gst.tui.cli.render import Fitted, plan_table
 
 # (field, default, list-valued) for text inputs; selects and switches below.
 RUN_INPUTS = [
@@ -53,13 +53,6 @@ SELECTS = {
     "bn_on_prune": (BN_ON_PRUNE, "mask"),
 }
 KEY = re.compile(r"^composer: (?:prune\.)?([a-z_]+)")
-
-
-def field_row(name: str, widget: Input | Select[str] | Switch) -> Vertical:
-    """Label, widget and the error line beside it."""
-    return Vertical(
-        Label(name, classes="field-name"), widget, Label("", id=f"err-{name}", classes="field-error"), classes="field"
-    )
 
 
 WIDE = 120  # from this many columns the form has two columns
@@ -121,6 +114,7 @@ class ComposerScreen(Screen[None]):
                     )
                 for name, default, _ in PRUNE_INPUTS:
                     yield field_row(name, Input(default, id=name, compact=True))
+                yield AdvancedFields()
             with Vertical(id="composer-side"):
                 yield Static(id="composer-status")
                 yield Static(id="composer-arms")
@@ -160,6 +154,8 @@ class ComposerScreen(Screen[None]):
         raw: dict[str, Any] = {name: self.query_one(f"#{name}", Select).value for name in ("model", "dataset")}
         raw |= {name: value(name, is_list) for name, _, is_list in RUN_INPUTS if name != "seeds"}
         raw["augment"] = self.query_one("#augment", Switch).value
+        advanced = self.query_one(AdvancedFields)
+        raw |= advanced.run_values()
         if self.query_one("#prune", Switch).value:
             prune = {
                 name: self.query_one(f"#{name}", Select).value for name in ("score", "target", "mode", "bn_on_prune")
@@ -167,7 +163,7 @@ class ComposerScreen(Screen[None]):
             prune |= {name: value(name, is_list) for name, _, is_list in PRUNE_INPUTS}
             if prune["mode"] != "constant_rate" and prune["rate"] == []:
                 del prune["rate"]
-            raw["prune"] = prune
+            raw["prune"] = prune | advanced.prune_values()
         return raw, value("seeds", True)
 
     def spec(self) -> tuple[RunSpec, tuple[int, ...]]:
@@ -197,6 +193,7 @@ class ComposerScreen(Screen[None]):
                 self.query_one(f"#{name}", Select).value = prune[name]
             for name, _, _ in PRUNE_INPUTS:
                 self.query_one(f"#{name}", Input).value = form_text(prune.get(name, ""))
+        self.query_one(AdvancedFields).fill(data)
 
     @on(Input.Changed)
     @on(Select.Changed)
@@ -213,11 +210,14 @@ class ComposerScreen(Screen[None]):
             match = KEY.match(message)
             field = match.group(1) if match else ""
             if self.query(f"#err-{field}"):
-                self.query_one(f"#err-{field}", Label).update(message.removeprefix("composer: "))
+                self.query_one(f"#err-{field}", Label).update(Text(message.removeprefix("composer: ")))
+            if field in ADVANCED_FIELDS:  # an error in the folded section opens it
+                self.query_one(AdvancedFields).collapsed = False
             status.update(Text(f"✗ {message}", style="bold red"))
             return False
         status.update(Text(f"✓ valid: {spec.label}, {spec.epochs} epochs, {len(seeds)} seeds", style="bold green"))
-        self.query_one("#composer-plan", Static).update(Group(plan_table(spec.label, plan(spec))))
+        moments = plan(spec)
+        self.query_one("#composer-plan", Static).update(Fitted(lambda width: plan_table(spec.label, moments, width)))
         return True
 
     def show_arms(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import RenderableType
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -26,7 +27,7 @@ class ConfirmScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         """Title, the facts, two buttons."""
         with Vertical(id="confirm"):
-            yield Label(self.title_text, id="confirm-title")
+            yield Label(Text(self.title_text), id="confirm-title")  # titles name files and sweeps: literal
             with VerticalScroll(id="confirm-body"):
                 yield Static(self.body)
             with Horizontal(id="confirm-buttons"):

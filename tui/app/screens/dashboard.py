@@ -16,24 +16,24 @@ from gst.tui.app.live import SweepLive, load_live
 from gst.tui.app.messages import CancelRequested, ResumeRequested, SweepSelected
 from gst.tui.app.screens.base import PollingScreen
 from gst.tui.app.widgets.curve import CurveStrip, drop_style
-from gst.tui.cli.render import fmt
+from gst.tui.cli.cells import cell, clean, fmt
 
 EVENT_ROWS = 200
 EVENT_COLUMNS = (("run", 16), ("epoch", 5), ("k", 6), ("before %", 8), ("after %", 8), ("drop pp", 7))
 
 
-def header_text(live: SweepLive, why: str) -> str:
+def header_text(live: SweepLive, why: str) -> Text:
     """One line: which sweep and why it is shown, runs, epochs and (while something trains) the ETA."""
     eta = live.eta_seconds
     parts = [
-        f"sweep [b]{live.sweep_id}[/b] ({why}) · {live.preset}",
         f"{live.count('completed')}/{len(live.runs)} done, {live.count('running')} running"
         + (f", {live.count('failed') + live.count('interrupted')} stopped" if live.count("failed") + live.count("interrupted") else ""),
         f"epochs {live.epochs_done}/{live.epochs_total}",
     ]  # fmt: skip
     if eta is not None:
         parts.append(f"ETA {timedelta(seconds=int(eta))}")
-    return " · ".join(parts)
+    head = Text.assemble("sweep ", (clean(live.sweep_id), "bold"), f" ({why}) · ", clean(live.preset))
+    return Text(" · ").join([head, *map(Text, parts)])
 
 
 class DashboardScreen(PollingScreen):
@@ -60,9 +60,9 @@ class DashboardScreen(PollingScreen):
     def compose(self) -> ComposeResult:
         """Header line, curves, events table."""
         yield Header()
-        yield Static(f"sweep {self.sweep_id} ({self.why}): reading…", id="sweep-header")
+        yield Static(Text(f"sweep {self.sweep_id} ({self.why}): reading…"), id="sweep-header")
         yield VerticalScroll(id="curves")
-        table: DataTable[str] = DataTable(id="events", zebra_stripes=True, cursor_type="row")
+        table: DataTable[Text] = DataTable(id="events", zebra_stripes=True, cursor_type="row")
         for label, width in EVENT_COLUMNS:
             table.add_column(label, width=width)
         yield table
@@ -88,11 +88,17 @@ class DashboardScreen(PollingScreen):
         launch = self.app.launcher.find(self.sweep_id)  # type: ignore[attr-defined]
         header = self.query_one("#sweep-header", Static)
         if launch is not None and launch.state in ("queued", "running"):
-            header.update(f"sweep [b]{self.sweep_id}[/b] ({launch.label}): {launch.state}, waiting for its first rows…")
+            header.update(
+                Text.assemble(
+                    "sweep ",
+                    (self.sweep_id, "bold"),
+                    f" ({clean(launch.label)}): {launch.state}, waiting for its first rows…",
+                )
+            )
         elif launch is not None and launch.state == "failed":
             tail = launch.stderr_tail[-1] if launch.stderr_tail else f"exit code {launch.returncode}"
             header.update(
-                Text.assemble((f"sweep {self.sweep_id} failed: ", "bold red"), tail, ("  (o: full log)", "dim"))
+                Text.assemble((f"sweep {self.sweep_id} failed: ", "bold red"), clean(tail), ("  (o: full log)", "dim"))
             )
         else:
             header.update(Text(message, style="red"))
@@ -101,18 +107,18 @@ class DashboardScreen(PollingScreen):
         """Header, curves and new events."""
         self.sweep_id = live.sweep_id
         self.sub_title = f"sweep {live.sweep_id} ({self.why})"
-        header = Text.from_markup(header_text(live, self.why))
+        header = header_text(live, self.why)
         launch = self.app.launcher.find(live.sweep_id)  # type: ignore[attr-defined]
         if launch is not None and launch.state == "failed":
             tail = launch.stderr_tail[-1] if launch.stderr_tail else f"exit code {launch.returncode}"
-            header.append(f"\nlaunch failed: {tail}", style="bold red").append("  (o: full log)", style="dim")
+            header.append(f"\nlaunch failed: {clean(tail)}", style="bold red").append("  (o: full log)", style="dim")
         self.query_one("#sweep-header", Static).update(header)
         curves = self.query_one("#curves", VerticalScroll)
         for run in live.runs:
             strip = self.strips.get(run.run_id)
             if strip is None:
                 if not any(r.arm == run.arm for r in live.runs if r.run_id in self.strips):
-                    curves.mount(Label(f"[b]{run.arm}[/]", classes="arm-title"))
+                    curves.mount(Label(Text(clean(run.arm), style="bold"), classes="arm-title"))
                 strip = self.strips[run.run_id] = CurveStrip(f"seed {run.seed}", classes="curve")
                 curves.mount(strip)
             strip.update_curves(run.test_acc, run.train_acc, run.drop_marks(), run.status)
@@ -125,12 +131,12 @@ class DashboardScreen(PollingScreen):
             for e in live.events[:EVENT_ROWS]:
                 drop = e["drop_pp"]
                 table.add_row(
-                    arms.get(e["run_id"], e["run_id"]),
-                    str(e["epoch"]),
-                    fmt(e["k_pruned"]),
-                    fmt(e["acc_before"]),
-                    fmt(e["acc_after"]),
-                    Text(fmt(drop), style=drop_style(drop) if drop is not None else ""),  # type: ignore[arg-type]
+                    cell(arms.get(e["run_id"], e["run_id"])),
+                    cell(e["epoch"]),
+                    Text(str(e["k_pruned"])),  # whole: 353894 fits the column, 353,894 would not
+                    cell(e["acc_before"]),
+                    cell(e["acc_after"]),
+                    Text(fmt(drop), style=drop_style(drop) if drop is not None else ""),
                 )
                 self.event_runs.append(e["run_id"])
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Log, Static
+
+from gst.tui.cli.cells import clean
 
 
 class LogScreen(Screen[None]):
@@ -44,10 +47,14 @@ class LogScreen(Screen[None]):
             )
             return
         code = "" if launch.returncode is None else f", exit code {launch.returncode}"
-        header.update(f"sweep [b]{launch.sweep_id}[/b] · {launch.state}{code}\n[dim]{launch.command}[/]")
+        header.update(
+            Text.assemble(
+                "sweep ", (launch.sweep_id, "bold"), f" · {launch.state}{code}\n", (clean(launch.command), "dim")
+            )
+        )
         log = self.query_one(Log)
         if len(launch.log) < self.shown:  # trimmed to the last lines: start over
             log.clear()
             self.shown = 0
-        log.write_lines(launch.log[self.shown :])
+        log.write_lines([clean(line) for line in launch.log[self.shown :]])  # a stray NUL or RTL override stays out
         self.shown = len(launch.log)

@@ -16,7 +16,7 @@ from gst.engine.execution.jobs import parse_list, select_jobs
 from gst.engine.plan import plan
 from gst.engine.preset import Sweep, builtin_names, load_preset
 from gst.tui.app.messages import LaunchRequested
-from gst.tui.cli.render import plan_table
+from gst.tui.cli.render import Fitted, plan_table
 
 PREVIEW_ARMS = 4
 
@@ -38,7 +38,8 @@ def preset_details(sweep: Sweep) -> Group:
         ),
     ]
     for arm in sweep.arms[:PREVIEW_ARMS]:
-        parts.append(plan_table(f"{arm.name} ({arm.spec.label}, {arm.spec.epochs} epochs)", plan(arm.spec)))
+        title, moments = f"{arm.name} ({arm.spec.label}, {arm.spec.epochs} epochs)", plan(arm.spec)
+        parts.append(Fitted(lambda width, title=title, moments=moments: plan_table(title, moments, width)))
     if len(sweep.arms) > PREVIEW_ARMS:
         parts.append(
             Text(f"... and {len(sweep.arms) - PREVIEW_ARMS} more arms (gst plan preset {sweep.name})", style="dim")

@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from gst.engine.errors import GstError
 from gst.store import queries
+from gst.tui.cli.cells import clean
 from gst.tui.cli.render import fmt
 
 MAX_ROWS = 1000
@@ -48,7 +49,9 @@ class QueryScreen(Screen[None]):
         try:
             columns, rows = queries.query(self.app.db, sql)  # type: ignore[attr-defined]
         except GstError as exc:
-            message = Text(f"query failed: {exc}", style="red")  # the user's SQL and its errors are data, never markup
+            message = Text(
+                f"query failed: {clean(str(exc))}", style="red"
+            )  # the user's SQL and its errors are data, never markup
             self.app.call_from_thread(self.query_one("#sql-status", Static).update, message)
             return
         self.app.call_from_thread(self.show, columns, rows)
@@ -57,7 +60,7 @@ class QueryScreen(Screen[None]):
         """Fill the table."""
         table = self.query_one("#sql-result", DataTable)
         table.clear(columns=True)
-        table.add_columns(*columns)
+        table.add_columns(*(Text(clean(c)) for c in columns))  # `AS "[red]x"` is a name, not markup
         for row in rows[:MAX_ROWS]:
             table.add_row(*(Text(fmt(v)) for v in row))  # cells are data: `[red]` and `:x:` stay literal
         more = f" (first {MAX_ROWS} shown)" if len(rows) > MAX_ROWS else ""

@@ -20,7 +20,8 @@ from gst.store.browse import run_fingerprint
 from gst.tui.app.screens.base import PollingScreen
 from gst.tui.app.widgets.charts import AccuracyChart, Series
 from gst.tui.app.widgets.curve import drop_style
-from gst.tui.cli.render import fmt, plan_table
+from gst.tui.cli.cells import cap, cell, clean
+from gst.tui.cli.render import Fitted, fmt, plan_table
 
 EPOCH_COLUMNS = ("epoch", "lr", "train_loss", "train_acc", "test_loss", "test_acc", "pre_prune_test_acc", "seconds")
 EPOCH_HEADERS = ("epoch", "prune", "lr", "train loss", "train %", "test loss", "test %", "before prune %", "s")
@@ -46,6 +47,26 @@ def zoomed(window: tuple[float, float], full: tuple[float, float], factor: float
     return max(full[0], low), min(full[1], max(full[0], low) + width)
 
 
+def run_info(run_id: str, run: dict[str, Any], spec: dict[str, Any], window: str) -> Text:
+    """The run line, the chart's legend, and the run's note and error: database text shown literally."""
+
+    def literal(value: Any) -> str:
+        return cap(str(value if value is not None else "-"))
+
+    text = Text.assemble(
+        (literal(run_id), "bold"),
+        f" {literal(run['status'])} · {literal(run['label'])} · seed {run['seed']} · {literal(spec.get('model'))} on "
+        f"{literal(spec.get('dataset'))} · final {fmt(run['final_test_acc'])}% · best {fmt(run['best_test_acc'])}%\n",
+        ("━ test", "green"), " ", ("━ train", "blue"), " ▼ pruning moments by drop (",
+        ("≥1 pp", "bold red"), " ", ("≥0.2", "bold yellow"), " ", ("<0.2", "bold magenta"), f") · {window}",
+    )  # fmt: skip
+    if run.get("note"):
+        text.append(f"\nnote: {clean(run['note'])}", style="yellow")
+    if run.get("error"):
+        text.append(f"\n{clean(run['error'])}", style="red")
+    return text
+
+
 class RunDetailScreen(PollingScreen):
     """Refreshed while the run goes on; `+`/`-` zoom into the epochs, `[`/`]` move, `0` shows all."""
 
@@ -69,12 +90,12 @@ class RunDetailScreen(PollingScreen):
         """Run line, chart, plan, epochs and events."""
         yield Header()
         with VerticalScroll():
-            yield Static(f"run {self.run_id}: reading…", id="run-info")
+            yield Static(Text(f"run {self.run_id}: reading…"), id="run-info")
             yield AccuracyChart(id="run-chart")
-            epochs: DataTable[str] = DataTable(id="run-epochs", zebra_stripes=True)
+            epochs: DataTable[Text] = DataTable(id="run-epochs", zebra_stripes=True)
             epochs.add_columns(*EPOCH_HEADERS)
             yield epochs
-            events: DataTable[str] = DataTable(id="run-events", zebra_stripes=True)
+            events: DataTable[Text] = DataTable(id="run-events", zebra_stripes=True)
             events.add_columns("epoch", "layers", "before %", "after %", "drop pp")
             yield events
             yield Static(id="run-plan")
@@ -100,13 +121,7 @@ class RunDetailScreen(PollingScreen):
         run, epochs, events = data
         spec = json.loads(run["spec_json"])
         window = "all epochs" if self.window is None else f"epochs {self.window[0]:.0f}-{self.window[1]:.0f}"
-        self.query_one("#run-info", Static).update(
-            f"[b]{self.run_id}[/] {run['status']} · {run['label']} · seed {run['seed']} · {spec['model']} on "
-            f"{spec['dataset']} · final {fmt(run['final_test_acc'])}% · best {fmt(run['best_test_acc'])}%\n"
-            f"[green]━ test[/] [blue]━ train[/] ▼ pruning moments by drop "
-            f"([bold red]≥1 pp[/] [bold yellow]≥0.2[/] [bold magenta]<0.2[/]) · {window}"
-            + (f"\n[red]{run['error']}[/]" if run["error"] else "")
-        )
+        self.query_one("#run-info", Static).update(run_info(self.run_id, run, spec, window))
         self.draw_chart()
         if not changed:
             return
@@ -116,20 +131,25 @@ class RunDetailScreen(PollingScreen):
         for e in epochs:
             drop = drops.get(e["epoch"])
             flag = Text("") if drop is None else Text(f"✂ {drop:.2f}", style=drop_style(drop))
-            cells = [fmt(e[c]) if c != "lr" else lr_text(e[c]) for c in EPOCH_COLUMNS]
-            table.add_row(cells[0], flag, *cells[1:])  # type: ignore[arg-type]
+            cells = [Text(fmt(e[c]) if c != "lr" else lr_text(e[c])) for c in EPOCH_COLUMNS]
+            table.add_row(cells[0], flag, *cells[1:])
         table = self.query_one("#run-events", DataTable)
         table.clear()
         for e in events:
             table.add_row(
-                str(e["epoch"]), e["layers"] or "", fmt(e["acc_before"]), fmt(e["acc_after"]), fmt(e["drop_pp"])
+                cell(e["epoch"]),
+                cell(e["layers"] or ""),
+                cell(e["acc_before"]),
+                cell(e["acc_after"]),
+                cell(e["drop_pp"]),
             )
         try:
             run_spec = spec_from_dict(spec, f"run {self.run_id}")
+            moments = plan(run_spec)
             self.query_one("#run-plan", Static).update(
                 Group(
-                    Text(f"spec: {json.dumps(spec, separators=(', ', ': '))}", style="dim"),
-                    plan_table(run_spec.label, plan(run_spec)),
+                    Text(clean(f"spec: {json.dumps(spec, separators=(', ', ': '))}"), style="dim"),
+                    Fitted(lambda width: plan_table(run_spec.label, moments, width)),
                 )
             )
         except GstError as exc:

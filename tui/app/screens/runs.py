@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Footer, Header, Input
 from gst.store.browse import database_fingerprint, run_list, sweep_list
 from gst.tui.app.messages import ResumeRequested, SweepSelected
 from gst.tui.app.screens.base import PollingScreen
-from gst.tui.cli.render import fmt
+from gst.tui.cli.cells import cap, cell
 
 STATUS_STYLE = {"running": "bold green", "interrupted": "bold yellow", "failed": "bold red", "completed": "green"}
 SWEEP_HEADERS = ("sweep", "status", "preset", "runs", "done", "title")
@@ -44,10 +44,10 @@ class RunsScreen(PollingScreen):
         yield Input(
             placeholder="filter runs of every sweep (arm, status, id)…", id="filter", classes="hidden", disabled=True
         )
-        sweeps: DataTable[str] = DataTable(id="sweeps", cursor_type="row", zebra_stripes=True)
+        sweeps: DataTable[Text] = DataTable(id="sweeps", cursor_type="row", zebra_stripes=True)
         sweeps.add_columns(*SWEEP_HEADERS)
         yield sweeps
-        runs: DataTable[str] = DataTable(id="runs", cursor_type="row", zebra_stripes=True)
+        runs: DataTable[Text] = DataTable(id="runs", cursor_type="row", zebra_stripes=True)
         runs.add_columns(*RUN_HEADERS)
         yield runs
         yield Footer()
@@ -92,13 +92,13 @@ class RunsScreen(PollingScreen):
             table.clear()
             for s in sweeps:
                 status = s["status"] + (" (u resumes)" if s["status"] == "interrupted" else "")
-                table.add_row(
-                    s["sweep_id"],
-                    Text(status, style=STATUS_STYLE.get(s["status"], "")),  # type: ignore[arg-type]
-                    s["preset"],
-                    str(s["runs"]),
-                    str(s["completed"]),
-                    s["title"],
+                table.add_row(  # database text is data: cells are literal, cleaned, titles capped
+                    cell(s["sweep_id"]),
+                    Text(status, style=STATUS_STYLE.get(s["status"], "")),
+                    cell(s["preset"]),
+                    cell(s["runs"]),
+                    cell(s["completed"]),
+                    Text(cap(s["title"] or "")),
                 )
             table.move_cursor(row=min(cursor, max(0, len(sweeps) - 1)))
         if runs != self.run_rows:
@@ -116,11 +116,11 @@ class RunsScreen(PollingScreen):
             if needle and needle not in haystack:
                 continue
             table.add_row(
-                r["run_id"],
-                Text(r["status"], style=STATUS_STYLE.get(r["status"], "")),  # type: ignore[arg-type]
-                f"{r['epochs_done'] or 0}/{r['epochs_total'] or 0}",
-                fmt(r["final_test_acc"]),
-                fmt(r["best_test_acc"]),
+                cell(r["run_id"]),
+                Text(r["status"], style=STATUS_STYLE.get(r["status"], "")),
+                cell(f"{r['epochs_done'] or 0}/{r['epochs_total'] or 0}"),
+                cell(r["final_test_acc"]),
+                cell(r["best_test_acc"]),
                 key=r["run_id"],
             )
         table.move_cursor(row=min(cursor, max(0, table.row_count - 1)))

@@ -12,11 +12,13 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Footer, Header, Static
 
+from gst.engine.analysis import INSTABILITY_LABELS
 from gst.engine.errors import GstError
 from gst.store.browse import sweep_fingerprint
 from gst.tui.app.screens.base import PollingScreen
 from gst.tui.app.widgets.charts import ARM_COLOURS
 from gst.tui.app.widgets.scatter import ArmPoint, ScatterPlot
+from gst.tui.cli.cells import clean
 
 if TYPE_CHECKING:  # the analysis pulls in scipy: imported when the screen first loads, not at start-up
     from gst.engine.analysis import SweepAnalysis
@@ -37,7 +39,7 @@ class SummaryScreen(PollingScreen):
         """Summary text above the scatter plot."""
         yield Header()
         with VerticalScroll(id="summary-text"):
-            yield Static(f"sweep {self.sweep_id} ({self.why}): reading…", id="summary")
+            yield Static(Text(f"sweep {self.sweep_id} ({self.why}): reading…"), id="summary")
         yield Static(id="scatter-legend")
         yield ScatterPlot(id="scatter")
         yield Footer()
@@ -72,15 +74,15 @@ class SummaryScreen(PollingScreen):
                 series.setdefault(run.arm, []).append((x, getattr(run, analysis.accuracy)))
         arms = []
         for arm in analysis.arms:
-            x = arm.a2_drop if analysis.instability == "a2_drop" else arm.mean_drop
-            y = arm.best_test_acc if analysis.accuracy == "best_test_acc" else arm.final_test_acc
+            x = getattr(arm, analysis.instability)
+            y = getattr(arm, analysis.accuracy)
             if x is not None and y is not None and arm.arm in series:
                 arms.append(ArmPoint(arm.arm, x, y))
         c = analysis.correlation
         self.query_one(ScatterPlot).set_points(series, arms, None if c is None else (c.slope, c.intercept))
-        legend = Text(f"{analysis.accuracy.replace('_', ' ')} (%) vs {analysis.instability.replace('_', ' ')} (pp): ")
+        legend = Text(f"{analysis.accuracy.replace('_', ' ')} (%) vs {INSTABILITY_LABELS[analysis.instability]}: ")
         for i, name in enumerate(series):
-            legend.append(f"· {name} ", style=ARM_COLOURS[i % len(ARM_COLOURS)])
+            legend.append(f"· {clean(name)} ", style=ARM_COLOURS[i % len(ARM_COLOURS)])
         legend.append("◆ arm mean ± 95% CI" + ("  ─ fit" if c is not None else ""), style="dim")
         self.query_one("#scatter-legend", Static).update(
             legend if series else Text("no completed pruned runs yet", style="dim")
