@@ -82,18 +82,28 @@ def assert_checked(db: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.fixture(scope="module")
-def references(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, list[dict[str, object]]]]:
-    """Uninterrupted runs of seeds 0 and 1, one per layout."""
-    folder = tmp_path_factory.mktemp("references")
-    found = {}
-    for layout in LAYOUTS:
-        db = folder / f"{layout}.duckdb"
-        result = gst(*run_args(spec_file(folder), db, layout))
+class References(dict[str, dict[str, list[dict[str, object]]]]):
+    """Uninterrupted runs of seeds 0 and 1 per layout, each made the first time a test asks for it.
+
+    Lazy, so that parallel test workers (pytest-xdist) each run only the references their tests compare with.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__()
+        self.folder = folder
+
+    def __missing__(self, layout: str) -> dict[str, list[dict[str, object]]]:
+        db = self.folder / f"{layout}.duckdb"
+        result = gst(*run_args(spec_file(self.folder), db, layout))
         assert result.returncode == 0, result.stderr
-        found[layout] = tables(db)
-        assert len(found[layout]["epochs"]) == 2 * EPOCHS and len(found[layout]["prune_events"]) == 4
-    return found
+        found = self[layout] = tables(db)
+        assert len(found["epochs"]) == 2 * EPOCHS and len(found["prune_events"]) == 4
+        return found
+
+
+@pytest.fixture(scope="module")
+def references(tmp_path_factory: pytest.TempPathFactory) -> References:
+    return References(tmp_path_factory.mktemp("references"))
 
 
 KILLS = {
@@ -108,7 +118,7 @@ KILLS = {
 
 @pytest.mark.parametrize("layout", list(LAYOUTS))
 def test_parent_killed_at_five_moments_then_resumed_equals_uninterrupted(
-    layout: str, tmp_path: Path, references: dict[str, dict[str, list[dict[str, object]]]]
+    layout: str, tmp_path: Path, references: References
 ) -> None:
     spec, db = spec_file(tmp_path), tmp_path / "gst.duckdb"
     for i, fault in enumerate(KILLS[layout]):
@@ -134,9 +144,7 @@ def children(pid: int) -> list[int]:
     return found
 
 
-def test_killed_parent_leaves_no_worker_and_a_killed_worker_is_retried(
-    tmp_path: Path, references: dict[str, dict[str, list[dict[str, object]]]]
-) -> None:
+def test_killed_parent_leaves_no_worker_and_a_killed_worker_is_retried(tmp_path: Path, references: References) -> None:
     spec, db = spec_file(tmp_path), tmp_path / "gst.duckdb"
     # the parent SIGKILLs itself when it receives its second event from a worker: the workers are training
     env = {**os.environ, "GST_HANDLE_SIGINT": "1", "GST_FAULT": "received:2"}
@@ -166,9 +174,7 @@ def test_killed_parent_leaves_no_worker_and_a_killed_worker_is_retried(
     assert_checked(db)
 
 
-def test_sigterm_interrupts_and_damaged_checkpoints_fall_back(
-    tmp_path: Path, references: dict[str, dict[str, list[dict[str, object]]]]
-) -> None:
+def test_sigterm_interrupts_and_damaged_checkpoints_fall_back(tmp_path: Path, references: References) -> None:
     spec, db = spec_file(tmp_path), tmp_path / "gst.duckdb"
     args = [*run_args(spec, db, "in-process"), "--checkpoint-every", "1"]
     proc = subprocess.Popen([sys.executable, "-m", "gst.tui.cli", *args], env={**os.environ, "GST_HANDLE_SIGINT": "1"},
@@ -199,9 +205,7 @@ def test_sigterm_interrupts_and_damaged_checkpoints_fall_back(
     assert_checked(db)
 
 
-def test_database_held_by_a_reader_loses_nothing(
-    tmp_path: Path, references: dict[str, dict[str, list[dict[str, object]]]]
-) -> None:
+def test_database_held_by_a_reader_loses_nothing(tmp_path: Path, references: References) -> None:
     spec, db = spec_file(tmp_path), tmp_path / "gst.duckdb"
     proc = subprocess.Popen([sys.executable, "-m", "gst.tui.cli", *run_args(spec, db, "in-process")],
                             env={**os.environ, "GST_HANDLE_SIGINT": "1"}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip

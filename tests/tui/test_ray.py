@@ -29,6 +29,7 @@ from ..conftest import gst_process, tiny_preset  # type: ignore[import-not-found
 from .test_processes import wait_for
 
 ray = pytest.importorskip("ray")
+pytestmark = pytest.mark.xdist_group("ray")  # one local cluster per test worker, shared by these tests
 EPOCHS = 5
 
 
