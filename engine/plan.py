@@ -27,6 +27,7 @@ class Plan:
     params_removed: int
     layers: dict[str, list[PlannedEvent]]
     layer_units: dict[str, int]
+    temporary: bool = False  # noise runs: targeted filters are perturbed for a window, never removed
 
     @property
     def percent_removed(self) -> float:
@@ -65,4 +66,4 @@ def plan(spec: RunSpec) -> Plan:
             PlannedEvent(epoch=e.t + 1, k=e.k, alive=e.alive, percent_of_layer=100.0 * e.k / info.units)
         )
     units = {name: arch.layer(name).units for name in layers}
-    return Plan(params_total=arch.params, params_removed=removed, layers=layers, layer_units=units)
+    return Plan(params_total=arch.params, params_removed=removed, layers=layers, layer_units=units, temporary=temporary)

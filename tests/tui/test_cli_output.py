@@ -200,3 +200,18 @@ def test_query_rows_stay_one_line_at_80_columns(stored: Path) -> None:
     assert [line.split("│")[-3:-1] for line in lines[3:5]] == [[" 1 ", " 2 "]] * 2  # same-named columns both shown
     code, out, _ = gst("query", "SELECT run_id FROM runs LIMIT 1", "--db", str(stored), columns=80)
     assert "prints them whole" not in out
+
+
+def test_plan_of_a_noise_arm_says_nothing_is_removed() -> None:
+    from rich.console import Console
+
+    from gst.engine.plan import plan
+    from gst.engine.preset import load_preset
+    from gst.tui.cli.render import plan_table
+
+    arms = {a.name: a for a in load_preset("later_fig5").arms}
+    noise = next(a for name, a in arms.items() if a.spec.prune and a.spec.prune.noise not in ("", "Prune_L"))
+    console = Console(width=200, record=True)
+    console.print(plan_table(noise.name, plan(noise.spec)))
+    text = console.export_text()
+    assert "removes nothing" in text and "never targeted" in text and "removes 0 of" not in text

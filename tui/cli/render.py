@@ -161,6 +161,10 @@ def plan_table(arm: str, plan: Plan, width: int | None = None) -> Table | Text:
     if not plan.moments:
         return Text(f"{cap(arm)}: no pruning (all {plan.params_total:,} parameters kept)")
     title = f"{arm}: removes {plan.params_removed:,} of {plan.params_total:,} parameters ({plan.percent_removed:.2f}%), {len(plan.moments)} pruning moments"
+    columns = list(PLAN_COLUMNS)
+    if plan.temporary:  # noise: the schedule picks targets, nothing is removed
+        title = f"{arm}: noise on scheduled targets, removes nothing ({plan.params_total:,} parameters kept), {len(plan.moments)} noise events"
+        columns[-1] = Col("alive", "never targeted", drop=1, justify="right")
     rows: list[dict[str, Any]] = []
     for name, events in plan.layers.items():
         if not events:
@@ -180,7 +184,7 @@ def plan_table(arm: str, plan: Plan, width: int | None = None) -> Table | Text:
                 "iterative": f"{sum(pcts) / len(pcts):.2f}", "alive": f"{events[-1].alive:,}",
             }
         )  # fmt: skip
-    return rows_table(rows, list(PLAN_COLUMNS), title=title, width=width, title_limit=200)
+    return rows_table(rows, columns, title=title, width=width, title_limit=200)
 
 
 class Fitted:
