@@ -40,6 +40,7 @@ def raw_spec(**flatness: object) -> dict[str, object]:
         ("epochs", [0], "flatness.epochs[0]: 0 is outside the run (allowed: 1..2)"),
         ("method", "arnoldi", "flatness.method: 'arnoldi' is not allowed (allowed: lanczos, power_parity)"),
         ("split", "val", "flatness.split: 'val' is not allowed (allowed: test, train)"),
+        ("eps_scan", "half", "flatness.eps_scan: 'half' is not allowed (allowed: until_star, full)"),
         ("eps", [], "flatness.eps: the ε grid is empty"),
         ("count", 5000, "flatness.count: 5000 images (allowed: 1..1000, the synthetic test split)"),
         ("vectors", 4, "flatness.vectors: 4 directions but only k = 2 eigenvectors (allowed: 0..2)"),
