@@ -62,3 +62,25 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GST_OFFLINE", "1")
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.setenv("PYTHONUNBUFFERED", "1")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Files with slow tests first (each file's own order kept, for its module fixtures): with two test workers
+    (pytest-xdist) the long tests start at once and the many short ones fill the gaps, instead of one long test
+    running alone at the end."""
+    slow_files = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow_files)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """One intra-op thread per test worker: two workers with two threads each on two cores spin against each
+    other (OpenMP) and make short tests many times slower. `gst` subprocesses keep their own defaults.
+
+    xdist workers also inherit COLUMNS=80 and LINES=24, which would fix the width of the CLI's consoles at import:
+    the tests set the width they want per command instead."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        os.environ.pop("COLUMNS", None)
+        os.environ.pop("LINES", None)
+        import torch
+
+        torch.set_num_threads(1)

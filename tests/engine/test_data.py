@@ -27,6 +27,7 @@ def test_auto_batch_size_rule(per_class: int, batch: int) -> None:
     assert RunSpec(examples_per_class=per_class, batch_size="auto").resolved_batch_size == batch
 
 
+@pytest.mark.slow
 def test_synthetic_is_deterministic_and_cifar_shaped() -> None:
     data = synthetic_arrays()
     assert data.x_train.shape == (10_000, 32, 32, 3) and data.x_train.dtype == np.uint8
@@ -68,6 +69,7 @@ def test_npz_file_is_read(tmp_path: Path) -> None:
     assert data.x_train.shape == (20, 32, 32, 3) and data.y_train.dtype == np.int64
 
 
+@pytest.mark.slow
 def test_missing_cifar_says_how_to_get_it(tmp_path: Path) -> None:
     with pytest.raises(DataError) as info:
         load_arrays("cifar10", tmp_path / "empty", download=False)

@@ -73,6 +73,7 @@ def assert_same_run(stacked: list[Event], single: list[Event], rel: float = 1e-3
 # A barely trained VGG's eval-mode loss is sensitive to summation order: the same single run with 1 vs 2
 # CPU threads differs by 1.3 % after two epochs (stacked vs alone: 0.4 %), so its tolerance is 2 %.
 # VGG trains one epoch and prunes at its end (each test pass of a VGG costs seconds on a CPU).
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("model", "epochs", "first", "seeds", "rel"),
     [("conv4", 2, 1, SEEDS, 1e-3), ("vgg11", 1, 0, SEEDS[:2], 2e-2)],
@@ -95,6 +96,7 @@ def keeper(path: Path) -> Checkpointer:
     return Checkpointer(path, CheckpointEvery())
 
 
+@pytest.mark.slow
 def test_stacked_checkpoints_resume_alone_or_stacked(tmp_path: Path) -> None:
     """A group interrupted after its first epoch writes single-run checkpoints; resumed alone (seed 1) or
     stacked again (seeds 0 and 2, Adam moments restacked), each run ends as an uninterrupted run ends."""
@@ -123,6 +125,7 @@ def test_stacked_checkpoints_resume_alone_or_stacked(tmp_path: Path) -> None:
         assert_same_run(before + resumed[1:], alone(run_spec, seed))
 
 
+@pytest.mark.slow
 def test_runs_at_different_epochs_form_separate_groups(tmp_path: Path) -> None:
     run_spec = spec("conv4", epochs=2)
     path = tmp_path / "s0.pt"
@@ -137,6 +140,7 @@ def test_runs_at_different_epochs_form_separate_groups(tmp_path: Path) -> None:
         assert_same_run(mine, single[len(single) - len(mine) :])
 
 
+@pytest.mark.slow
 def test_dropout_runs_train_one_at_a_time() -> None:
     run_spec = spec("conv4", epochs=2, conv4_dropout=[0.25, 0.25, 0.5])
     grouped = together(run_spec, (0, 1))

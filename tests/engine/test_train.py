@@ -56,11 +56,13 @@ def measured(events: list[Event]) -> list[dict[str, object]]:
     ]
 
 
+@pytest.mark.slow
 def test_same_seed_same_numbers_other_seed_differs() -> None:
     a, b, c = collect(conv4_spec()), collect(conv4_spec()), collect(conv4_spec(), seed=1)
     assert measured(a) == measured(b) and measured(a) != measured(c)
 
 
+@pytest.mark.slow
 def test_resume_from_checkpoint_equals_uninterrupted(tmp_path: Path) -> None:
     spec = conv4_spec(epochs=4)
     whole = collect(spec)
@@ -87,6 +89,7 @@ def test_resume_from_checkpoint_equals_uninterrupted(tmp_path: Path) -> None:
     assert measured(part + rest) == measured(whole)
 
 
+@pytest.mark.slow
 def test_vgg11_ebn_run_prunes_filters() -> None:
     raw = {
         "model": "vgg11", "dataset": "synthetic", "examples_per_class": 4, "epochs": 2, "batch_size": 20,

@@ -185,6 +185,7 @@ def hold_lock(db: Path, seconds: float) -> subprocess.Popen[str]:
     return proc
 
 
+@pytest.mark.slow
 def test_locked_file_keeps_events_in_journal_then_catches_up(db: Path) -> None:
     writer = StoreWriter(db, flush_timeout=0.2)
     writer.open()
@@ -198,6 +199,7 @@ def test_locked_file_keeps_events_in_journal_then_catches_up(db: Path) -> None:
     assert queries.run(db, "s1-a-0")["status"] == "completed"
 
 
+@pytest.mark.slow
 def test_dead_process_journal_is_replayed(db: Path) -> None:
     writer = StoreWriter(db, flush_timeout=0.1)
     writer.open()

@@ -59,6 +59,7 @@ async def type_into(pilot: object, selector: str, text: str) -> None:
     await pilot.press("end", *["backspace"] * 20, *list(text))  # type: ignore[attr-defined]
 
 
+@pytest.mark.slow
 async def test_composer_validates_beside_the_field_and_plans_live(db: Path, tmp_path: Path) -> None:
     app = GstApp(db)
     async with app.run_test(size=(160, 48)) as pilot:
@@ -125,6 +126,7 @@ async def test_launching_smoke_fills_the_database_and_moves_the_sparklines(db: P
         assert run["arm"] == "prune_L" and run["status"] == "completed" and run["epochs_done"] == 5
 
 
+@pytest.mark.slow
 async def test_summary_screen_shows_r_and_n(db: Path) -> None:
     sweep_id = fabricate(
         db, "fig1", seeds=3, epochs=40, overrides=("base.lr_milestones=[]", "base.prune.end_epoch=[20, 20, 20, 30]")
@@ -139,6 +141,7 @@ async def test_summary_screen_shows_r_and_n(db: Path) -> None:
         assert app.screen.query_one("#scatter").series  # type: ignore[attr-defined]
 
 
+@pytest.mark.slow
 async def test_runs_browser_filters_and_help_lists_bindings(db: Path) -> None:
     fabricate(db, "smoke", seeds=2)
     app = GstApp(db)

@@ -53,6 +53,7 @@ async def test_selecting_shows_and_launching_asks_with_the_plan(db: Path) -> Non
         assert isinstance(app.screen, PresetsScreen) and not app.launcher.launches
 
 
+@pytest.mark.slow
 async def test_quit_and_cancel_ask_while_a_sweep_runs(db: Path) -> None:
     fabricate(db, "smoke", seeds=1, sweep_id="live1")
     app = GstApp(db)
@@ -101,6 +102,7 @@ async def test_d_and_s_follow_the_selected_sweep_and_the_header_says_which(db: P
         assert "(selected)" in text_of(app.screen.query_one("#sweep-header", Static))
 
 
+@pytest.mark.slow
 async def test_80x24_dashboard_shows_drops_and_home_shows_its_inputs(db: Path) -> None:
     fabricate(db, "fig2", seeds=2, overrides=SHORT, sweep_id="f2")
     app = GstApp(db)
@@ -137,6 +139,7 @@ async def test_composer_has_two_columns_when_wide_and_whole_errors(db: Path) -> 
         assert app.screen.query_one("#composer-form").has_class("wide")
 
 
+@pytest.mark.slow
 async def test_a_failed_launch_shows_its_error_and_log_where_the_user_looks(db: Path) -> None:
     app = GstApp(db)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -96,6 +96,7 @@ def check(args: tuple[str, ...], code: int, output: str) -> None:
         assert len(lines) == 1 and lines[0].startswith("error: "), f"gst {' '.join(args)}:\n{output}"
 
 
+@pytest.mark.slow
 def test_bad_input_in_process(tmp_path: Path) -> None:
     """Fast: the same inputs through Typer's runner (an uncaught exception would surface as result.exception)."""
     p = workspace(tmp_path)

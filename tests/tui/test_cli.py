@@ -45,6 +45,7 @@ def test_presets_list_and_show() -> None:
     assert code == 0 and "[base.prune]" in out and "prune_L" in out
 
 
+@pytest.mark.slow
 def test_smoke_preset_end_to_end(db: Path, tmp_path: Path) -> None:
     code, out, err = gst("run", "preset", "smoke", "--db", str(db), "--device", "cpu")
     assert code == 0, err

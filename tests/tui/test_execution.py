@@ -34,6 +34,7 @@ def run_tiny(tmp_path: Path, *extra: str) -> Path:
     return db
 
 
+@pytest.mark.slow
 def test_overrides_and_execution_layout_are_stored(tmp_path: Path) -> None:
     db = run_tiny(
         tmp_path, "--set", "base.prune.end_epoch=[1]", "--seeds", "0,1", "--workers", "1", "--batch-seeds", "2"
@@ -93,6 +94,7 @@ def epoch(run_id: str, n: int) -> EpochEnded:
                       pre_prune_test_acc=10.0 * n, params_remaining=1, seconds=1)  # fmt: skip
 
 
+@pytest.mark.slow
 def test_finished_without_every_epoch_is_not_completed_and_resume_rechecks(tmp_path: Path) -> None:
     db = run_tiny(tmp_path)
     with writing(db) as conn:  # a database written by the old bug: completed, epoch 2 missing
@@ -117,6 +119,7 @@ def test_finished_without_every_epoch_is_not_completed_and_resume_rechecks(tmp_p
     assert [e["epoch"] for e in queries.epochs(db, ["s-base-0"])] == [1, 2, 3]
 
 
+@pytest.mark.slow
 def test_check_names_broken_invariants(tmp_path: Path) -> None:
     db = run_tiny(tmp_path)
     with writing(db) as conn:

@@ -88,6 +88,7 @@ def test_bad_later_input_is_one_line_exit_1_nothing_written(override: str, messa
     assert not db.exists()
 
 
+@pytest.mark.slow
 def test_mean_stability_is_named_in_summary_json_text_and_figure(db: Path) -> None:
     sweep_id = fabricate(
         db, "later_tableC1", seeds=2, epochs=12,

@@ -7,12 +7,15 @@ import signal
 import time
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from gst.store import queries
 from gst.tui.cli.main import app
 
 from ..conftest import gst_process, tiny_preset  # type: ignore[import-not-found]
+
+pytestmark = pytest.mark.slow  # real gst processes
 
 
 def slow_spec(tmp_path: Path, epochs: int = 40, name: str = "slow") -> Path:

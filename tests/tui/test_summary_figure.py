@@ -43,6 +43,7 @@ def test_summary_reports_arms_ci_correlation_and_expectation(db: Path) -> None:
     assert "Pearson r =" in text and "n = 12" in text and "paper:" in text and "[" in text
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("preset", "overrides", "panels"),
     [

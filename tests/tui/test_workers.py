@@ -31,6 +31,7 @@ def test_worker_plans() -> None:
     assert plan_workers("cuda", None, (), 8).size == 1
 
 
+@pytest.mark.slow
 def test_parallel_and_stacked_runs_match_runs_one_at_a_time(tmp_path: Path) -> None:
     spec = tmp_path / "tiny.toml"
     spec.write_text(tiny_preset(epochs=2, epc=16, end=1))
@@ -78,6 +79,7 @@ def test_ctrl_c_interrupts_every_worker(db: Path, tmp_path: Path) -> None:
     assert queries.fetch(db, "SELECT count(*) AS n FROM epochs")[0]["n"] == sum(r["epochs_done"] for r in runs)
 
 
+@pytest.mark.slow
 def test_bench_loops_measure_positive_throughput() -> None:
     cpu = torch.device("cpu")
     passes = {
