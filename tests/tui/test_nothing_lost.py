@@ -180,18 +180,14 @@ def test_sigterm_interrupts_and_damaged_checkpoints_fall_back(tmp_path: Path, re
     args = [*run_args(spec, db, "in-process"), "--checkpoint-every", "1"]
     proc = subprocess.Popen([sys.executable, "-m", "gst.tui.cli", *args], env={**os.environ, "GST_HANDLE_SIGINT": "1"},
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    checkpoints = db.parent / "gst.duckdb.d" / "checkpoints"
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if queries.run(db, "s-base-1")["epochs_done"] >= 2:
-                break
-        except Exception:  # noqa: BLE001 - not created yet
-            pass
+    # two checkpoints of seed 1 on disk (written in the background, so polled): then SIGTERM
+    while time.monotonic() < deadline and not (checkpoints / "s-base-1.prev.pt").exists():
         time.sleep(0.05)
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=60) == 143
     assert queries.run(db, "s-base-1")["status"] == "interrupted"
-    checkpoints = db.parent / "gst.duckdb.d" / "checkpoints"
     newest = checkpoints / "s-base-1.pt"
     assert newest.exists() and (checkpoints / "s-base-1.prev.pt").exists()
     newest.write_bytes(b"not a checkpoint")  # damaged newest: the previous one is used, and the user told
