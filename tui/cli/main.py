@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from typing import Annotated, Any
 
 import typer
@@ -17,6 +18,9 @@ from gst.tui.cli import db as cli_db
 from gst.tui.cli import run as cli_run
 from gst.tui.cli.options import DEFAULT_DB, DataDirOption, DbOption, JsonOption, guard, out
 from gst.tui.cli.render import rows_table
+
+# A library's deprecation notice (e.g. torch's own use of torch.jit.script) is not the user's to read.
+warnings.filterwarnings("ignore", category=FutureWarning, module=r"torch(\.|$)")
 
 COMMAND_ORDER = (
     "run", "resume", "runs", "show", "summary", "figure", "query", "export", "sync",
