@@ -66,13 +66,9 @@ def flatness_summary(stored: StoredSweep, db: Path) -> Group | None:
     table = Table(title="flatness per arm (mean over runs)", title_justify="left")
     for label in ("arm", "n", "stab. %", "Σλ", "Tr C", "ε*", "TIC", "no ε*"):
         table.add_column(label, justify="left" if label == "arm" else "right", no_wrap=True)
-    for arm in stored.arm_order:
-        mine = [p for p in points if p["arm"] == arm]
-        if not mine:
-            continue
-        means = [_mean([p[m] for p in mine]) for m in ("stability", *MEASURES)]
-        missing = sum(p["eps_star"] is None for p in mine)
-        table.add_row(arm, str(len(mine)), *(fmt(v, 3) for v in means), str(missing))
+    for a in arm_means(stored, points):
+        means = [a[m] for m in ("stability", *MEASURES)]
+        table.add_row(a["arm"], str(a["n"]), *(fmt(v, 3) for v in means), str(a["eps_star_missing"]))
     lines: list[Any] = [table]
     for c in flatness_correlations(points):
         x, y = LABELS.get(c.x, c.x), LABELS.get(c.y, c.y)
@@ -93,6 +89,16 @@ def flatness_json(stored: StoredSweep, db: Path) -> dict[str, Any] | None:
     points = flatness_points(stored, db)
     if not points:
         return None
+    keep = ("run_id", "arm", "epoch", "stability", "best_test_acc", *MEASURES, "lambda_min", "grad_cov_trace_centered")
+    return {
+        "arms": arm_means(stored, points),
+        "correlations": [asdict(c) for c in flatness_correlations(points)],
+        "runs": [{k: p.get(k) for k in keep} for p in points],
+    }
+
+
+def arm_means(stored: StoredSweep, points: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per measured arm: n, the mean of stability and each measure, and how many runs never reached ε*."""
     arms = []
     for arm in stored.arm_order:
         mine = [p for p in points if p["arm"] == arm]
@@ -101,12 +107,7 @@ def flatness_json(stored: StoredSweep, db: Path) -> dict[str, Any] | None:
             arms.append(
                 {"arm": arm, "n": len(mine), **means, "eps_star_missing": sum(p["eps_star"] is None for p in mine)}
             )
-    keep = ("run_id", "arm", "epoch", "stability", "best_test_acc", *MEASURES, "lambda_min", "grad_cov_trace_centered")
-    return {
-        "arms": arms,
-        "correlations": [asdict(c) for c in flatness_correlations(points)],
-        "runs": [{k: p.get(k) for k in keep} for p in points],
-    }
+    return arms
 
 
 def _mean(values: list[Any]) -> float | None:

@@ -164,7 +164,7 @@ def plan_table(arm: str, plan: Plan, width: int | None = None) -> Table | Text:
     columns = list(PLAN_COLUMNS)
     if plan.temporary:  # noise: the schedule picks targets, nothing is removed
         title = f"{arm}: noise on scheduled targets, removes nothing ({plan.params_total:,} parameters kept), {len(plan.moments)} noise events"
-        columns[-1] = Col("alive", "never targeted", drop=1, justify="right")
+        columns = [Col("alive", "never targeted", drop=1, justify="right") if c.key == "alive" else c for c in columns]
     rows: list[dict[str, Any]] = []
     for name, events in plan.layers.items():
         if not events:
