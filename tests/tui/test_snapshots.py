@@ -35,10 +35,16 @@ def frozen_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return db
 
 
+def tables_sized(pilot: Pilot[None]) -> bool:
+    """Every table on screen has measured its rows: DataTable sizes columns on its next idle, so a busy machine
+    could otherwise snapshot rows already added in columns still as wide as their headers."""
+    return all(not (t._require_update_dimensions or t._new_rows) for t in pilot.app.screen.query(DataTable))
+
+
 async def settle(pilot: Pilot[None], ready: Callable[[], bool]) -> None:
-    """Wait until the screen shows its data, then one more frame."""
+    """Wait until the screen shows its data and its tables are sized, then one more frame."""
     for _ in range(600):  # up to 30 s on a busy machine
-        if ready():
+        if ready() and tables_sized(pilot):
             break
         await pilot.pause(0.05)
     await pilot.pause()
@@ -114,13 +120,14 @@ def test_screen(snap_compare: Any, frozen_db: Path, screen: str, size: str, monk
         if screen == "charts_runs":
             await keys(pilot, "m")
         if screen == "runs":
-            # rows shown, and a later poll found nothing new: the first load (before a sweep is highlighted) may be
-            # followed by a second one, and a snapshot between the two caught half-sized columns
+            # rows shown, and a later poll found nothing new (the first load, before a sweep is highlighted, is
+            # followed by a second one)
             await settle(
                 pilot,
                 lambda: (
                     pilot.app.screen.query_one("#runs", DataTable).row_count > 0 and pilot.app.screen._unchanged >= 1
                 ),
             )
+        await settle(pilot, lambda: True)  # whatever the screen, its tables sized
 
     assert snap_compare(GstApp(frozen_db), terminal_size=SIZES[size], run_before=run_before)
