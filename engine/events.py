@@ -136,6 +136,9 @@ class FlatnessMeasured:
     eps_star: float  # NaN when no direction reaches Δ ≥ 0.1 on the grid
     test_loss: float  # the unperturbed (ε = 0) test loss and accuracy
     test_acc: float
+    residuals_checked: int | None = (
+        None  # leading residuals that are true products (None: all; Lanczos: the rest estimated)
+    )
     eps: tuple[float, ...] = ()
     perturb_loss: tuple[tuple[float, ...], ...] = ()
     perturb_acc: tuple[tuple[float, ...], ...] = ()

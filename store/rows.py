@@ -157,6 +157,7 @@ class FlatnessRow:
     seconds_hessian: float
     seconds_noise: float
     seconds_perturb: float
+    residuals_checked: int  # leading residuals that are true products (migration 0006 appends the column)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -241,7 +242,8 @@ def flatness_row(e: FlatnessMeasured) -> FlatnessRow:
     """The `flatness` row of a measurement."""
     return FlatnessRow(
         run_id=e.run_id, epoch=e.epoch, method=e.method, split=e.split, n_examples=e.count, k=len(e.eigenvalues),
-        eigenvalues=list(e.eigenvalues), residuals=[_null(r) for r in e.residuals], steps=list(e.steps),
+        eigenvalues=list(e.eigenvalues), residuals=[_null(r) for r in e.residuals],
+        residuals_checked=len(e.residuals) if e.residuals_checked is None else e.residuals_checked, steps=list(e.steps),
         hvps=e.hvps, eig_sum=e.eig_sum, eig_sum_positive=e.eig_sum_positive, lambda_max=max(e.eigenvalues),
         lambda_min=e.lambda_min, grad_sq_trace=e.grad_sq_trace, grad_cov_trace_centered=e.grad_cov_trace_centered,
         hutchinson_trace=_null(e.hutchinson_trace), tic=_null(e.tic), eps_star=_null(e.eps_star),

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from gst.engine.events import FlatnessMeasured
-from gst.engine.flatness.eigen import top_eigenpairs
+from gst.engine.flatness.eigen import EXPLICIT, top_eigenpairs
 from gst.engine.flatness.gradnoise import gradient_noise, hutchinson_trace
 from gst.engine.flatness.hvp import FlatLoss, alive_vector
 from gst.engine.flatness.perturb import eps_star, perturbation_table
@@ -43,7 +43,7 @@ def eigen_options(spec: FlatnessSpec) -> dict[str, float | int]:
     """Steps and tolerance of the chosen method, with the method's defaults for 0."""
     if spec.method == "power_parity":
         return {"steps": spec.steps or 20, "tol": spec.tol or 1e-4}
-    return {"max_steps": spec.steps, "tol": spec.tol or 1e-3}
+    return {"max_steps": spec.steps, "tol": spec.tol or 1e-3, "explicit": max(EXPLICIT, spec.vectors)}
 
 
 def measure(
@@ -101,6 +101,7 @@ def measure(
         count=spec.count,
         eigenvalues=tuple(values),
         residuals=tuple(pairs.residuals.tolist()),
+        residuals_checked=pairs.checked,
         steps=pairs.steps,
         hvps=pairs.products,
         grad_sq_trace=noise.uncentered,

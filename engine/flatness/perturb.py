@@ -1,8 +1,9 @@
 """ε-perturbation flatness (method-later §2.4, §6.6, §6.8): test loss and accuracy at w* + ε·vᵢ, and ε*.
 
 The perturbed models are never written into the module: each is a flat parameter vector evaluated with
-`functional_call`, several at once through `vmap` ("stacked"), so the trained weights stay untouched.
-The ε = 0 entry is evaluated once and shared by every direction.
+`functional_call`, several at once through `vmap` ("stacked", on a GPU), or one at a time through a private
+BN-folded, channels-last copy (on a CPU, when that copy checks out), so the trained weights stay untouched.
+The ε = 0 entry is evaluated once, by the same forward as the others, and shared by every direction.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch.func import vmap
 
+from gst.engine.flatness.folded import FoldedForward
 from gst.engine.flatness.hvp import FlatLoss
 from gst.engine.spec import PARITY_EPS
 
@@ -23,6 +25,7 @@ __all__ = ["PARITY_EPS", "PerturbationTable", "eps_star", "perturbation_table"]
 THRESHOLD = 0.1  # Δ test loss that defines ε*
 
 Batches = Callable[[], Iterable[tuple[torch.Tensor, torch.Tensor]]]
+Single = Callable[[torch.Tensor], tuple[float, float]]  # one parameter vector -> (mean CE, top-1 %)
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,8 @@ def perturbation_table(
     passes instead of 810.
     """
     vectors = vectors * f.alive
-    base_loss, base_acc = evaluate_one(f, f.theta, batches)
+    single = _single(f, batches) if stack == 1 else None
+    base_loss, base_acc = single(f.theta) if single else evaluate_one(f, f.theta, batches)
     loss = np.full((vectors.shape[0], len(eps)), np.nan)
     acc = np.full((vectors.shape[0], len(eps)), np.nan)
     zero = [j for j, e in enumerate(eps) if e == 0.0]
@@ -96,11 +100,20 @@ def perturbation_table(
             for j, e in enumerate(eps)
             if e != 0.0 and (level is None or abs(e) == level)
         ]
-        _evaluate_cells(f, vectors, eps, cells, batches, stack, loss, acc)
+        _evaluate_cells(f, vectors, eps, cells, batches, stack, single, loss, acc)
         evaluations += len(cells)
         if level is not None and max(loss[i, j] for i, j in cells) - base_loss >= threshold:
             break  # ε* = level
     return PerturbationTable(eps, loss, acc, base_loss, base_acc, evaluations)
+
+
+def _single(f: FlatLoss, batches: Batches) -> Single:
+    """One model per pass: the folded copy if it reproduces the functional logits, else the functional forward."""
+    x, _ = next(iter(batches()))
+    folded = FoldedForward.checked(f, x)
+    if folded is not None:
+        return lambda theta: folded.evaluate(theta, batches())
+    return lambda theta: evaluate_one(f, theta, batches)
 
 
 def _evaluate_cells(
@@ -110,17 +123,18 @@ def _evaluate_cells(
     cells: list[tuple[int, int]],
     batches: Batches,
     stack: int,
+    single: Single | None,
     loss: np.ndarray,
     acc: np.ndarray,
 ) -> None:
-    """Fill loss/acc at the (direction, ε index) cells, `stack` perturbed models per pass."""
+    """Fill loss/acc at the (direction, ε index) cells, `stack` perturbed models per pass (or `single`)."""
     for start in range(0, len(cells), stack):
         part = cells[start : start + stack]
         steps = torch.tensor([eps[j] for _, j in part], dtype=f.theta.dtype, device=f.theta.device)
         rows = torch.tensor([i for i, _ in part], device=vectors.device)
         thetas = f.theta + steps[:, None] * vectors[rows]  # (M, P)
-        if stack == 1:  # a CPU gains nothing from stacking; skip vmap's overhead
-            lo, ac = evaluate_one(f, thetas[0], batches)
+        if single is not None:  # a CPU gains nothing from stacking; skip vmap's overhead
+            lo, ac = single(thetas[0])
             part_loss, part_acc = np.array([lo]), np.array([ac])
         else:
             part_loss, part_acc = evaluate_many(f, thetas, batches)

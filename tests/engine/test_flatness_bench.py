@@ -29,17 +29,17 @@ def test_bad_flatness_bench_options(args: list[str], message: str) -> None:
 
 @pytest.mark.slow
 def test_tiny_flatness_bench_prices_both_recipes() -> None:
-    r = flatness_bench("conv4", torch.device("cpu"), images=4, k=2, pass_images=20, repeats=1)
+    r = flatness_bench("conv4", torch.device("cpu"), images=4, k=2, pass_images=20, repeats=1, full_k=4)
     assert r.hvp_seconds > 0 and r.test_pass_seconds > 0 and r.parity.products >= 2 and r.lanczos.products >= 2
+    assert r.folded and r.single_pass_seconds > 0  # a CPU evaluates one BN-folded, channels-last copy per pass
+    assert r.lanczos_full.k == 4 and r.lanczos_full.checked == 4 and r.gst_hvps_full == r.lanczos_full.products
     assert r.parity_recipe_seconds == pytest.approx(
         r.parity_hvps_full * r.hvp_seconds + PARITY_PASSES * r.test_pass_seconds
     )
-    unit = min(r.hvp_seconds, r.hvp_block_seconds)
-    passes = min(r.test_pass_seconds, r.stacked_pass_seconds)
-    products = (r.gst_hvps_full + 100) * unit
-    assert r.gst_recipe_seconds == pytest.approx(products + (GST_PASSES - 1) * passes + r.test_pass_seconds)
+    products = r.gst_hvps_full * r.hvp_seconds  # one vector per product on a CPU
+    assert r.gst_recipe_seconds == pytest.approx(products + GST_PASSES * r.single_pass_seconds)
     assert r.scan_seconds["none"] == r.gst_recipe_seconds
-    assert r.scan_seconds["0.1"] == pytest.approx(products + 200 * passes + r.test_pass_seconds)
+    assert r.scan_seconds["0.1"] == pytest.approx(products + 201 * r.single_pass_seconds)
     assert r.to_json()["speedup"] == pytest.approx(r.parity_recipe_seconds / r.gst_recipe_seconds)
     assert r.to_json()["speedups"]["0.05"] == pytest.approx(r.parity_recipe_seconds / r.scan_seconds["0.05"])
 

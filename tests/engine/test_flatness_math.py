@@ -55,6 +55,23 @@ def test_lanczos_known_spectrum_with_true_residuals() -> None:
     assert math.isclose(by_hand, float(pairs.residuals[0]), abs_tol=1e-14)
 
 
+def test_lanczos_estimates_equal_the_true_residuals_of_the_unchecked_pairs() -> None:
+    # a slowly decaying spectrum and a short basis, so the residuals are far from zero and worth comparing
+    a = known_matrix([100.0 * 0.93**j for j in range(200)] + [-50.0])
+    op = lambda v: v @ a  # noqa: E731
+    gen = lambda: torch.Generator().manual_seed(2)  # noqa: E731
+    full = lanczos(op, 201, 20, max_steps=45, tol=0.0, dtype=torch.float64, generator=gen())
+    part = lanczos(op, 201, 20, max_steps=45, tol=0.0, dtype=torch.float64, generator=gen(), explicit=5)
+    assert (full.checked, part.checked) == (20, 5)
+    assert (full.products, part.products) == (45 + 20, 45 + 5)
+    assert torch.equal(full.values, part.values) and torch.allclose(full.residuals[:5], part.residuals[:5], atol=1e-12)
+    true, estimated = full.residuals[5:], part.residuals[5:]
+    above = true > 1e-12  # below float64 rounding the estimate cannot see the rounding error; above it, equal
+    assert above.sum() >= 8 and true.max() > 1e-6  # unconverged pairs: the comparison means something
+    assert torch.allclose(estimated[above], true[above], rtol=1e-3)
+    assert (estimated[~above] < 1e-12).all()
+
+
 def test_lanczos_finds_every_copy_of_a_repeated_eigenvalue() -> None:
     a = known_matrix([3.0, 3.0, 3.0, -1.0, 0.5, 0.1])
     pairs = lanczos(lambda v: v @ a, 6, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(0))

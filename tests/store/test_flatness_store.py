@@ -76,3 +76,47 @@ def test_gst_show_prints_flatness(db: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "flatness" in result.output and "top eigenvalues 4, 1.5, -0.5" in result.output
     assert "worst residual 0.0003" in result.output
+
+
+def test_lanczos_estimated_residuals_are_counted_and_shown_apart(db: Path) -> None:
+    from dataclasses import replace
+
+    from typer.testing import CliRunner
+
+    from gst.tui.cli.main import app
+
+    writer = StoreWriter(db)
+    writer.open()
+    writer.record({"op": "sweep", "sweep": {"sweep_id": "s1", "preset": "p", "created_at": "2026-01-01 00:00:00", "preset_toml": "", "overrides": "[]", "gst_version": "0",
+                   "git_rev": None, "host": "h", "device": "cpu", "title": "", "description": "", "expect": ""}})  # fmt: skip
+    writer.record({"op": "run", "run": {"run_id": "s1-a-0", "sweep_id": "s1", "arm": "a", "seed": 0, "status": "queued", "model": "conv4",
+                   "dataset": "synthetic", "spec_json": "{}", "spec_hash": "x", "label": "l", "epochs_total": 2}})  # fmt: skip
+    writer.handle(replace(RECORD, residuals_checked=1))
+    writer.handle(replace(RECORD, run_id="s1-a-1"))  # no count: every residual is a true one
+    assert writer.close()
+    rows = {r["run_id"]: r for r in queries_flatness.flatness(db, ["s1-a-0", "s1-a-1"])}
+    assert (rows["s1-a-0"]["residuals_checked"], rows["s1-a-1"]["residuals_checked"]) == (1, 3)
+    result = CliRunner().invoke(app, ["show", "s1-a-0", "--db", str(db)])
+    assert "worst residual 0.0001 over the top 1, estimated 0.0003 over the rest" in result.output
+
+
+def test_migration_0006_marks_earlier_residuals_as_all_true(tmp_path: Path) -> None:
+    import duckdb
+
+    from gst.store.db import migrate, migrations
+
+    conn = duckdb.connect(str(tmp_path / "old.duckdb"))
+    for version, _, sql in migrations():
+        if version <= 5:
+            conn.execute(sql)
+    conn.execute(
+        "INSERT INTO flatness (run_id, epoch, method, split, n_examples, k, eigenvalues, residuals, steps, hvps) "
+        "VALUES ('r', 1, 'lanczos', 'test', 8, 2, [2.0, 1.0], [0.1, 0.2], [5, 5], 7)"
+    )
+    conn.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMP)")
+    conn.executemany(
+        "INSERT INTO schema_migrations VALUES (?, ?, now())", [[v, n] for v, n, _ in migrations() if v <= 5]
+    )
+    migrate(conn)
+    assert conn.execute("SELECT residuals_checked FROM flatness").fetchall() == [(2,)]
+    conn.close()
