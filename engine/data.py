@@ -50,7 +50,7 @@ def load_arrays(dataset: str, data_dir: Path | None = None, download: bool = Tru
     if dataset in PRELOADED:
         return PRELOADED[dataset]
     if dataset == "synthetic":
-        return synthetic_arrays()
+        return synthetic_arrays(test_per_class=synthetic_test_per_class())
     offline = os.environ.get("GST_OFFLINE", "") not in ("", "0")
     return _cifar10(Path(data_dir or default_data_dir()).expanduser().resolve(), download and not offline)
 
@@ -88,13 +88,28 @@ def _cifar10(data_dir: Path, download: bool) -> ArraySet:
     )
 
 
-@lru_cache(maxsize=1)
+def synthetic_test_per_class() -> int:
+    """Test images per class of the synthetic set: 100, or GST_SYNTHETIC_TEST_PER_CLASS (1..100).
+
+    Evaluation dominates a tiny synthetic run, so process-level tests shrink the test split with it;
+    a smaller split is a draw of its own, not a subset of the default one.
+    """
+    raw = os.environ.get("GST_SYNTHETIC_TEST_PER_CLASS", "").strip()
+    if not raw:
+        return 100
+    if not raw.isdigit() or not 1 <= int(raw) <= 100:
+        raise DataError(f"GST_SYNTHETIC_TEST_PER_CLASS: {raw!r} is not allowed (allowed: 1..100)")
+    return int(raw)
+
+
+@lru_cache(maxsize=4)
 def synthetic_arrays(seed: int = 0, train_per_class: int = 1000, test_per_class: int = 100) -> ArraySet:
     """A small, learnable CIFAR-shaped data set that a big model can overfit; deterministic by seed.
 
     Each class is a smooth colour pattern; every image is its class pattern, randomly shifted and
     flipped, blended with a smooth pattern of another class and pixel noise, so classes overlap
-    enough that test accuracy stays below train accuracy.
+    enough that test accuracy stays below train accuracy. Made once per process (about 1.5 s) and
+    shared, read-only.
     """
     rng = np.random.default_rng(seed)
     low = rng.normal(size=(10, 3, 4, 4))
@@ -119,6 +134,8 @@ def synthetic_arrays(seed: int = 0, train_per_class: int = 1000, test_per_class:
 
     x_train, y_train = make(train_per_class)
     x_test, y_test = make(test_per_class)
+    for array in (x_train, y_train, x_test, y_test):
+        array.flags.writeable = False  # one copy serves every caller in the process
     return ArraySet(x_train, y_train, x_test, y_test)
 
 

@@ -27,7 +27,7 @@ class DeviceData:
         self.x_train = to_device(arrays.x_train[train_indices])  # (N, 3, 32, 32) uint8
         self.y_train = torch.from_numpy(arrays.y_train[train_indices]).to(device)
         self.x_test = to_device(arrays.x_test)
-        self.y_test = torch.from_numpy(arrays.y_test).to(device)
+        self.y_test = torch.from_numpy(arrays.y_test.copy()).to(device)  # the arrays may be shared read-only
         self.mean = torch.tensor(MEAN, device=device).view(1, 3, 1, 1) * 255
         self.std = torch.tensor(STD, device=device).view(1, 3, 1, 1) * 255
         self._padded: torch.Tensor | None = None

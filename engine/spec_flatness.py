@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 from gst.engine.architectures import Architecture
+from gst.engine.data import synthetic_test_per_class
 from gst.engine.errors import SpecError
 from gst.engine.spec import (
     CLASS_SIZES,
@@ -17,7 +18,10 @@ from gst.engine.spec import (
 )
 from gst.engine.spec_check import Checker
 
-TEST_SIZES = {"cifar10": 10_000, "synthetic": 1_000}  # test images per data set
+
+def available_test_images(dataset: str) -> int:
+    """Test images of the data set (the synthetic split's size follows GST_SYNTHETIC_TEST_PER_CLASS)."""
+    return 10_000 if dataset == "cifar10" else 10 * synthetic_test_per_class()
 
 
 def check_flatness(raw: Any, arch: Architecture, dataset: str, epochs: int, c: Checker) -> FlatnessSpec:
@@ -40,7 +44,7 @@ def check_flatness(raw: Any, arch: Architecture, dataset: str, epochs: int, c: C
     if not 1 <= k <= arch.params:
         raise c.fail("k", f"{k} is not a number of eigenpairs of {arch.name} (allowed: 1..{arch.params})")
     split = c.choice("split", raw.get("split", d.split), FLATNESS_SPLITS)
-    available = TEST_SIZES[dataset] if split == "test" else CLASS_SIZES[dataset] * 10
+    available = available_test_images(dataset) if split == "test" else CLASS_SIZES[dataset] * 10
     count = c.integer("count", raw.get("count", d.count))
     if not 1 <= count <= available:
         raise c.fail("count", f"{count} images (allowed: 1..{available}, the {dataset} {split} split)")

@@ -7,14 +7,17 @@ no statement can switch them back on. This is DuckDB's own sandbox, not a filter
 
 DuckDB keeps the thread that runs a query busy in C++ and never lets Python's Ctrl-C handler run,
 so the query runs in a worker thread while the calling thread waits, ready to `interrupt()` it on
-Ctrl-C or when the time limit passes.
+Ctrl-C or when the time limit passes, and the connection is closed only once the query has let go of it.
 """
 
 from __future__ import annotations
 
+import signal
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import duckdb
@@ -57,7 +60,7 @@ def explain(exc: duckdb.Error) -> str:
     return f"query failed: {first}"
 
 
-def _execute(conn: duckdb.DuckDBPyConnection, sql: str, outcome: _Outcome) -> None:
+def _execute(conn: duckdb.DuckDBPyConnection, sql: str, outcome: _Outcome, done: threading.Event) -> None:
     try:
         cur = conn.execute(sql)
         if cur.description is not None:
@@ -65,6 +68,49 @@ def _execute(conn: duckdb.DuckDBPyConnection, sql: str, outcome: _Outcome) -> No
             outcome.rows = cur.fetchall()
     except BaseException as exc:  # handed to the waiting thread, which decides what it means
         outcome.error = exc
+    finally:
+        done.set()
+
+
+def _stop(conn: duckdb.DuckDBPyConnection, done: threading.Event) -> None:
+    """Interrupt the query until its thread says it is done (a query not yet started misses the first interrupt).
+
+    Waits on an Event, not `Thread.join`: on Python 3.11 a join cut short by Ctrl-C marks a running thread as
+    finished, and closing the connection under a query still running aborts the process.
+    """
+    while True:
+        conn.interrupt()
+        try:
+            if done.wait(0.05):
+                return
+        except KeyboardInterrupt:  # another Ctrl-C: the caller raises one anyway, once the connection is free
+            continue
+
+
+def _start(worker: threading.Thread) -> Callable[[], None]:
+    """Start the query's thread with Ctrl-C held back; returns what delivers a held Ctrl-C afterwards.
+
+    A KeyboardInterrupt raised inside `Thread.start()` would leave the query running on a connection being
+    closed. Python runs signal handlers in the main thread whichever thread the OS picked, so the handler
+    itself is swapped for one that only notes the signal (POSIX masks cannot hold it back).
+    """
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) is None:
+        worker.start()  # only the main thread sees KeyboardInterrupt; a handler set outside Python stays
+        return lambda: None
+    held: list[FrameType | None] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: held.append(frame))
+    try:
+        worker.start()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+    def deliver() -> None:
+        if held and callable(previous):
+            previous(signal.SIGINT, held[0])  # the usual handler: counts it, raises KeyboardInterrupt
+        elif held and previous != signal.SIG_IGN:
+            raise KeyboardInterrupt
+
+    return deliver
 
 
 def run_query(db: Path, sql: str, timeout: float | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
@@ -76,18 +122,17 @@ def run_query(db: Path, sql: str, timeout: float | None = None) -> tuple[list[st
     if not sql.strip():
         raise StoreError("query: the SQL text is empty (for example: gst query 'SELECT * FROM runs')")
     with reading(db, config=SANDBOX) as conn:
-        outcome = _Outcome()
-        worker = threading.Thread(target=_execute, args=(conn, sql, outcome), name="gst-query", daemon=True)
-        worker.start()
+        outcome, done = _Outcome(), threading.Event()
+        worker = threading.Thread(target=_execute, args=(conn, sql, outcome, done), name="gst-query", daemon=True)
+        deliver = _start(worker)
         try:
-            worker.join(timeout)
+            deliver()  # a Ctrl-C held back during the start is raised here, inside the try
+            finished = done.wait(timeout)
         except KeyboardInterrupt:
-            conn.interrupt()
-            worker.join()
+            _stop(conn, done)
             raise
-        if worker.is_alive():
-            conn.interrupt()
-            worker.join()
+        if not finished:
+            _stop(conn, done)
             raise QueryTimeout(f"--timeout: the query was stopped after {timeout:g} s")
     if isinstance(outcome.error, duckdb.Error):
         raise StoreError(explain(outcome.error)) from None

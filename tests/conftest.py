@@ -60,6 +60,9 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("GST_DB", "GST_DATA_DIR"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("GST_OFFLINE", "1")
+    # 200 synthetic test images instead of 1,000: evaluation is most of a tiny run's time (tests that check the
+    # default split delete this)
+    monkeypatch.setenv("GST_SYNTHETIC_TEST_PER_CLASS", "20")
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.setenv("PYTHONUNBUFFERED", "1")
 

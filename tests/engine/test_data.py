@@ -35,6 +35,19 @@ def test_synthetic_is_deterministic_and_cifar_shaped() -> None:
     assert np.array_equal(synthetic_arrays.__wrapped__().x_test, data.x_test)
 
 
+def test_synthetic_test_split_follows_its_variable_and_rejects_bad_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    from gst.engine.data import load_arrays, synthetic_test_per_class
+    from gst.engine.errors import DataError
+
+    assert np.bincount(load_arrays("synthetic").y_test).tolist() == [20] * 10  # the tests' setting
+    monkeypatch.delenv("GST_SYNTHETIC_TEST_PER_CLASS")
+    assert synthetic_test_per_class() == 100
+    for bad in ("0", "101", "ten", "-5"):
+        monkeypatch.setenv("GST_SYNTHETIC_TEST_PER_CLASS", bad)
+        with pytest.raises(DataError, match=r"^GST_SYNTHETIC_TEST_PER_CLASS: .* \(allowed: 1\.\.100\)$"):
+            synthetic_test_per_class()
+
+
 def test_augmentation_is_a_padded_crop_with_flip() -> None:
     x = np.random.default_rng(0).integers(0, 255, size=(4, 32, 32, 3), dtype=np.uint8)
     arrays = ArraySet(x, np.arange(4) % 10, x, np.arange(4) % 10)

@@ -42,7 +42,11 @@ def raw_spec(**flatness: object) -> dict[str, object]:
         ("split", "val", "flatness.split: 'val' is not allowed (allowed: test, train)"),
         ("eps_scan", "half", "flatness.eps_scan: 'half' is not allowed (allowed: until_star, full)"),
         ("eps", [], "flatness.eps: the ε grid is empty"),
-        ("count", 5000, "flatness.count: 5000 images (allowed: 1..1000, the synthetic test split)"),
+        (
+            "count",
+            5000,
+            "flatness.count: 5000 images (allowed: 1..200, the synthetic test split)",
+        ),  # tests: 20 per class
         ("vectors", 4, "flatness.vectors: 4 directions but only k = 2 eigenvectors (allowed: 0..2)"),
         ("colour", 1, "flatness.colour: unknown key (allowed: epochs, k, split"),
     ],
