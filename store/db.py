@@ -69,12 +69,44 @@ def reading(
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only connection to an existing gst database (with extra DuckDB settings, if given)."""
     require_database(path)
+    up_to_date(path, timeout)
     with interruptible():
         conn = _connect(path, read_only=True, timeout=timeout, config=config)
         try:
             yield conn
         finally:
             conn.close()
+
+
+def up_to_date(path: Path, timeout: float = 10.0) -> None:
+    """Migrate a database that an older gst wrote, once per process, so that readers see today's schema.
+
+    Readers open read-only and cannot migrate; without this, a read of a new column in an old file was a
+    binder error. A file that cannot be written is named in one line instead.
+    """
+    key = path.resolve()
+    if key in _MIGRATED:
+        return
+    latest = max(version for version, _, _ in migrations())
+    with interruptible():
+        conn = _connect(path, read_only=True, timeout=timeout)
+        try:
+            have = conn.execute("SELECT max(version) FROM schema_migrations").fetchone()
+        except duckdb.Error:
+            return  # not a gst database: the read itself says what is wrong
+        finally:
+            conn.close()
+    version = have[0] if have else None
+    if version is not None and version >= latest:
+        _MIGRATED.add(key)
+        return
+    try:
+        with writing(path, timeout=timeout):
+            pass
+    except StoreError as exc:
+        raise StoreError(
+            f"{path}: written by an older gst (schema {version}, this gst reads {latest}) and not updatable: {exc}"
+        ) from None
 
 
 def check_writable(path: Path) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import pytest
+
 from gst.engine.events import FlatnessMeasured
 from gst.store import queries_flatness
 from gst.store.db import reading, writing
@@ -100,23 +102,43 @@ def test_lanczos_estimated_residuals_are_counted_and_shown_apart(db: Path) -> No
     assert "worst residual 0.0001 over the top 1, estimated 0.0003 over the rest" in result.output
 
 
-def test_migration_0006_marks_earlier_residuals_as_all_true(tmp_path: Path) -> None:
+def test_a_database_from_before_0006_is_migrated_by_its_first_reader(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import duckdb
 
-    from gst.store.db import migrate, migrations
+    from gst.engine.errors import StoreError
+    from gst.store.db import migrations
 
-    conn = duckdb.connect(str(tmp_path / "old.duckdb"))
-    for version, _, sql in migrations():
-        if version <= 5:
-            conn.execute(sql)
-    conn.execute(
-        "INSERT INTO flatness (run_id, epoch, method, split, n_examples, k, eigenvalues, residuals, steps, hvps) "
-        "VALUES ('r', 1, 'lanczos', 'test', 8, 2, [2.0, 1.0], [0.1, 0.2], [5, 5], 7)"
-    )
-    conn.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMP)")
-    conn.executemany(
-        "INSERT INTO schema_migrations VALUES (?, ?, now())", [[v, n] for v, n, _ in migrations() if v <= 5]
-    )
-    migrate(conn)
-    assert conn.execute("SELECT residuals_checked FROM flatness").fetchall() == [(2,)]
-    conn.close()
+    def old_database(path: Path) -> None:
+        conn = duckdb.connect(str(path))
+        for version, _, sql in migrations():
+            if version <= 5:
+                conn.execute(sql)
+        conn.execute(
+            "INSERT INTO flatness (run_id, epoch, method, split, n_examples, k, eigenvalues, residuals, steps, hvps) "
+            "VALUES ('r', 1, 'lanczos', 'test', 8, 2, [2.0, 1.0], [0.1, 0.2], [5, 5], 7)"
+        )
+        conn.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMP)")
+        conn.executemany(
+            "INSERT INTO schema_migrations VALUES (?, ?, now())", [[v, n] for v, n, _ in migrations() if v <= 5]
+        )
+        conn.close()
+
+    old_database(tmp_path / "old.duckdb")  # a read (gst show, summary) of a new column used to be a binder error
+    (row,) = queries_flatness.flatness(tmp_path / "old.duckdb", ["r"])
+    assert row["residuals_checked"] == 2  # every earlier residual was a true one
+
+    import contextlib
+
+    from gst.store import db as store_db
+
+    @contextlib.contextmanager
+    def unwritable(path: Path, timeout: float = 2.0):  # type: ignore[no-untyped-def]
+        raise StoreError(f"{path}: folder {path.parent} cannot be written; use another --db")
+        yield
+
+    old_database(tmp_path / "second.duckdb")
+    monkeypatch.setattr(store_db, "writing", unwritable)
+    with pytest.raises(StoreError, match=r"written by an older gst \(schema 5, this gst reads \d+\) and not updatable"):
+        queries_flatness.flatness(tmp_path / "second.duckdb", ["r"])
