@@ -268,12 +268,16 @@ class RayBackend:
         return f"ray cluster ({nodes} node{'s' if nodes != 1 else ''}, {per} per batch{stack_note(batches)})"
 
     def _arrays(self, batches: list[list[Job]]) -> dict[str, Any]:
-        """The data sets the batches train on, in the object store once (unless every node sees --data-dir)."""
+        """The data sets the batches train on, in the object store once (CIFAR-10 not if every node sees --data-dir).
+
+        The synthetic set always travels: its test split follows the driver's GST_SYNTHETIC_TEST_PER_CLASS,
+        which a node's own environment may not share.
+        """
         from gst.engine.data import load_arrays
 
-        needed = sorted({job.spec.dataset for batch in batches for job in batch} - {"synthetic"})
+        needed = sorted({job.spec.dataset for batch in batches for job in batch})
         if self.shared_data:
-            return {}
+            needed = [name for name in needed if name == "synthetic"]
         return {name: ray.put(load_arrays(name, self.options.data_dir)) for name in needed}
 
     def _submit(self, task: _Task, arrays: dict[str, Any]) -> None:

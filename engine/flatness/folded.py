@@ -45,7 +45,11 @@ class FoldedForward:
 
     def evaluate(self, theta: torch.Tensor, batches: Batches) -> tuple[float, float]:
         """Mean CE and top-1 % at `theta` over the batches."""
-        model = self.module(theta)
+        return self.run(self.module(theta), batches)
+
+    @staticmethod
+    def run(model: nn.Module, batches: Batches) -> tuple[float, float]:
+        """Mean CE and top-1 % of a folded module over the batches."""
         loss, correct, n = 0.0, 0, 0
         with torch.inference_mode():
             for x, y in batches:
