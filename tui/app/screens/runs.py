@@ -20,6 +20,22 @@ SWEEP_HEADERS = ("sweep", "status", "preset", "runs", "done", "title")
 RUN_HEADERS = ("run", "status", "epochs", "final %", "best %")
 
 
+def refill(
+    table: DataTable[Text], headers: tuple[str, ...], rows: list[list[Text]], keys: list[str] | None = None
+) -> None:
+    """Replace the rows, with every column as wide as its widest cell, set in the same step.
+
+    DataTable sizes auto-width columns on a later idle, so a frame drawn in between showed the new rows in
+    header-wide columns ("froze", "comple"); fixed widths make every frame right.
+    """
+    widths = [max([len(h), *(r[i].cell_len for r in rows)]) for i, h in enumerate(headers)]
+    table.clear(columns=True)
+    for header, width in zip(headers, widths, strict=True):
+        table.add_column(header, width=width)
+    for i, row in enumerate(rows):
+        table.add_row(*row, key=keys[i] if keys else None)
+
+
 class RunsScreen(PollingScreen):
     """Sweeps above, the highlighted sweep's runs below (or, while filtering, matching runs of every sweep)."""
 
@@ -89,17 +105,21 @@ class RunsScreen(PollingScreen):
             self.sweep_rows = sweeps
             table = self.query_one("#sweeps", DataTable)
             cursor = table.cursor_row
-            table.clear()
-            for s in sweeps:
-                status = s["status"] + (" (u resumes)" if s["status"] == "interrupted" else "")
-                table.add_row(  # database text is data: cells are literal, cleaned, titles capped
+            rows = [
+                [  # database text is data: cells are literal, cleaned, titles capped
                     cell(s["sweep_id"]),
-                    Text(status, style=STATUS_STYLE.get(s["status"], "")),
+                    Text(
+                        s["status"] + (" (u resumes)" if s["status"] == "interrupted" else ""),
+                        style=STATUS_STYLE.get(s["status"], ""),
+                    ),
                     cell(s["preset"]),
                     cell(s["runs"]),
                     cell(s["completed"]),
                     Text(cap(s["title"] or "")),
-                )
+                ]
+                for s in sweeps
+            ]
+            refill(table, SWEEP_HEADERS, rows)
             table.move_cursor(row=min(cursor, max(0, len(sweeps) - 1)))
         if runs != self.run_rows:
             self.run_rows = runs
@@ -110,19 +130,23 @@ class RunsScreen(PollingScreen):
         needle = self.query_one("#filter", Input).value.strip().lower()
         table = self.query_one("#runs", DataTable)
         cursor = table.cursor_row
-        table.clear()
-        for r in self.run_rows:
-            haystack = " ".join(str(r[c]) for c in ("run_id", "sweep_id", "arm", "seed", "status", "label")).lower()
-            if needle and needle not in haystack:
-                continue
-            table.add_row(
+        shown = [
+            r
+            for r in self.run_rows
+            if not needle
+            or needle in " ".join(str(r[c]) for c in ("run_id", "sweep_id", "arm", "seed", "status", "label")).lower()
+        ]
+        rows = [
+            [
                 cell(r["run_id"]),
                 Text(r["status"], style=STATUS_STYLE.get(r["status"], "")),
                 cell(f"{r['epochs_done'] or 0}/{r['epochs_total'] or 0}"),
                 cell(r["final_test_acc"]),
                 cell(r["best_test_acc"]),
-                key=r["run_id"],
-            )
+            ]
+            for r in shown
+        ]
+        refill(table, RUN_HEADERS, rows, [r["run_id"] for r in shown])
         table.move_cursor(row=min(cursor, max(0, table.row_count - 1)))
 
     @on(DataTable.RowHighlighted, "#sweeps")
