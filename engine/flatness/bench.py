@@ -22,7 +22,7 @@ import torch
 from gst.engine.bench import synchronize
 from gst.engine.data import synthetic_arrays
 from gst.engine.flatness.eigen import EXPLICIT, Eigenpairs, lanczos, power_parity
-from gst.engine.flatness.folded import FoldedForward
+from gst.engine.flatness.folded import FoldedForward, score
 from gst.engine.flatness.hvp import FlatLoss
 from gst.engine.flatness.measure import sizes
 from gst.engine.flatness.perturb import evaluate_many, evaluate_one
@@ -140,13 +140,6 @@ def _result(method: str, pairs: Eigenpairs, seconds: float) -> SolverResult:
     )
 
 
-def _plain_pass(model: torch.nn.Module, batches: list[tuple[torch.Tensor, torch.Tensor]]) -> None:
-    """The authors' evaluation: the module itself, eval mode, no gradients."""
-    with torch.no_grad():
-        for x, y in batches:
-            torch.nn.functional.cross_entropy(model(x), y, reduction="sum").item()
-
-
 def flatness_bench(
     model_name: str,
     device: torch.device,
@@ -179,7 +172,7 @@ def flatness_bench(
     ys = data.y_test[: xs.shape[0]]
     scale = TEST_IMAGES / xs.shape[0]
     batches = [(xs[i : i + 256], ys[i : i + 256]) for i in range(0, xs.shape[0], 256)]
-    plain = _time(lambda: _plain_pass(model, batches), device, repeats) * scale
+    plain = _time(lambda: score(model, batches), device, repeats) * scale  # the authors evaluate the module itself
     folded = FoldedForward.checked(f, batches[0][0]) if n["stack"] == 1 else None
     if folded is not None:  # the fold is paid once per pass, the batches scale with the test set
         setup = _time(lambda: folded.module(f.theta), device, repeats)

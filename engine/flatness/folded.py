@@ -10,7 +10,7 @@ functional forward's logits at the trained weights; otherwise the scan keeps the
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import torch
 import torch.nn.functional as F
@@ -22,6 +22,18 @@ from gst.engine.flatness.hvp import FlatLoss
 
 Batches = Iterable[tuple[torch.Tensor, torch.Tensor]]
 AGREE = 1e-4  # largest logit difference, relative to the largest logit, for the folded copy to be used
+
+
+def score(forward: Callable[[torch.Tensor], torch.Tensor], batches: Batches) -> tuple[float, float]:
+    """Mean cross-entropy and top-1 % of `forward` over the batches (every forward of the ε scan and its bench)."""
+    loss, correct, n = 0.0, 0, 0
+    with torch.inference_mode():
+        for x, y in batches:
+            logits = forward(x)
+            loss += float(F.cross_entropy(logits.float(), y, reduction="sum"))
+            correct += int((logits.argmax(1) == y).sum())
+            n += int(y.numel())
+    return loss / n, 100.0 * correct / n
 
 
 def _hooked(model: nn.Module) -> bool:
@@ -50,14 +62,7 @@ class FoldedForward:
     @staticmethod
     def run(model: nn.Module, batches: Batches) -> tuple[float, float]:
         """Mean CE and top-1 % of a folded module over the batches."""
-        loss, correct, n = 0.0, 0, 0
-        with torch.inference_mode():
-            for x, y in batches:
-                logits = model(x.contiguous(memory_format=torch.channels_last))
-                loss += float(F.cross_entropy(logits.float(), y, reduction="sum"))
-                correct += int((logits.argmax(1) == y).sum())
-                n += int(y.numel())
-        return loss / n, 100.0 * correct / n
+        return score(lambda x: model(x.contiguous(memory_format=torch.channels_last)), batches)
 
     @classmethod
     def checked(cls, f: FlatLoss, x: torch.Tensor) -> FoldedForward | None:

@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch.func import vmap
 
-from gst.engine.flatness.folded import FoldedForward
+from gst.engine.flatness.folded import FoldedForward, score
 from gst.engine.flatness.hvp import FlatLoss
 from gst.engine.spec import PARITY_EPS
 
@@ -58,14 +58,7 @@ def evaluate_many(f: FlatLoss, thetas: torch.Tensor, batches: Batches) -> tuple[
 
 def evaluate_one(f: FlatLoss, theta: torch.Tensor, batches: Batches) -> tuple[float, float]:
     """Mean CE and top-1 % of one parameter vector, without vmap (the unperturbed reference)."""
-    loss, correct, n = 0.0, 0, 0
-    with torch.inference_mode():
-        for x, y in batches():
-            logits = f.logits(theta, x)
-            loss += float(F.cross_entropy(logits.float(), y, reduction="sum"))
-            correct += int((logits.argmax(1) == y).sum())
-            n += int(y.numel())
-    return loss / n, 100.0 * correct / n
+    return score(lambda x: f.logits(theta, x), batches())
 
 
 def perturbation_table(

@@ -61,17 +61,23 @@ def test_flatness_record_becomes_rows_and_replays_idempotently(db: Path) -> None
     ]
 
 
-def test_gst_show_prints_flatness(db: Path) -> None:
-    from typer.testing import CliRunner
-
-    from gst.tui.cli.main import app
-
+def registered(db: Path) -> StoreWriter:
+    """An open writer whose database holds sweep s1 and its run s1-a-0 (what `gst show` needs beside flatness)."""
     writer = StoreWriter(db)
     writer.open()
     writer.record({"op": "sweep", "sweep": {"sweep_id": "s1", "preset": "p", "created_at": "2026-01-01 00:00:00", "preset_toml": "", "overrides": "[]", "gst_version": "0",
                    "git_rev": None, "host": "h", "device": "cpu", "title": "", "description": "", "expect": ""}})  # fmt: skip
     writer.record({"op": "run", "run": {"run_id": "s1-a-0", "sweep_id": "s1", "arm": "a", "seed": 0, "status": "queued", "model": "conv4",
                    "dataset": "synthetic", "spec_json": "{}", "spec_hash": "x", "label": "l", "epochs_total": 2}})  # fmt: skip
+    return writer
+
+
+def test_gst_show_prints_flatness(db: Path) -> None:
+    from typer.testing import CliRunner
+
+    from gst.tui.cli.main import app
+
+    writer = registered(db)
     writer.handle(RECORD)
     assert writer.close()
     result = CliRunner().invoke(app, ["show", "s1-a-0", "--db", str(db)])
@@ -87,12 +93,7 @@ def test_lanczos_estimated_residuals_are_counted_and_shown_apart(db: Path) -> No
 
     from gst.tui.cli.main import app
 
-    writer = StoreWriter(db)
-    writer.open()
-    writer.record({"op": "sweep", "sweep": {"sweep_id": "s1", "preset": "p", "created_at": "2026-01-01 00:00:00", "preset_toml": "", "overrides": "[]", "gst_version": "0",
-                   "git_rev": None, "host": "h", "device": "cpu", "title": "", "description": "", "expect": ""}})  # fmt: skip
-    writer.record({"op": "run", "run": {"run_id": "s1-a-0", "sweep_id": "s1", "arm": "a", "seed": 0, "status": "queued", "model": "conv4",
-                   "dataset": "synthetic", "spec_json": "{}", "spec_hash": "x", "label": "l", "epochs_total": 2}})  # fmt: skip
+    writer = registered(db)
     writer.handle(replace(RECORD, residuals_checked=1))
     writer.handle(replace(RECORD, run_id="s1-a-1"))  # no count: every residual is a true one
     assert writer.close()
