@@ -20,7 +20,7 @@ class CheckpointEvery:
     @classmethod
     def parse(cls, text: str, keep_final: bool = False) -> CheckpointEvery:
         """'5' or '5e': every 5 epochs; '90s' or '2m': every 90 s / 2 min. Anything else: SpecError."""
-        from gst.engine.errors import SpecError
+        from gst.engine.spec.errors import SpecError
 
         match = EVERY.match(text.strip().lower())
         value = float(match.group(1)) if match else 0.0

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gst.engine.errors import DataError
+from gst.engine.spec.errors import DataError
 
 NPZ_NAME = "cifar10.npz"
 # method.md §5: the authors' normalisation (the widespread "kuangliu" std, not the true one).

@@ -9,7 +9,7 @@ import re
 import numpy as np
 import torch
 
-from gst.engine.errors import DeviceError
+from gst.engine.spec.errors import DeviceError
 
 DEVICE_PATTERN = re.compile(r"^(auto|cpu|cuda|cuda:\d+|mps)$")
 

@@ -10,7 +10,7 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
-from gst.engine.architectures import ARCHITECTURES, VGG_CONFIGS, Architecture
+from gst.engine.spec.architectures import ARCHITECTURES, VGG_CONFIGS, Architecture
 
 
 class PrunableModel(nn.Module):

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from gst.engine.models import PrunableModel
-from gst.engine.noise_kinds import NoiseKind
+from gst.engine.spec.noise_kind import NoiseKind
 
 NOISE_SEED_OFFSET = 7_919  # the noise RNG's stream differs from the pruning RNG's
 

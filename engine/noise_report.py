@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from gst.engine.events import Event, NoiseWindowClosed
 from gst.engine.prune import Pruner
+from gst.engine.spec.events import Event, NoiseWindowClosed
 
 
 def emit_noise_windows(run_id: str, pruner: Pruner, emit: Callable[[Event], None], final: bool = False) -> None:

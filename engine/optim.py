@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 import torch
 
-from gst.engine.spec import RunSpec
+from gst.engine.spec.specs import RunSpec
 
 
 def make_optimizer(params: Iterable[torch.nn.Parameter], spec: RunSpec) -> torch.optim.Optimizer:

@@ -12,7 +12,7 @@ import torch
 from scipy import stats
 from torch import nn
 
-from gst.engine.events import BnActivations
+from gst.engine.spec.events import BnActivations
 
 PROBE_IMAGES = 128  # the first 128 training images, unshuffled, as the authors' Figure_B1.py
 PROBE_LAYERS = 8  # the last 8 BN layers

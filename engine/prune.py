@@ -10,13 +10,13 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from gst.engine.events import LayerPruned
 from gst.engine.models import PrunableModel
 from gst.engine.noise import NoiseInjector, WindowReport
-from gst.engine.noise_kinds import parse_noise
-from gst.engine.schedule import LayerEvent
 from gst.engine.scores import expected_bn_relu, expected_bn_relu_signed, filter_l1, filter_l2, magnitude, select
-from gst.engine.spec import BN_SCORES, PruneSpec
+from gst.engine.spec.events import LayerPruned
+from gst.engine.spec.noise_kind import parse_noise
+from gst.engine.spec.schedule import LayerEvent
+from gst.engine.spec.specs import BN_SCORES, PruneSpec
 
 
 class Pruner:

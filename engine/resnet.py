@@ -11,8 +11,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gst.engine.architectures import ARCHITECTURES, RESNET_LAYOUTS, resnet_blocks
 from gst.engine.models import PrunableModel
+from gst.engine.spec.architectures import ARCHITECTURES, RESNET_LAYOUTS, resnet_blocks
 
 ACTIVATION_EVERY = 10  # training forwards between EMA updates of the `activations` score
 ACTIVATION_DECAY = 0.9  # score <- 0.1 a + 0.9 score

@@ -13,12 +13,12 @@ from gst.engine import checkpoint, faults
 from gst.engine.checkpoint import Checkpointer
 from gst.engine.data import class_subset, load_arrays
 from gst.engine.device import memory_format, resolve_device, seed_everything, set_precision
-from gst.engine.events import RunFinished, RunStarted
 from gst.engine.execution.jobs import Job
 from gst.engine.execution.journal import HOST
 from gst.engine.loader import DeviceData
 from gst.engine.models import build_model, count_params
 from gst.engine.prune import Pruner
+from gst.engine.spec.events import RunFinished, RunStarted
 from gst.engine.stack import StackedTrainers, stackable
 from gst.engine.train import Emit, Trainer
 

@@ -19,9 +19,9 @@ from torch.func import functional_call, stack_module_state, vmap
 
 from gst.engine import faults
 from gst.engine.cadence import CheckpointClock
-from gst.engine.errors import SpecError
-from gst.engine.events import RunFinished
-from gst.engine.spec import RunSpec, needs_own_loop
+from gst.engine.spec.errors import SpecError
+from gst.engine.spec.events import RunFinished
+from gst.engine.spec.specs import RunSpec, needs_own_loop
 from gst.engine.train import Emit, Trainer
 
 

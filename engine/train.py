@@ -17,14 +17,14 @@ import torch.nn.functional as F
 from gst.engine import checkpoint, faults
 from gst.engine.cadence import CheckpointClock
 from gst.engine.checkpoint import Checkpointer
-from gst.engine.events import EpochEnded, Event, Pruned, RunFinished
 from gst.engine.loader import DeviceData
 from gst.engine.models import PrunableModel
 from gst.engine.noise_report import emit_noise_windows
 from gst.engine.optim import make_optimizer
 from gst.engine.prune import Pruner
-from gst.engine.schedule import lr_at, schedule
-from gst.engine.spec import RunSpec
+from gst.engine.spec.events import EpochEnded, Event, Pruned, RunFinished
+from gst.engine.spec.schedule import lr_at, schedule
+from gst.engine.spec.specs import RunSpec
 
 Emit = Callable[[Event], None]
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import duckdb
 
-from gst.engine.errors import StoreError
-from gst.engine.events import EpochEnded, RunFailed, RunFinished, RunStarted, event_from_dict
+from gst.engine.spec.errors import StoreError
+from gst.engine.spec.events import EpochEnded, RunFailed, RunFinished, RunStarted, event_from_dict
 from gst.store.apply_noise import apply_noise
 from gst.store.rows import ROW_TYPES, Row, columns, from_op, rows_of, values
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import duckdb
 
-from gst.engine.events import NoiseWindowClosed, event_from_dict
+from gst.engine.spec.events import NoiseWindowClosed, event_from_dict
 
 
 def apply_noise(conn: duckdb.DuckDBPyConnection, ops: list[dict[str, Any]]) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import duckdb
 
-from gst.engine.errors import StoreError
+from gst.engine.spec.errors import StoreError
 from gst.store.db import reading
 from gst.store.queries import Row, fetch
 

@@ -11,8 +11,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from gst.engine.schedule import schedule
-from gst.engine.spec import spec_from_dict
+from gst.engine.spec.schedule import schedule
+from gst.engine.spec.specs import spec_from_dict
 from gst.store import queries
 from gst.store.db import files_dir
 from gst.store.writer import pid_alive

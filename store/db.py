@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from gst.engine.errors import StoreError
+from gst.engine.spec.errors import StoreError
 from gst.store.interrupts import interruptible
 
 

@@ -17,8 +17,8 @@ from typing import Any
 
 import duckdb
 
-from gst.engine.errors import StoreError
-from gst.engine.events import event_from_dict
+from gst.engine.spec.errors import StoreError
+from gst.engine.spec.events import event_from_dict
 from gst.store.apply import Op, apply_ops
 from gst.store.db import files_dir, writing
 from gst.store.rows import REGISTRATIONS, from_op

@@ -9,7 +9,7 @@ from typing import Any
 
 import duckdb
 
-from gst.engine.errors import StoreError
+from gst.engine.spec.errors import StoreError
 from gst.store.db import reading, require_database
 from gst.store.sandbox import run_query
 

@@ -8,10 +8,10 @@ from importlib.metadata import version
 from pathlib import Path
 
 from gst import engine
-from gst.engine.errors import GstError
 from gst.engine.execution.jobs import Job
-from gst.engine.preset import Sweep
-from gst.engine.spec import spec_from_dict, spec_hash, spec_to_dict
+from gst.engine.spec.errors import GstError
+from gst.engine.spec.preset import Sweep
+from gst.engine.spec.specs import spec_from_dict, spec_hash, spec_to_dict
 from gst.store import queries
 from gst.store.rows import RunRow, SweepRow
 from gst.store.writer import HOST, StoreWriter, catch_up, now, pid_alive

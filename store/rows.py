@@ -10,8 +10,8 @@ import math
 from dataclasses import astuple, dataclass, fields
 from typing import Any, ClassVar
 
-from gst.engine.errors import StoreError
-from gst.engine.events import BnActivations, EpochEnded, Event, FlatnessMeasured, LayerPruned, Pruned
+from gst.engine.spec.errors import StoreError
+from gst.engine.spec.events import BnActivations, EpochEnded, Event, FlatnessMeasured, LayerPruned, Pruned
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

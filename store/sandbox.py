@@ -22,7 +22,7 @@ from typing import Any
 
 import duckdb
 
-from gst.engine.errors import StoreError
+from gst.engine.spec.errors import StoreError
 from gst.store.db import reading
 
 SANDBOX: dict[str, object] = {

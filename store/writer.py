@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from gst.engine import faults
-from gst.engine.events import BnActivations, EpochEnded, Event, Pruned, event_to_dict
+from gst.engine.spec.events import BnActivations, EpochEnded, Event, Pruned, event_to_dict
 from gst.store.apply import Op, apply_ops
 from gst.store.db import StoreBusyError, files_dir, writing
 from gst.store.journal import journal_pid, replay

@@ -17,7 +17,7 @@ def modules_after(statement: str) -> set[str]:
 
 
 def test_spec_plan_and_events_do_not_import_torch() -> None:
-    loaded = modules_after("import gst.engine.preset, gst.engine.plan, gst.engine.events")
+    loaded = modules_after("import gst.engine.spec.preset, gst.engine.spec.plan, gst.engine.spec.events")
     assert not loaded & {"torch", "numpy", "duckdb", "textual", "typer", "rich"}
 
 

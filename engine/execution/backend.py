@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from gst.engine.errors import SpecError
-from gst.engine.events import Event, RunFailed, RunFinished
 from gst.engine.execution.jobs import ExecOptions, Job
+from gst.engine.spec.errors import SpecError
+from gst.engine.spec.events import Event, RunFailed, RunFinished
 
 Sink = Callable[[Event], None]
 
@@ -67,14 +67,14 @@ def get_backend(name: str, options: ExecOptions, **settings: Any) -> Backend:
     """The backend called `name`, configured by its own settings (each backend names what it takes).
 
     local: `workers` (None: one per core on CPU, one on a GPU), `gpus` (one worker per GPU); one worker trains
-    in this process. ray: see gst.engine.execution.ray_backend (imported only when asked for).
+    in this process. ray: see gst.engine.execution.ray_cluster (imported only when asked for).
     """
     if name == "local":
         from gst.engine.execution.local import local_backend
 
         return local_backend(options, **settings)
     if name == "ray":
-        from gst.engine.execution.ray_backend import RayBackend  # type: ignore[import-not-found]
+        from gst.engine.execution.ray_cluster import RayBackend  # type: ignore[import-not-found]
 
         return RayBackend(options, **settings)  # type: ignore[no-any-return]
     raise SpecError(f"--backend: {name!r} is not a backend (allowed: {', '.join(BACKENDS)})")

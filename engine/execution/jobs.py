@@ -8,9 +8,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from gst.engine.cadence import CheckpointEvery
-from gst.engine.errors import SpecError
-from gst.engine.preset import Sweep
-from gst.engine.spec import PRECISIONS, RunSpec
+from gst.engine.spec.errors import SpecError
+from gst.engine.spec.preset import Sweep
+from gst.engine.spec.specs import PRECISIONS, RunSpec
 
 MAX_STACK = 16  # default cap of seeds per stack on a GPU
 STACK_IMAGES = 1024  # default: stack seeds until their combined batch reaches this many images

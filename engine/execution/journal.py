@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
-from gst.engine.events import Event, event_to_dict
+from gst.engine.spec.events import Event, event_to_dict
 
 HOST = socket.gethostname()
 

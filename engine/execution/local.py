@@ -9,10 +9,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from gst.engine.errors import DeviceError, SpecError
 from gst.engine.execution.backend import Outcome, Sink
-from gst.engine.execution.batch import run_batch
 from gst.engine.execution.jobs import ExecOptions, Job
+from gst.engine.execution.run_stack import run_batch
+from gst.engine.spec.errors import DeviceError, SpecError
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

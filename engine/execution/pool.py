@@ -22,11 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from gst.engine import faults
-from gst.engine.errors import GstError
-from gst.engine.events import Event, RunFailed, RunFinished, event_from_dict, event_to_dict
 from gst.engine.execution.backend import Outcome, Sink
 from gst.engine.execution.jobs import ExecOptions, Job
 from gst.engine.execution.local import WorkerPlan, stack_note
+from gst.engine.spec.errors import GstError
+from gst.engine.spec.events import Event, RunFailed, RunFinished, event_from_dict, event_to_dict
 
 STATUS_EVENTS = ("RunStarted", "RunFinished", "RunFailed")  # superseded by the retry's own
 
@@ -52,7 +52,7 @@ def _work(index: int, tasks: Any, events: Any, device: str, threads: int, option
     die_with_parent(parent)
     import torch
 
-    from gst.engine.execution.batch import run_batch
+    from gst.engine.execution.run_stack import run_batch
     from gst.engine.run import Where
 
     faults.ROLE["name"] = "worker"

@@ -12,13 +12,13 @@ import time
 import torch
 from torch import nn
 
-from gst.engine.events import FlatnessMeasured
 from gst.engine.flatness.eigen import EXPLICIT, top_eigenpairs
 from gst.engine.flatness.gradnoise import gradient_noise, hutchinson_trace
 from gst.engine.flatness.hvp import FlatLoss, alive_vector
 from gst.engine.flatness.perturb import eps_star, perturbation_table
 from gst.engine.loader import DeviceData
-from gst.engine.spec import FlatnessSpec
+from gst.engine.spec.events import FlatnessMeasured
+from gst.engine.spec.specs import FlatnessSpec
 
 Governed = dict[str, list[tuple[nn.Parameter, torch.Tensor]]]
 

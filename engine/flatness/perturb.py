@@ -18,7 +18,7 @@ from torch.func import vmap
 
 from gst.engine.flatness.folded import FoldedForward, score
 from gst.engine.flatness.hvp import FlatLoss
-from gst.engine.spec import PARITY_EPS
+from gst.engine.spec.specs import PARITY_EPS
 
 __all__ = ["PARITY_EPS", "PerturbationTable", "eps_star", "perturbation_table"]
 

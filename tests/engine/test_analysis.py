@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from gst.engine.analysis import (
+from gst.engine.analysis.sweep_stats import (
     RunRecord,
     analyze,
     bootstrap_ci,
@@ -17,7 +17,7 @@ from gst.engine.analysis import (
     summarize_run,
     welch,
 )
-from gst.engine.preset import load_preset
+from gst.engine.spec.preset import load_preset
 
 
 def record(

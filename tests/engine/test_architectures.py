@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from gst.engine.architectures import ARCHITECTURES
 from gst.engine.models import build_model, count_params
+from gst.engine.spec.architectures import ARCHITECTURES
 
 
 @pytest.mark.parametrize(("name", "params"), [("conv4", 1_250_858), ("vgg11", 9_231_114), ("vgg19", 20_040_522)])

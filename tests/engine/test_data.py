@@ -7,9 +7,9 @@ import pytest
 import torch
 
 from gst.engine.data import ArraySet, class_subset, load_arrays, synthetic_arrays
-from gst.engine.errors import DataError
 from gst.engine.loader import DeviceData
-from gst.engine.spec import RunSpec
+from gst.engine.spec.errors import DataError
+from gst.engine.spec.specs import RunSpec
 
 SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 
@@ -37,7 +37,7 @@ def test_synthetic_is_deterministic_and_cifar_shaped() -> None:
 
 def test_synthetic_test_split_follows_its_variable_and_rejects_bad_values(monkeypatch: pytest.MonkeyPatch) -> None:
     from gst.engine.data import load_arrays, synthetic_test_per_class
-    from gst.engine.errors import DataError
+    from gst.engine.spec.errors import DataError
 
     assert np.bincount(load_arrays("synthetic").y_test).tolist() == [20] * 10  # the tests' setting
     monkeypatch.delenv("GST_SYNTHETIC_TEST_PER_CLASS")

@@ -6,8 +6,8 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from gst.engine.flatness.bench import GST_PASSES, PARITY_PASSES, flatness_bench, scan_passes
-from gst.tui.cli.main import app
+from gst.engine.bench.flatness_cost import GST_PASSES, PARITY_PASSES, flatness_bench, scan_passes
+from gst.tui.cli.root import app
 
 
 @pytest.mark.parametrize(

@@ -7,15 +7,15 @@ import math
 import pytest
 import torch
 
-from gst.engine.errors import SpecError
-from gst.engine.events import Event, FlatnessMeasured, event_from_dict, event_to_dict
 from gst.engine.execution.jobs import Job
 from gst.engine.flatness.hvp import FlatLoss, alive_vector
 from gst.engine.flatness.measure import flatness_images, measure
 from gst.engine.flatness.perturb import evaluate_one
 from gst.engine.run import build_trainer, execute
-from gst.engine.schedule import LayerEvent
-from gst.engine.spec import FlatnessSpec, RunSpec, spec_from_dict
+from gst.engine.spec.errors import SpecError
+from gst.engine.spec.events import Event, FlatnessMeasured, event_from_dict, event_to_dict
+from gst.engine.spec.schedule import LayerEvent
+from gst.engine.spec.specs import FlatnessSpec, RunSpec, spec_from_dict
 from gst.engine.train import Trainer
 
 FLAT = {"epochs": [2], "k": 2, "count": 16, "eps": [-0.1, 0.0, 0.1], "vectors": 2, "hutchinson": 1, "steps": 6}
@@ -123,7 +123,7 @@ def test_measurement_leaves_the_model_bitwise_and_zeroes_masked_coordinates() ->
 def test_flatness_section_survives_the_preset_writer() -> None:
     import tomllib
 
-    from gst.engine.preset_writer import preset_toml
+    from gst.engine.spec.preset_writer import preset_toml
 
     spec = spec_from_dict(raw_spec(method="power_parity", eps=[-0.05, 0.0, 0.05]))
     text = preset_toml(spec, seeds=(0,), title="t")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from gst.engine.events import EpochEnded, RunFinished
+from gst.engine.spec.events import EpochEnded, RunFinished
 
 from .test_stack import alone, assert_same_run, spec, together
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from gst.engine.errors import SpecError
-from gst.engine.plan import plan
-from gst.engine.preset import load_preset, parse_preset
-from gst.engine.schedule import schedule
+from gst.engine.spec.errors import SpecError
+from gst.engine.spec.plan import plan
+from gst.engine.spec.preset import load_preset, parse_preset
+from gst.engine.spec.schedule import schedule
 
 LATER = ("later_fig2", "later_fig4", "later_fig5", "later_figB2", "later_figC3", "later_figD2", "later_tableC1")
 

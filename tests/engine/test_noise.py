@@ -10,17 +10,17 @@ import pytest
 import torch
 from torch import nn
 
-from gst.engine.architectures import Architecture, LayerInfo
 from gst.engine.cadence import CheckpointEvery
 from gst.engine.checkpoint import Checkpointer
-from gst.engine.errors import SpecError
-from gst.engine.events import Event, NoiseWindowClosed, Pruned, RunStarted
 from gst.engine.execution.jobs import Job
 from gst.engine.models import PrunableModel
 from gst.engine.noise import NOISE_SEED_OFFSET, NoiseInjector
-from gst.engine.noise_kinds import label_batches, parse_noise
 from gst.engine.run import build_trainer, execute
-from gst.engine.spec import RunSpec, spec_from_dict
+from gst.engine.spec.architectures import Architecture, LayerInfo
+from gst.engine.spec.errors import SpecError
+from gst.engine.spec.events import Event, NoiseWindowClosed, Pruned, RunStarted
+from gst.engine.spec.noise_kind import label_batches, parse_noise
+from gst.engine.spec.specs import RunSpec, spec_from_dict
 
 
 class OneConv(PrunableModel):
@@ -327,8 +327,8 @@ def test_injector_state_round_trip_continues_identically() -> None:
 
 def test_a_stored_spec_of_permanent_pruning_rebuilds() -> None:
     """spec_json carries every field (noise_count included); reading it back must give the same spec."""
-    from gst.engine.preset import load_preset
-    from gst.engine.spec import spec_from_dict, spec_to_dict
+    from gst.engine.spec.preset import load_preset
+    from gst.engine.spec.specs import spec_from_dict, spec_to_dict
 
     spec = load_preset("smoke").arm("prune_L").spec
     assert spec_from_dict(spec_to_dict(spec)) == spec

@@ -56,7 +56,7 @@ def test_until_star_never_crossing_evaluates_the_whole_grid() -> None:
 
 
 def test_unevaluated_cells_are_not_stored() -> None:
-    from gst.engine.events import FlatnessMeasured
+    from gst.engine.spec.events import FlatnessMeasured
 
     nan = float("nan")
     event = FlatnessMeasured(

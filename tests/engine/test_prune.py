@@ -9,8 +9,8 @@ import torch.nn.functional as F
 
 from gst.engine.models import PrunableModel, build_model
 from gst.engine.prune import Pruner
-from gst.engine.schedule import LayerEvent
-from gst.engine.spec import PruneSpec
+from gst.engine.spec.schedule import LayerEvent
+from gst.engine.spec.specs import PruneSpec
 
 
 def spec(layers: tuple[str, ...], score: str, target: str, bn: str = "mask") -> PruneSpec:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 import torch
 
-from gst.engine.architectures import ARCHITECTURES
-from gst.engine.errors import SpecError
 from gst.engine.models import build_model, count_params
 from gst.engine.prune import Pruner
 from gst.engine.resnet import BasicBlock, OptionA, ResNet
-from gst.engine.schedule import LayerEvent
 from gst.engine.scores import expected_bn_relu, expected_bn_relu_signed, filter_l1
-from gst.engine.spec import spec_from_dict, spec_hash
+from gst.engine.spec.architectures import ARCHITECTURES
+from gst.engine.spec.errors import SpecError
+from gst.engine.spec.schedule import LayerEvent
+from gst.engine.spec.specs import spec_from_dict, spec_hash
 
 
 @pytest.mark.parametrize(("name", "params"), [("resnet18", 11_173_962), ("resnet20", 269_722), ("resnet56", 853_018)])

@@ -6,10 +6,10 @@ import math
 
 import pytest
 
-from gst.engine.plan import plan
-from gst.engine.preset import parse_preset
-from gst.engine.schedule import constant_rate_counts, linear_to_p_counts, lr_at, schedule
-from gst.engine.spec import RunSpec, spec_from_dict
+from gst.engine.spec.plan import plan
+from gst.engine.spec.preset import parse_preset
+from gst.engine.spec.schedule import constant_rate_counts, linear_to_p_counts, lr_at, schedule
+from gst.engine.spec.specs import RunSpec, spec_from_dict
 
 FIG1 = {
     "model": "vgg11",

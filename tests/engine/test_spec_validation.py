@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from gst.engine.errors import SpecError
-from gst.engine.preset import load_preset, parse_preset
+from gst.engine.spec.errors import SpecError
+from gst.engine.spec.preset import load_preset, parse_preset
 
 BASE = """
 [base]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from gst.engine.events import FlatnessMeasured
+from gst.engine.spec.events import FlatnessMeasured
 from gst.store import queries_flatness
 from gst.store.db import reading, writing
 from gst.store.writer import StoreWriter
@@ -75,7 +75,7 @@ def registered(db: Path) -> StoreWriter:
 def test_gst_show_prints_flatness(db: Path) -> None:
     from typer.testing import CliRunner
 
-    from gst.tui.cli.main import app
+    from gst.tui.cli.root import app
 
     writer = registered(db)
     writer.handle(RECORD)
@@ -91,7 +91,7 @@ def test_lanczos_estimated_residuals_are_counted_and_shown_apart(db: Path) -> No
 
     from typer.testing import CliRunner
 
-    from gst.tui.cli.main import app
+    from gst.tui.cli.root import app
 
     writer = registered(db)
     writer.handle(replace(RECORD, residuals_checked=1))
@@ -108,7 +108,7 @@ def test_a_database_from_before_0006_is_migrated_by_its_first_reader(
 ) -> None:
     import duckdb
 
-    from gst.engine.errors import StoreError
+    from gst.engine.spec.errors import StoreError
     from gst.store.db import migrations
 
     def old_database(path: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gst.engine.events import LayerPruned, NoiseWindowClosed, Pruned, RunStarted
+from gst.engine.spec.events import LayerPruned, NoiseWindowClosed, Pruned, RunStarted
 from gst.store import queries
 from gst.store.writer import StoreWriter
 from tests.store.test_store import register

@@ -10,8 +10,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from gst.engine.errors import StoreError
-from gst.engine.events import EpochEnded, LayerPruned, Pruned, RunFinished, RunStarted
+from gst.engine.spec.errors import StoreError
+from gst.engine.spec.events import EpochEnded, LayerPruned, Pruned, RunFinished, RunStarted
 from gst.store import queries
 from gst.store.db import StoreBusyError, files_dir, migrations, reading, writing
 from gst.store.rows import ROW_TYPES, columns

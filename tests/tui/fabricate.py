@@ -5,11 +5,11 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from gst.engine.architectures import ARCHITECTURES
-from gst.engine.events import BnActivations, EpochEnded, LayerPruned, Pruned, RunFinished, RunStarted
 from gst.engine.execution.jobs import new_sweep_id, select_jobs
-from gst.engine.preset import load_preset
-from gst.engine.schedule import schedule
+from gst.engine.spec.architectures import ARCHITECTURES
+from gst.engine.spec.events import BnActivations, EpochEnded, LayerPruned, Pruned, RunFinished, RunStarted
+from gst.engine.spec.preset import load_preset
+from gst.engine.spec.schedule import schedule
 from gst.store.register import register
 from gst.store.writer import StoreWriter
 

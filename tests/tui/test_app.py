@@ -9,9 +9,9 @@ import pytest
 from rich.console import Console
 from textual.widgets import Input, Static
 
-from gst.engine.preset import parse_preset
+from gst.engine.spec.preset import parse_preset
 from gst.store import queries
-from gst.tui.app.main import GstApp
+from gst.tui.app.gst_app import GstApp
 from gst.tui.app.screens.composer import ComposerScreen
 from gst.tui.app.screens.confirm import ConfirmScreen
 from gst.tui.app.screens.dashboard import DashboardScreen

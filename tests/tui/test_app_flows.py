@@ -10,9 +10,9 @@ import duckdb
 import pytest
 from textual.widgets import DataTable, Input, Label, Static
 
-from gst.engine.preset import parse_preset
+from gst.engine.spec.preset import parse_preset
+from gst.tui.app.gst_app import GstApp
 from gst.tui.app.launcher import Launch
-from gst.tui.app.main import GstApp
 from gst.tui.app.screens.charts import ChartsScreen
 from gst.tui.app.screens.composer import ComposerScreen
 from gst.tui.app.screens.confirm import ConfirmScreen

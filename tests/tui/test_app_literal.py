@@ -16,12 +16,12 @@ from textual.geometry import Region
 from textual.widget import Widget
 from textual.widgets import DataTable, Label, Static
 
-from gst.tui.app.main import GstApp
+from gst.tui.app.gst_app import GstApp
 from gst.tui.app.screens.dashboard import DashboardScreen
 from gst.tui.app.screens.run_detail import RunDetailScreen
 from gst.tui.app.screens.runs import RunsScreen
 from gst.tui.app.screens.summary import SummaryScreen
-from gst.tui.cli.cells import TITLE_CHARS
+from gst.tui.report.cells import TITLE_CHARS
 
 from .fabricate import fabricate
 from .test_app import wait_until

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from gst.tui.cli.main import app
+from gst.tui.cli.root import app
 from tests.tui.fabricate import fabricate
 
 SMOKE_CIFAR = ("run", "preset", "smoke", "--set", 'base.dataset="cifar10"', "--device", "cpu")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from gst.engine.errors import SpecError
 from gst.engine.execution.jobs import Job, batch_jobs, default_batch_seeds
-from gst.engine.spec import RunSpec, spec_from_dict
+from gst.engine.spec.errors import SpecError
+from gst.engine.spec.specs import RunSpec, spec_from_dict
 
 
 def spec(batch: int) -> RunSpec:

@@ -9,15 +9,15 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-from gst.engine.errors import GstError
-from gst.engine.plan import plan
-from gst.engine.preset import load_preset
+from gst.engine.spec.errors import GstError
+from gst.engine.spec.plan import plan
+from gst.engine.spec.preset import load_preset
 from gst.store.db import writing
-from gst.tui.cli.cells import cap, clean, fmt
 from gst.tui.cli.confirm import CONFIRM_ABOVE, confirm_runs
-from gst.tui.cli.main import COMMAND_ORDER, app
-from gst.tui.cli.render import Col, Fitted, plan_table, rows_table
+from gst.tui.cli.root import COMMAND_ORDER, app
+from gst.tui.report.cells import cap, clean, fmt
 from gst.tui.report.sweep_data import load_sweep
+from gst.tui.report.tables import Col, Fitted, plan_table, rows_table
 
 from .fabricate import fabricate
 
@@ -205,9 +205,9 @@ def test_query_rows_stay_one_line_at_80_columns(stored: Path) -> None:
 def test_plan_of_a_noise_arm_says_nothing_is_removed() -> None:
     from rich.console import Console
 
-    from gst.engine.plan import plan
-    from gst.engine.preset import load_preset
-    from gst.tui.cli.render import plan_table
+    from gst.engine.spec.plan import plan
+    from gst.engine.spec.preset import load_preset
+    from gst.tui.report.tables import plan_table
 
     arms = {a.name: a for a in load_preset("later_fig5").arms}
     noise = next(a for name, a in arms.items() if a.spec.prune and a.spec.prune.noise not in ("", "Prune_L"))

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input, Label, Select
 
-from gst.engine.preset import parse_preset
-from gst.tui.app.main import GstApp
+from gst.engine.spec.preset import parse_preset
+from gst.tui.app.gst_app import GstApp
 from gst.tui.app.screens.composer import ComposerScreen
 from gst.tui.app.widgets.spec_form import NO_NOISE, AdvancedFields, noise_parts, noise_value
 

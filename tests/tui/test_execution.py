@@ -10,14 +10,14 @@ from typer.testing import CliRunner
 
 from gst.engine.cadence import CheckpointClock, CheckpointEvery
 from gst.engine.checkpoint import Checkpointer, previous
-from gst.engine.errors import SpecError
-from gst.engine.events import EpochEnded, RunFinished
+from gst.engine.spec.errors import SpecError
+from gst.engine.spec.events import EpochEnded, RunFinished
 from gst.store import queries
 from gst.store.check import check_sweep
 from gst.store.db import writing
 from gst.store.register import contiguous, resumable_jobs
 from gst.store.writer import StoreWriter
-from gst.tui.cli.main import app
+from gst.tui.cli.root import app
 from gst.tui.report.sweep_data import stored_preset
 
 from ..conftest import tiny_preset  # type: ignore[import-not-found]

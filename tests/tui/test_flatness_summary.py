@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from gst.engine.analysis import mean_stability
-from gst.engine.events import FlatnessMeasured
-from gst.engine.flatness_analysis import correlate_with_ci
+from gst.engine.analysis.flatness_stats import correlate_with_ci
+from gst.engine.analysis.sweep_stats import mean_stability
+from gst.engine.spec.events import FlatnessMeasured
 from gst.store import queries
 from gst.store.writer import StoreWriter
-from gst.tui.cli.main import app
+from gst.tui.cli.root import app
 from tests.tui.fabricate import fabricate
 
 OVERRIDES = ("base.lr_milestones=[]", "base.prune.end_epoch=[10, 10, 10, 15]", "base.flatness.epochs=[20]")

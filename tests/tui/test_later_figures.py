@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from gst.tui.cli.main import app
+from gst.tui.cli.root import app
 from gst.tui.report.figures import DRAWERS
 from gst.tui.report.sweep_data import load_sweep
 

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from gst.store import queries
-from gst.tui.cli.main import app
+from gst.tui.cli.root import app
 
 from ..conftest import gst_process, tiny_preset  # type: ignore[import-not-found]
 

@@ -16,14 +16,14 @@ from typer.testing import CliRunner
 
 from gst.engine.cadence import CheckpointEvery
 from gst.engine.checkpoint import load
-from gst.engine.errors import GstError
-from gst.engine.events import EpochEnded, Event, RunStarted
 from gst.engine.execution.jobs import ExecOptions, batch_jobs, select_jobs
-from gst.engine.preset import load_preset
 from gst.engine.run import execute
+from gst.engine.spec.errors import GstError
+from gst.engine.spec.events import EpochEnded, Event, RunStarted
+from gst.engine.spec.preset import load_preset
 from gst.store import queries
-from gst.tui.cli.main import app
-from gst.tui.cli.runner import execute_sweep
+from gst.tui.cli.root import app
+from gst.tui.runner.sweep import execute_sweep
 
 from ..conftest import gst_process, tiny_preset  # type: ignore[import-not-found]
 from .test_processes import wait_for
@@ -52,9 +52,9 @@ def cluster() -> Any:
 
 def test_without_ray_the_backend_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "ray", None)
-    monkeypatch.delitem(sys.modules, "gst.engine.execution.ray_backend", raising=False)
+    monkeypatch.delitem(sys.modules, "gst.engine.execution.ray_cluster", raising=False)
     with pytest.raises(GstError, match=r"pip install 'gst\[ray\]'"):
-        importlib.import_module("gst.engine.execution.ray_backend")
+        importlib.import_module("gst.engine.execution.ray_cluster")
 
 
 def test_unreachable_address_is_one_line_and_nothing_is_written(db: Path) -> None:
@@ -66,7 +66,7 @@ def test_unreachable_address_is_one_line_and_nothing_is_written(db: Path) -> Non
 
 
 def test_probe_reports_an_unshared_checkpoint_dir(tmp_path: Path) -> None:
-    from gst.engine.execution.ray_backend import MARKER, _probe
+    from gst.engine.execution.ray_cluster import MARKER, _probe
 
     (tmp_path / MARKER).write_text("abc")
     assert _probe(str(tmp_path), "abc", "")["marker"] and _probe(str(tmp_path), "abc", "")["writable"]
@@ -86,7 +86,7 @@ def test_bad_ray_options_exit_1_before_anything_is_written(db: Path, option: str
 def test_lost_node_batch_is_resubmitted_with_contiguous_epochs(cluster: Any, tmp_path: Path) -> None:
     """A batch streams its events; remove_node mid-stream (after epoch 3): the batch is resubmitted to the
     other node, resumes from a checkpoint, and the database holds epochs 1..N once each."""
-    from gst.engine.execution.ray_backend import RayBackend
+    from gst.engine.execution.ray_cluster import RayBackend
 
     spec_file = tmp_path / "tiny.toml"
     spec_file.write_text(tiny_preset(epochs=EPOCHS, epc=16, end=3))

@@ -12,8 +12,8 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input
 
 from gst.tui.app import estimate
+from gst.tui.app.gst_app import GstApp
 from gst.tui.app.launcher import Launch
-from gst.tui.app.main import GstApp
 from gst.tui.app.screens.charts import ChartsScreen
 from gst.tui.app.screens.dashboard import DashboardScreen
 from gst.tui.app.screens.log import LogScreen

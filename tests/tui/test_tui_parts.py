@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gst.engine.preset import load_preset, parse_preset
-from gst.engine.preset_writer import arms_toml
-from gst.engine.spec import RunSpec
+from gst.engine.spec.preset import load_preset, parse_preset
+from gst.engine.spec.preset_writer import arms_toml
+from gst.engine.spec.specs import RunSpec
 from gst.tui.app.estimate import ROUGH_IPS, duration, estimate, rough_epoch_seconds
 from gst.tui.app.live import RunLive, SweepLive
 from gst.tui.app.screens.presets import unwrap

@@ -10,11 +10,11 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from gst.engine import bench
+from gst.engine.bench import throughput as bench
 from gst.engine.execution.local import plan_workers
 from gst.store import queries
 from gst.tui.cli.bench_report import runs_per_hour
-from gst.tui.cli.main import app
+from gst.tui.cli.root import app
 
 from ..conftest import gst_process, tiny_preset  # type: ignore[import-not-found]
 from .test_processes import wait_for

@@ -14,8 +14,8 @@ import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
-from gst.engine.errors import GstError
-from gst.engine.spec import RunSpec
+from gst.engine.spec.errors import GstError
+from gst.engine.spec.specs import RunSpec
 from gst.store import queries
 
 # images per second (train, eval) measured by `gst bench --device cpu` on 2 CPU cores; GPU_FACTOR x on a GPU.

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gst.engine.errors import GstError
-from gst.engine.preset import parse_preset
+from gst.engine.spec.errors import GstError
+from gst.engine.spec.preset import parse_preset
 from gst.store import browse
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from gst.engine.spec import RunSpec
+from gst.engine.spec.specs import RunSpec
 
 
 class LaunchRequested(Message):

@@ -1,5 +1,5 @@
 """`python -m gst.tui.cli`."""
 
-from gst.tui.cli.main import app
+from gst.tui.cli.root import app
 
 app()

@@ -17,7 +17,7 @@ def summary(
     as_json: JsonOption = False,
 ) -> None:
     """Per-arm instability and accuracy with bootstrap CIs, the correlation (r, p, n) and the paper's claim."""
-    from gst.tui.cli.flatness_view import flatness_json, print_flatness_summary
+    from gst.tui.report.flatness_view import flatness_json, print_flatness_summary
     from gst.tui.report.summary_view import summary_json, summary_renderable
     from gst.tui.report.sweep_data import load_sweep
 

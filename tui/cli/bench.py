@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from gst.engine.errors import GstError
+from gst.engine.spec.errors import GstError
 from gst.tui.cli.options import DeviceOption, JsonOption, err, guard, out
 
 MODELS = ("conv4", "vgg11", "resnet18", "resnet20", "resnet56")

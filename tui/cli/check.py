@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from gst.tui.cli.options import DEFAULT_DB, DbOption, JsonOption, err, guard, out
-from gst.tui.cli.render import rows_table
+from gst.tui.report.tables import rows_table
 
 
 def check(

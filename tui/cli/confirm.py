@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from gst.engine.errors import GstError
+from gst.engine.spec.errors import GstError
 
 CONFIRM_ABOVE = 1000  # the largest paper preset (figA3) has 480 runs
 YesOption = Annotated[

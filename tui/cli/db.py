@@ -11,11 +11,11 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from gst.engine.errors import GstError
+from gst.engine.spec.errors import GstError
 from gst.store import queries
-from gst.tui.cli.cells import cap, clean, fmt
 from gst.tui.cli.options import DEFAULT_DB, READ_INTERRUPTED, DbOption, JsonOption, guard, handle_sigint_if_asked, out
-from gst.tui.cli.render import Col, rows_table
+from gst.tui.report.cells import cap, clean, fmt
+from gst.tui.report.tables import Col, rows_table
 
 STATUSES = ("queued", "running", "completed", "failed", "interrupted")
 
@@ -98,7 +98,7 @@ def show(
         out.print_json(row["spec_json"])
         out.print(rows_table(epochs, EPOCH_TABLE, title="epochs", width=out.width))
         out.print(rows_table(events, EVENT_TABLE, title="pruning events", width=out.width))
-        from gst.tui.cli.flatness_view import print_flatness
+        from gst.tui.report.flatness_view import print_flatness
 
         print_flatness(out, db, run_id)
         if row["error"]:

@@ -7,8 +7,8 @@ import json
 import torch
 from rich.table import Table
 
-from gst.engine.errors import GstError
-from gst.engine.flatness.bench import FlatnessBench, flatness_bench, scan_passes
+from gst.engine.bench.flatness_cost import FlatnessBench, flatness_bench, scan_passes
+from gst.engine.spec.errors import GstError
 from gst.tui.cli.options import err, out
 
 

@@ -13,8 +13,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from gst.engine.errors import GstError
-from gst.tui.cli.cells import clean
+from gst.engine.spec.errors import GstError
+from gst.tui.report.cells import clean
 
 out = Console(soft_wrap=True)  # results only
 err = Console(stderr=True, soft_wrap=True)  # progress, messages

@@ -16,7 +16,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from gst.engine.events import EpochEnded, Event, Pruned, RunFailed, RunFinished, RunStarted
+from gst.engine.spec.events import EpochEnded, Event, Pruned, RunFailed, RunFinished, RunStarted
 
 
 class SweepProgress:

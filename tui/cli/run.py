@@ -7,16 +7,16 @@ from typing import Annotated
 
 import typer
 
-from gst.engine.errors import GstError
 from gst.engine.execution.jobs import Job, check_sweep_id, new_sweep_id, parse_list, select_jobs
-from gst.engine.plan import plan
-from gst.engine.preset import Sweep, load_preset
+from gst.engine.spec.errors import GstError
+from gst.engine.spec.plan import plan
+from gst.engine.spec.preset import Sweep, load_preset
 from gst.store.register import resumable_jobs
-from gst.tui.cli import runner
 from gst.tui.cli.confirm import YesOption, confirm_runs
-from gst.tui.cli.exec_options import ExecutionArgs, execution_options
+from gst.tui.cli.execution_flags import ExecutionArgs, execution_options
 from gst.tui.cli.options import JsonOption, SetOption, err, guard, out, stop_on_signals
-from gst.tui.cli.render import plan_table, summary_table, sweep_heading
+from gst.tui.report.tables import plan_table, summary_table, sweep_heading
+from gst.tui.runner import sweep as runner
 
 run_app = typer.Typer(
     help="Run a preset (built-in name) or a spec file, headless, into the database.", no_args_is_help=True

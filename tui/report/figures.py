@@ -15,8 +15,8 @@ from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-from gst.engine.analysis import SweepAnalysis, drop_curve, iterative_percent, mean_curve, method_label  # noqa: E402
-from gst.engine.errors import GstError  # noqa: E402
+from gst.engine.analysis.sweep_stats import SweepAnalysis, drop_curve, iterative_percent, mean_curve, method_label  # noqa: E402
+from gst.engine.spec.errors import GstError  # noqa: E402
 from gst.store import queries  # noqa: E402
 from gst.tui.report.sweep_data import StoredSweep  # noqa: E402
 

@@ -10,8 +10,8 @@ import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from gst.engine.analysis import GAP_LABELS, SweepAnalysis, correlate
-from gst.engine.noise_kinds import parse_noise
+from gst.engine.analysis.sweep_stats import GAP_LABELS, SweepAnalysis, correlate
+from gst.engine.spec.noise_kind import parse_noise
 from gst.tui.report.figures import _colors, accuracy_curves, instability_axis
 from gst.tui.report.sweep_data import StoredSweep
 

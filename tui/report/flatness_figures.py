@@ -13,10 +13,10 @@ import numpy as np  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from gst.engine.analysis import SweepAnalysis, correlate  # noqa: E402
-from gst.engine.errors import GstError  # noqa: E402
+from gst.engine.analysis.sweep_stats import SweepAnalysis, correlate  # noqa: E402
+from gst.engine.spec.errors import GstError  # noqa: E402
 from gst.store import queries_flatness  # noqa: E402
-from gst.tui.cli.flatness_view import flatness_points  # noqa: E402
+from gst.tui.report.flatness_view import flatness_points  # noqa: E402
 from gst.tui.report.sweep_data import StoredSweep  # noqa: E402
 
 LABELS = {

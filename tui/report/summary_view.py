@@ -9,7 +9,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from gst.engine.analysis import (
+from gst.engine.analysis.sweep_stats import (
     GAP_LABELS,
     INSTABILITY_LABELS,
     Correlation,
@@ -18,9 +18,9 @@ from gst.engine.analysis import (
     iterative_percent,
     method_label,
 )
-from gst.tui.cli.cells import cell, clean
-from gst.tui.cli.render import Col, rows_table, sweep_heading, title_text
+from gst.tui.report.cells import cell, clean
 from gst.tui.report.sweep_data import StoredSweep
+from gst.tui.report.tables import Col, rows_table, sweep_heading, title_text
 
 INSTABILITY_LABEL = {"mean_drop": "mean drop pp", "a2_drop": "A2 drop pp", "mean_stability": "Mean Stability (%)"}
 GAP_LABEL = {"gap": "gap pp", "gap_at_best": "gap@best pp"}

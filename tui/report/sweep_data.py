@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gst.engine.analysis import RunRecord, SweepAnalysis, analyze
-from gst.engine.preset import Sweep, parse_preset
-from gst.engine.spec import RunSpec
+from gst.engine.analysis.sweep_stats import RunRecord, SweepAnalysis, analyze
+from gst.engine.spec.preset import Sweep, parse_preset
+from gst.engine.spec.specs import RunSpec
 from gst.store import queries
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from textual import work
 from textual.screen import Screen
 
-from gst.engine.errors import GstError
+from gst.engine.spec.errors import GstError
 
 QUIET_TICKS = 10  # unchanged probes before probing less often
 QUIET_EVERY = 5

@@ -11,7 +11,7 @@ from gst.store.browse import sweep_fingerprint
 from gst.tui.app.live import SweepLive, load_live
 from gst.tui.app.screens.base import PollingScreen
 from gst.tui.app.widgets.charts import ARM_COLOURS, AccuracyChart, Series, mean_band
-from gst.tui.cli.cells import clean
+from gst.tui.report.cells import clean
 
 
 def arm_series(live: SweepLive, metric: str) -> list[Series]:

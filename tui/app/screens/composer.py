@@ -15,17 +15,17 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Label, Select, Static, Switch
 
-from gst.engine.architectures import ARCHITECTURES
-from gst.engine.errors import GstError, SpecError
-from gst.engine.plan import plan
-from gst.engine.preset import ARM_NAME, Sweep, builtin_names, load_preset, parse_preset, parse_value
-from gst.engine.preset_writer import arms_toml
-from gst.engine.spec import BN_ON_PRUNE, DATASETS, MODES, SCORES, TARGETS, RunSpec, spec_from_dict, spec_to_dict
+from gst.engine.spec.architectures import ARCHITECTURES
+from gst.engine.spec.errors import GstError, SpecError
+from gst.engine.spec.plan import plan
+from gst.engine.spec.preset import ARM_NAME, Sweep, builtin_names, load_preset, parse_preset, parse_value
+from gst.engine.spec.preset_writer import arms_toml
+from gst.engine.spec.specs import BN_ON_PRUNE, DATASETS, MODES, SCORES, TARGETS, RunSpec, spec_from_dict, spec_to_dict
 from gst.store.db import files_dir
 from gst.tui.app.messages import LaunchRequested
 from gst.tui.app.screens.confirm import ConfirmScreen
 from gst.tui.app.widgets.spec_form import ADVANCED_FIELDS, AdvancedFields, field_row
-from gst.tui.cli.render import Fitted, plan_table
+from gst.tui.report.tables import Fitted, plan_table
 
 # (field, default, list-valued) for text inputs; selects and switches below.
 RUN_INPUTS = [

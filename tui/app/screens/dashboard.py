@@ -16,7 +16,7 @@ from gst.tui.app.live import SweepLive, load_live
 from gst.tui.app.messages import CancelRequested, ResumeRequested, SweepSelected
 from gst.tui.app.screens.base import PollingScreen
 from gst.tui.app.widgets.curve import CurveStrip, drop_style
-from gst.tui.cli.cells import cell, clean, fmt
+from gst.tui.report.cells import cell, clean, fmt
 
 EVENT_ROWS = 200
 EVENT_COLUMNS = (("run", 16), ("epoch", 5), ("k", 6), ("before %", 8), ("after %", 8), ("drop pp", 7))

@@ -8,7 +8,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Log, Static
 
-from gst.tui.cli.cells import clean
+from gst.tui.report.cells import clean
 
 
 class LogScreen(Screen[None]):

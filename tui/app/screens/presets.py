@@ -11,12 +11,12 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Label, OptionList, Static
 
-from gst.engine.errors import GstError
 from gst.engine.execution.jobs import parse_list, select_jobs
-from gst.engine.plan import plan
-from gst.engine.preset import Sweep, builtin_names, load_preset
+from gst.engine.spec.errors import GstError
+from gst.engine.spec.plan import plan
+from gst.engine.spec.preset import Sweep, builtin_names, load_preset
 from gst.tui.app.messages import LaunchRequested
-from gst.tui.cli.render import Fitted, plan_table
+from gst.tui.report.tables import Fitted, plan_table
 
 PREVIEW_ARMS = 4
 

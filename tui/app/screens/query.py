@@ -11,10 +11,10 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
-from gst.engine.errors import GstError
+from gst.engine.spec.errors import GstError
 from gst.store import queries
-from gst.tui.cli.cells import clean
-from gst.tui.cli.render import fmt
+from gst.tui.report.cells import clean
+from gst.tui.report.tables import fmt
 
 MAX_ROWS = 1000
 EXAMPLE = "SELECT arm, count(*) AS runs, avg(final_test_acc) AS final FROM runs GROUP BY arm ORDER BY arm"

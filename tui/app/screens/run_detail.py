@@ -12,16 +12,16 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Static
 
-from gst.engine.errors import GstError
-from gst.engine.plan import plan
-from gst.engine.spec import spec_from_dict
+from gst.engine.spec.errors import GstError
+from gst.engine.spec.plan import plan
+from gst.engine.spec.specs import spec_from_dict
 from gst.store import queries
 from gst.store.browse import run_fingerprint
 from gst.tui.app.screens.base import PollingScreen
 from gst.tui.app.widgets.charts import AccuracyChart, Series
 from gst.tui.app.widgets.curve import drop_style
-from gst.tui.cli.cells import cap, cell, clean
-from gst.tui.cli.render import Fitted, fmt, plan_table
+from gst.tui.report.cells import cap, cell, clean
+from gst.tui.report.tables import Fitted, fmt, plan_table
 
 EPOCH_COLUMNS = ("epoch", "lr", "train_loss", "train_acc", "test_loss", "test_acc", "pre_prune_test_acc", "seconds")
 EPOCH_HEADERS = ("epoch", "prune", "lr", "train loss", "train %", "test loss", "test %", "before prune %", "s")

@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Footer, Header, Input
 from gst.store.browse import database_fingerprint, run_list, sweep_list
 from gst.tui.app.messages import ResumeRequested, SweepSelected
 from gst.tui.app.screens.base import PollingScreen
-from gst.tui.cli.cells import cap, cell
+from gst.tui.report.cells import cap, cell
 
 STATUS_STYLE = {"running": "bold green", "interrupted": "bold yellow", "failed": "bold red", "completed": "green"}
 SWEEP_HEADERS = ("sweep", "status", "preset", "runs", "done", "title")

@@ -12,16 +12,16 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Footer, Header, Static
 
-from gst.engine.analysis import INSTABILITY_LABELS
-from gst.engine.errors import GstError
+from gst.engine.analysis.sweep_stats import INSTABILITY_LABELS
+from gst.engine.spec.errors import GstError
 from gst.store.browse import sweep_fingerprint
 from gst.tui.app.screens.base import PollingScreen
 from gst.tui.app.widgets.charts import ARM_COLOURS
 from gst.tui.app.widgets.scatter import ArmPoint, ScatterPlot
-from gst.tui.cli.cells import clean
+from gst.tui.report.cells import clean
 
 if TYPE_CHECKING:  # the analysis pulls in scipy: imported when the screen first loads, not at start-up
-    from gst.engine.analysis import SweepAnalysis
+    from gst.engine.analysis.sweep_stats import SweepAnalysis
     from gst.tui.report.sweep_data import StoredSweep
 
 

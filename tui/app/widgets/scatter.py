@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from textual_plot import HiResMode, PlotWidget
 
 if TYPE_CHECKING:
-    from gst.engine.analysis import Interval
+    from gst.engine.analysis.sweep_stats import Interval
 from gst.tui.app.widgets.charts import ARM_COLOURS
 
 

@@ -14,9 +14,9 @@ from textual import on
 from textual.containers import Vertical
 from textual.widgets import Collapsible, Input, Label, Select, Switch
 
-from gst.engine.noise_kinds import NOISE_COUNTS, NOISE_KINDS, parse_noise
-from gst.engine.preset import parse_value
-from gst.engine.spec import OPTIMIZERS
+from gst.engine.spec.noise_kind import NOISE_COUNTS, NOISE_KINDS, parse_noise
+from gst.engine.spec.preset import parse_value
+from gst.engine.spec.specs import OPTIMIZERS
 
 NO_NOISE = "none (prune)"
 ADVANCED_FIELDS = ("optimizer", "momentum", "weight_decay", "noise", "noise_window", "noise_count")

@@ -21,8 +21,8 @@ from gst.engine.device import memory_format
 from gst.engine.execution.jobs import Job
 from gst.engine.models import build_model
 from gst.engine.run import build_trainer
-from gst.engine.schedule import schedule
-from gst.engine.spec import RunSpec, spec_from_dict
+from gst.engine.spec.schedule import schedule
+from gst.engine.spec.specs import RunSpec, spec_from_dict
 from gst.engine.train import Trainer
 
 WARMUP = 2

@@ -11,11 +11,11 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from gst.engine.analysis import mean_stability
-from gst.engine.flatness_analysis import MEASURES, flatness_correlations
+from gst.engine.analysis.flatness_stats import MEASURES, flatness_correlations
+from gst.engine.analysis.sweep_stats import mean_stability
 from gst.store import queries_flatness
-from gst.tui.cli.render import fmt
 from gst.tui.report.sweep_data import StoredSweep  # imported lazily by the commands that print this view
+from gst.tui.report.tables import fmt
 
 LABELS = {"stability": "stability %", "best_test_acc": "best acc %", **MEASURES}
 

@@ -9,15 +9,15 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from gst.engine.architectures import ARCHITECTURES
-from gst.engine.preset import builtin_names, load_preset, preset_text
+from gst.engine.spec.architectures import ARCHITECTURES
+from gst.engine.spec.preset import builtin_names, load_preset, preset_text
 from gst.tui.cli import analysis as cli_analysis
 from gst.tui.cli import bench as cli_bench
 from gst.tui.cli import check as cli_check
 from gst.tui.cli import db as cli_db
 from gst.tui.cli import run as cli_run
 from gst.tui.cli.options import DEFAULT_DB, DataDirOption, DbOption, JsonOption, guard, out
-from gst.tui.cli.render import rows_table
+from gst.tui.report.tables import rows_table
 
 # A library's deprecation notice (e.g. torch's own use of torch.jit.script) is not the user's to read.
 warnings.filterwarnings("ignore", category=FutureWarning, module=r"torch(\.|$)")
@@ -108,7 +108,7 @@ def presets_show(name: Annotated[str, typer.Argument(help="Preset name or TOML f
 @app.command()
 def tui(db: DbOption = DEFAULT_DB, data_dir: DataDirOption = None) -> None:
     """Open the terminal app: presets, composer, live dashboards, summaries, runs browser."""
-    from gst.tui.app.main import GstApp
+    from gst.tui.app.gst_app import GstApp
 
     GstApp(db, data_dir).run()
 

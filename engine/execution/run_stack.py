@@ -10,10 +10,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from gst.engine.checkpoint import Checkpointer
-from gst.engine.errors import GstError
-from gst.engine.events import Event, RunFailed, RunFinished
 from gst.engine.execution.jobs import ExecOptions, Job, checkpoint_file
 from gst.engine.execution.journal import EventJournal
+from gst.engine.spec.errors import GstError
+from gst.engine.spec.events import Event, RunFailed, RunFinished
 
 Sink = Callable[[Event], None]
 

@@ -14,7 +14,7 @@ from textual.content import Content
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
-from gst.engine.errors import GstError
+from gst.engine.spec.errors import GstError
 from gst.store import queries
 from gst.tui.app.estimate import duration, estimate
 from gst.tui.app.launcher import Launch, Launcher
@@ -30,7 +30,7 @@ from gst.tui.app.screens.presets import PresetsScreen
 from gst.tui.app.screens.query import QueryScreen
 from gst.tui.app.screens.runs import RunsScreen
 from gst.tui.app.screens.summary import SummaryScreen
-from gst.tui.cli.cells import clean
+from gst.tui.report.cells import clean
 
 # screen keys that work everywhere (inputs keep their letters while focused)
 SCREEN_KEYS = {

@@ -8,8 +8,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from gst.engine.architectures import ARCHITECTURES
-from gst.engine.spec import PruneSpec, RunSpec
+from gst.engine.spec.architectures import ARCHITECTURES
+from gst.engine.spec.specs import PruneSpec, RunSpec
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from gst.engine.architectures import Architecture
 from gst.engine.data import synthetic_test_per_class
-from gst.engine.errors import SpecError
-from gst.engine.spec import (
+from gst.engine.spec.architectures import Architecture
+from gst.engine.spec.check import Checker
+from gst.engine.spec.errors import SpecError
+from gst.engine.spec.specs import (
     CLASS_SIZES,
     FLATNESS_METHODS,
     FLATNESS_SCANS,
@@ -16,7 +17,6 @@ from gst.engine.spec import (
     FlatnessSpec,
     field_names,
 )
-from gst.engine.spec_check import Checker
 
 
 def available_test_images(dataset: str) -> int:

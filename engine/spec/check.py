@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from gst.engine.architectures import ARCHITECTURES, Architecture
-from gst.engine.errors import SpecError
-from gst.engine.spec import (
+from gst.engine.spec.architectures import ARCHITECTURES, Architecture
+from gst.engine.spec.errors import SpecError
+from gst.engine.spec.specs import (
     BN_ON_PRUNE,
     BN_SCORES,
     CLASS_SIZES,
@@ -141,7 +141,7 @@ def check_run(raw: dict[str, Any], where: str) -> RunSpec:
         prune = check_prune(prune_raw, ARCHITECTURES[model], epochs, Checker(where, "prune."))
     flatness = None
     if raw.get("flatness") is not None:
-        from gst.engine.spec_flatness import check_flatness
+        from gst.engine.spec.check_flatness import check_flatness
 
         flatness = check_flatness(raw["flatness"], ARCHITECTURES[model], dataset, epochs, Checker(where, "flatness."))
     return RunSpec(
@@ -250,7 +250,7 @@ def check_noise(
 ) -> tuple[str, str, str]:
     """`prune.noise`, `prune.noise_count` and `prune.noise_sigma` (method-later.md §1, §6.11, §6.12): filter
     scores on conv layers only; a non-default count or σ without the noise that uses it is a mistake."""
-    from gst.engine.noise_kinds import NOISE_COUNTS, parse_noise
+    from gst.engine.spec.noise_kind import NOISE_COUNTS, parse_noise
 
     noise = raw.get("noise", "")
     count = c.choice("noise_count", raw.get("noise_count", "forwards"), NOISE_COUNTS)

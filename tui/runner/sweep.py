@@ -13,15 +13,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 from gst.engine.cadence import CheckpointEvery
-from gst.engine.errors import GstError, SpecError
-from gst.engine.events import Event
 from gst.engine.execution.backend import Backend, Outcome, get_backend
 from gst.engine.execution.jobs import ExecOptions, Job, batch_jobs, check_sweep_id, new_sweep_id
-from gst.engine.preset import Sweep
+from gst.engine.spec.errors import GstError, SpecError
+from gst.engine.spec.events import Event
+from gst.engine.spec.preset import Sweep
 from gst.store.db import files_dir
 from gst.store.register import register
 from gst.store.writer import StoreWriter
-from gst.tui.cli.exec_options import ExecutionArgs
+from gst.tui.cli.execution_flags import ExecutionArgs
 
 __all__ = ["GstError", "check_sweep_id", "execute_sweep", "new_sweep_id", "plan_execution"]
 Observer = Callable[[Event], None]
@@ -71,7 +71,7 @@ def ray_settings(ex: ExecutionArgs) -> dict[str, object]:
 
 def check_database(db: Path) -> None:
     """StoreError now if the database cannot be written where the user pointed (missing or read-only folder)."""
-    from gst.engine.errors import StoreError
+    from gst.engine.spec.errors import StoreError
     from gst.store.db import check_writable
 
     if db.parent and str(db.parent) and not db.parent.exists():

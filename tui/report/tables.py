@@ -11,8 +11,8 @@ from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.table import Table
 from rich.text import Text
 
-from gst.engine.plan import Plan
-from gst.tui.cli.cells import TITLE_CHARS, cap, cell
+from gst.engine.spec.plan import Plan
+from gst.tui.report.cells import TITLE_CHARS, cap, cell
 
 
 def fmt(value: Any, digits: int = 2) -> str:

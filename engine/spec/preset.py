@@ -13,8 +13,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from gst.engine.errors import SpecError
-from gst.engine.spec import RunSpec, spec_from_dict
+from gst.engine.spec.errors import SpecError
+from gst.engine.spec.specs import RunSpec, spec_from_dict
 
 TOP_KEYS = ("title", "description", "expect", "source", "seeds", "base", "arm", "analysis")
 FIGURES = (

@@ -19,7 +19,7 @@ from typing import Any
 
 import torch
 
-from gst.engine.bench import synchronize
+from gst.engine.bench.throughput import synchronize
 from gst.engine.data import synthetic_arrays
 from gst.engine.flatness.eigen import EXPLICIT, Eigenpairs, lanczos, power_parity
 from gst.engine.flatness.folded import FoldedForward, score

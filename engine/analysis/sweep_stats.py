@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
-from gst.engine.plan import plan
-from gst.engine.spec import TARGET_ABBREVIATIONS, RunSpec
+from gst.engine.spec.plan import plan
+from gst.engine.spec.specs import TARGET_ABBREVIATIONS, RunSpec
 
 N_BOOT = 1000
 # Per-run instability measures (attribute names of RunSummary and ArmSummary) and their axis labels.

@@ -23,12 +23,12 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from gst.engine.errors import GstError, SpecError
-from gst.engine.events import Event, RunFailed, RunFinished, event_from_dict, event_to_dict
 from gst.engine.execution.backend import Outcome, Sink
 from gst.engine.execution.jobs import ExecOptions, Job
 from gst.engine.execution.local import stack_note
 from gst.engine.execution.pool import STATUS_EVENTS
+from gst.engine.spec.errors import GstError, SpecError
+from gst.engine.spec.events import Event, RunFailed, RunFinished, event_from_dict, event_to_dict
 
 try:
     import ray
@@ -166,7 +166,7 @@ def _train(
     import torch
 
     from gst.engine import data
-    from gst.engine.execution.batch import run_batch
+    from gst.engine.execution.run_stack import run_batch
     from gst.engine.run import Where
 
     for name, ref in arrays.items():  # object refs inside a dict are not resolved by Ray: fetched here, once

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from gst.engine.spec import RunSpec, spec_to_dict
+from gst.engine.spec.specs import RunSpec, spec_to_dict
 
 
 def toml_value(value: Any) -> str:

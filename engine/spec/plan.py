@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gst.engine.architectures import ARCHITECTURES
-from gst.engine.schedule import LayerEvent, schedule
-from gst.engine.spec import RunSpec
+from gst.engine.spec.architectures import ARCHITECTURES
+from gst.engine.spec.schedule import LayerEvent, schedule
+from gst.engine.spec.specs import RunSpec
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

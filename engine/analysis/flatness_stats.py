@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from gst.engine.analysis import N_BOOT
+from gst.engine.analysis.sweep_stats import N_BOOT
 
 MEASURES = {"eig_sum": "Hessian top-k sum", "grad_sq_trace": "Tr C", "eps_star": "eps*", "tic": "TIC"}
 

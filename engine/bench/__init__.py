@@ -1,0 +1,1 @@
+"""gst.engine.bench: measurements behind `gst bench`: throughput, seeds trained together, the flatness cost."""
