@@ -14,7 +14,6 @@ from gst.engine.models import PrunableModel
 from gst.engine.noise import NoiseInjector, WindowReport
 from gst.engine.scores import expected_bn_relu, expected_bn_relu_signed, filter_l1, filter_l2, magnitude, select
 from gst.engine.spec.events import LayerPruned
-from gst.engine.spec.noise_kind import parse_noise
 from gst.engine.spec.schedule import LayerEvent
 from gst.engine.spec.specs import BN_SCORES, PruneSpec
 
@@ -41,9 +40,9 @@ class Pruner:
 
     def _noise_injector(self) -> NoiseInjector | None:
         """The noise windows of a `prune.noise` run (method-later.md §1); None for ordinary pruning."""
-        if self.prune is None or not self.prune.noise:
+        if self.prune is None or self.prune.noise is None:
             return None
-        kind = parse_noise(self.prune.noise)
+        kind = self.prune.noise
         seed = self.generator.initial_seed()
         return NoiseInjector(self.model, self.prune.layers, kind, self.prune.noise_count, seed, self.prune.noise_sigma)
 

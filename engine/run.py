@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,26 +12,16 @@ from gst.engine import checkpoint, faults
 from gst.engine.checkpoint import Checkpointer
 from gst.engine.data import class_subset, load_arrays
 from gst.engine.device import memory_format, resolve_device, seed_everything, set_precision
-from gst.engine.execution.jobs import Job
-from gst.engine.execution.journal import HOST
 from gst.engine.loader import DeviceData
 from gst.engine.models import build_model, count_params
 from gst.engine.prune import Pruner
 from gst.engine.spec.events import RunFinished, RunStarted
+from gst.engine.spec.job import Job, Where
+from gst.engine.spec.journal import HOST
 from gst.engine.stack import StackedTrainers, stackable
 from gst.engine.train import Emit, Trainer
 
 PRUNE_SEED_OFFSET = 1_000_003  # the pruning RNG's stream differs from the data order's
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Where:
-    """Where a batch executes, recorded with each of its runs."""
-
-    backend: str = "local"
-    worker: str = "in-process"
-    host: str = ""
-    attempt: int = 1
 
 
 def build_trainer(
@@ -85,7 +74,7 @@ def execute(
         should_stop: polled after each epoch; True stops with KeyboardInterrupt after checkpointing.
         download: allow torchvision to download CIFAR-10 when no copy is found.
     """
-    (finished,) = execute_group(
+    (finished,) = execute_stack(
         [request],
         device=device,
         data_dir=data_dir,
@@ -97,7 +86,7 @@ def execute(
     return finished
 
 
-def execute_group(
+def execute_stack(
     requests: list[Job],
     *,
     device: str | torch.device = "auto",

@@ -10,7 +10,7 @@ import duckdb
 
 from gst.engine.spec.errors import StoreError
 from gst.store.db import reading
-from gst.store.queries import Row, fetch
+from gst.store.sql import Row, fetch
 
 
 def sweep_list(db: Path) -> list[Row]:

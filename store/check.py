@@ -13,8 +13,8 @@ from pathlib import Path
 
 from gst.engine.spec.schedule import schedule
 from gst.engine.spec.specs import spec_from_dict
-from gst.store import queries
 from gst.store.db import files_dir
+from gst.store.sql import fetch
 from gst.store.writer import pid_alive
 
 
@@ -30,7 +30,7 @@ class Violation:
 def check_sweep(db: Path, sweep_id: str | None) -> tuple[int, list[Violation]]:
     """(runs checked, violations) for one sweep, or the whole database when `sweep_id` is None."""
     where, params = ("WHERE sweep_id = ?", [sweep_id]) if sweep_id else ("", [])
-    runs = queries.fetch(db, f"SELECT run_id, status, spec_json, epochs_done, epochs_total FROM runs {where}", params)
+    runs = fetch(db, f"SELECT run_id, status, spec_json, epochs_done, epochs_total FROM runs {where}", params)
     ids = [r["run_id"] for r in runs]
     epochs = _lists(
         db,
@@ -39,7 +39,7 @@ def check_sweep(db: Path, sweep_id: str | None) -> tuple[int, list[Violation]]:
     )
     moments = {
         r["run_id"]: r
-        for r in queries.fetch(
+        for r in fetch(
             db,
             "SELECT run_id, list(epoch ORDER BY epoch) AS epochs, max(abs(drop_pp - (acc_before - acc_after))) AS err "
             "FROM prune_events WHERE list_contains(?, run_id) GROUP BY run_id",
@@ -60,7 +60,7 @@ def check_sweep(db: Path, sweep_id: str | None) -> tuple[int, list[Violation]]:
 
 
 def _lists(db: Path, sql: str, ids: list[str]) -> dict[str, list[int]]:
-    return {r["run_id"]: list(r["v"]) for r in queries.fetch(db, sql, [ids])}
+    return {r["run_id"]: list(r["v"]) for r in fetch(db, sql, [ids])}
 
 
 def _check_run(

@@ -40,13 +40,6 @@ def quarantine_dir(db_path: Path) -> Path:
     return files_dir(db_path) / "journal" / QUARANTINE
 
 
-def journal_pid(path: Path) -> int | None:
-    """The owner's pid from a journal's name (`<pid>-<random>.jsonl`, or `<owner>-<producer>-<random>.jsonl`
-    for a worker's journal, owned by its parent), None if the name has none."""
-    head = path.name.split("-", 1)[0]
-    return int(head) if head.isdigit() else None
-
-
 def check_op(op: Any) -> None:
     """ValueError unless `op` is an operation `apply_ops` knows, with the fields it needs."""
     if not isinstance(op, dict):

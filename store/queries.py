@@ -1,4 +1,4 @@
-"""Read functions for the CLI and TUI; each opens the file read-only for one short query."""
+"""Read functions for the CLI and TUI, one per question; each opens the file read-only for one short query."""
 
 from __future__ import annotations
 
@@ -12,20 +12,7 @@ import duckdb
 from gst.engine.spec.errors import StoreError
 from gst.store.db import reading, require_database
 from gst.store.sandbox import run_query
-
-Row = dict[str, Any]
-
-
-def _dicts(conn: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> list[Row]:
-    cur = conn.execute(sql, params or [])
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-
-
-def fetch(db: Path, sql: str, params: list[Any] | None = None) -> list[Row]:
-    """Rows of one parameterised query as dicts."""
-    with reading(db) as conn:
-        return _dicts(conn, sql, params)
+from gst.store.sql import Row, fetch
 
 
 def sweeps(db: Path) -> list[Row]:
@@ -189,3 +176,56 @@ def arm_summary(db: Path, sweep_id: str, arm_order: list[str] | None = None) -> 
     )
     rank = {name: i for i, name in enumerate(arm_order or [])}
     return sorted(rows, key=lambda r: rank.get(r["arm"], len(rank)))
+
+
+def interrupted_sweep_ids(db: Path) -> list[str]:
+    """Sweeps with at least one interrupted run (resumable)."""
+    return [r["sweep_id"] for r in fetch(db, "SELECT DISTINCT sweep_id FROM runs WHERE status = 'interrupted'")]
+
+
+def seconds_per_image(db: Path, model: str, device_kind: str, limit: int = 2000) -> list[float]:
+    """Stored epoch seconds per training image of `model` on devices of a kind (cpu, cuda), newest first."""
+    rows = fetch(
+        db,
+        "SELECT e.seconds / (10 * CAST(json_extract(r.spec_json, '$.examples_per_class') AS DOUBLE)) AS per_image "
+        "FROM epochs e JOIN runs r USING (run_id) "
+        "WHERE r.model = ? AND coalesce(r.device, '') LIKE ? AND e.seconds > 0 ORDER BY e.rowid DESC LIMIT ?",
+        [model, f"{device_kind}%", limit],
+    )
+    return [r["per_image"] for r in rows if r["per_image"]]
+
+
+def bn_activations(db: Path, run_ids: list[str]) -> list[Row]:
+    """Fig A1's BN activation histograms of the given runs, by epoch and layer."""
+    return fetch(
+        db,
+        "SELECT run_id, epoch, layer, bin_edges, density, ks_distance FROM bn_activations "
+        "WHERE list_contains(?, run_id) ORDER BY epoch, layer",
+        [run_ids],
+    )
+
+
+def sweep_runs(db: Path, sweep_id: str) -> list[Row]:
+    """Every run of a sweep with its status and spec, in arm/seed order."""
+    return fetch(
+        db, "SELECT run_id, arm, seed, status, spec_json FROM runs WHERE sweep_id = ? ORDER BY arm, seed", [sweep_id]
+    )
+
+
+def accuracy_curves(db: Path, run_ids: list[str]) -> list[Row]:
+    """Test and train accuracy per epoch of the given runs."""
+    return fetch(
+        db,
+        "SELECT run_id, epoch, test_acc, train_acc FROM epochs WHERE list_contains(?, run_id) ORDER BY run_id, epoch",
+        [run_ids],
+    )
+
+
+def accuracy_drops(db: Path, run_ids: list[str]) -> list[Row]:
+    """Accuracy before and after each pruning moment of the given runs."""
+    return fetch(
+        db,
+        "SELECT run_id, epoch, acc_before, acc_after FROM prune_events WHERE list_contains(?, run_id) "
+        "ORDER BY run_id, epoch",
+        [run_ids],
+    )

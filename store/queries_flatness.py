@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gst.store.queries import Row, fetch
+from gst.store.sql import Row, fetch
 
 SCALARS = (
     "epoch, method, split, n_examples, k, hvps, eigenvalues, residuals, residuals_checked, eig_sum, eig_sum_positive, lambda_max, "

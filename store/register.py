@@ -8,13 +8,15 @@ from importlib.metadata import version
 from pathlib import Path
 
 from gst import engine
-from gst.engine.execution.jobs import Job
 from gst.engine.spec.errors import GstError
+from gst.engine.spec.job import Job
+from gst.engine.spec.journal import HOST, now
 from gst.engine.spec.preset import Sweep
 from gst.engine.spec.specs import spec_from_dict, spec_hash, spec_to_dict
 from gst.store import queries
 from gst.store.rows import RunRow, SweepRow
-from gst.store.writer import HOST, StoreWriter, catch_up, now, pid_alive
+from gst.store.sql import fetch
+from gst.store.writer import StoreWriter, catch_up, pid_alive
 
 
 def git_rev() -> str | None:
@@ -63,14 +65,14 @@ def resumable_jobs(db: Path, sweep_id: str) -> list[Job]:
     jobs = []
     stored = {
         r["run_id"]: r["epochs"]
-        for r in queries.fetch(
+        for r in fetch(
             db,
             "SELECT run_id, list(epoch ORDER BY epoch) AS epochs FROM epochs "
             "WHERE run_id IN (SELECT run_id FROM runs WHERE sweep_id = ?) GROUP BY run_id",
             [sweep_id],
         )
     }
-    for row in queries.fetch(
+    for row in fetch(
         db,
         "SELECT run_id, arm, seed, status, spec_json, pid, host, epochs_total FROM runs WHERE sweep_id = ? "
         "ORDER BY arm, seed",

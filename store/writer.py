@@ -1,37 +1,29 @@
 """The single path from engine events into the database: journal on disk first, flush in short bursts.
 
-Each operation is appended to a per-process journal file, then flushed to DuckDB in one short
-transaction (per epoch). If another process keeps the file locked, training goes on, operations wait
-in the journal, and a later flush (or any later writer, for a dead process's journal) catches up.
+Registrations are journaled here; events arrive already journaled by the producer that trained them
+(`gst.engine.spec.journal`), so each operation crosses a journal once. Everything pending is flushed to
+DuckDB in one short transaction (per epoch). If another process keeps the file locked, training goes on,
+operations wait in memory and in their journals, and a later flush (or any later writer, for a dead
+process's journals) catches up.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
 import logging
 import os
-import socket
 import time
-import uuid
 from dataclasses import asdict
-from datetime import UTC, datetime
 from pathlib import Path
 
 from gst.engine import faults
-from gst.engine.spec.events import BnActivations, EpochEnded, Event, Pruned, event_to_dict
+from gst.engine.spec.events import BnActivations, EpochEnded, Event, Pruned
+from gst.engine.spec.journal import JournalFile, event_op, journal_owner, now, replay_order
 from gst.store.apply import Op, apply_ops
 from gst.store.db import StoreBusyError, files_dir, writing
-from gst.store.journal import journal_pid, replay
+from gst.store.journal import replay
 from gst.store.rows import RunRow, SweepRow
 
 log = logging.getLogger(__name__)
-HOST = socket.gethostname()
-
-
-def now() -> str:
-    """UTC timestamp for the database."""
-    return datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
 
 
 def pid_alive(pid: int) -> bool:
@@ -53,8 +45,7 @@ class StoreWriter:
         self.flush_timeout = flush_timeout
         self.flush_interval = flush_interval  # seconds: epochs faster than this are flushed together
         self._last_flush = 0.0
-        self.journal_dir = files_dir(db_path) / "journal"
-        self.journal = self.journal_dir / f"{os.getpid()}-{uuid.uuid4().hex[:8]}.jsonl"
+        self.journal = JournalFile(files_dir(db_path) / "journal")
         self.pending: list[Op] = []
 
     def open(self) -> None:
@@ -64,11 +55,9 @@ class StoreWriter:
         catch_up(self.db_path)
 
     def record(self, op: Op) -> None:
-        """Append an operation to the journal and the pending batch."""
+        """Journal an operation this process creates (a registration) and queue it."""
         op.setdefault("at", now())
-        self.journal_dir.mkdir(parents=True, exist_ok=True)
-        with self.journal.open("a") as f:
-            f.write(json.dumps(op) + "\n")
+        self.journal.append(op)
         self.pending.append(op)
 
     def record_row(self, row: SweepRow | RunRow) -> None:
@@ -77,8 +66,9 @@ class StoreWriter:
         self.record({"op": kind, kind: asdict(row)})
 
     def handle(self, event: Event) -> None:
-        """Engine callback: journal the event; flush at run boundaries and after epochs (at most every flush_interval)."""
-        self.record({"op": "event", "event": event_to_dict(event), "host": HOST, "pid": os.getpid()})
+        """Engine callback: queue the event (its producer journaled it); flush at run boundaries and after epochs
+        (at most every flush_interval)."""
+        self.pending.append(event_op(event))
         if isinstance(event, Pruned | BnActivations):
             return  # written with the epoch they belong to
         if isinstance(event, EpochEnded) and time.monotonic() - self._last_flush < self.flush_interval:
@@ -94,7 +84,7 @@ class StoreWriter:
                 apply_ops(conn, self.pending)
                 faults.hit("flush")
         except StoreBusyError:
-            log.warning("database busy: %d operations wait in %s", len(self.pending), self.journal)
+            log.warning("database busy: %d operations wait for the next flush", len(self.pending))
             return False
         self.pending.clear()
         self._last_flush = time.monotonic()
@@ -104,8 +94,9 @@ class StoreWriter:
         """Final flush; the journal is deleted once everything in it is in the database."""
         ok = self.flush(timeout)
         if ok:
-            with contextlib.suppress(FileNotFoundError):
-                self.journal.unlink()
+            self.journal.delete()
+        else:
+            self.journal.close()
         return ok
 
     @property
@@ -124,8 +115,8 @@ def catch_up(db_path: Path, timeout: float = 30.0) -> int:
     if not journal_dir.is_dir():
         return 0
     replayed = 0
-    for path in sorted(journal_dir.glob("*.jsonl")):
-        pid = journal_pid(path)
+    for path in sorted(journal_dir.glob("*.jsonl"), key=replay_order):
+        pid = journal_owner(path)
         if pid is not None and (pid == os.getpid() or pid_alive(pid)):
             continue
         replayed += replay(db_path, path, timeout)

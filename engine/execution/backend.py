@@ -1,8 +1,8 @@
-"""The execution layer's one interface: a Backend runs seed batches and streams their events into one sink.
+"""The execution layer's one interface: a Backend runs seed stacks and streams their events into one sink.
 
 The sink lives in the launching process (the CLI connects it to the store's writer and the progress display);
-backends differ only in where batches train: this process, local worker processes, or a Ray cluster.
-Durability is the same everywhere: producers journal events before checkpointing (see `run_batch`), and
+backends differ only in where stacks train: this process, local worker processes, or a Ray cluster.
+Durability is the same everywhere: producers journal events before checkpointing (see `run_stack`), and
 `Outcome.journals` lists the journal files the caller deletes once the events are in the database.
 """
 
@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from gst.engine.execution.jobs import ExecOptions, Job
+from gst.engine.execution.jobs import ExecOptions
 from gst.engine.spec.errors import SpecError
 from gst.engine.spec.events import Event, RunFailed, RunFinished
+from gst.engine.spec.job import Job
 
 Sink = Callable[[Event], None]
 
@@ -43,7 +44,7 @@ class Outcome:
 
 
 class Backend(Protocol):
-    """Runs batches; every event reaches `sink` in the calling process, in arrival order.
+    """Runs stacks; every event reaches `sink` in the calling process, in arrival order.
 
     A run that fails gets RunFailed and the others go on. Ctrl-C (or SIGTERM turned into KeyboardInterrupt)
     makes every run in progress end with RunFailed(interrupted=True), then re-raises.
@@ -51,12 +52,12 @@ class Backend(Protocol):
 
     name: str
 
-    def describe(self, batches: list[list[Job]]) -> str:
-        """One line for the user: where and how the batches will train."""
+    def describe(self, stacks: list[list[Job]]) -> str:
+        """One line for the user: where and how the stacks will train."""
         ...
 
-    def run(self, batches: list[list[Job]], sink: Sink) -> Outcome:
-        """Execute every batch."""
+    def run(self, stacks: list[list[Job]], sink: Sink) -> Outcome:
+        """Execute every stack."""
         ...
 
 

@@ -1,4 +1,4 @@
-"""Jobs and seed batches: which runs a backend executes, and which train together as one stacked network."""
+"""Jobs and seed stacks: which runs a backend executes, and which train together as one stacked network."""
 
 from __future__ import annotations
 
@@ -9,22 +9,12 @@ from pathlib import Path
 
 from gst.engine.cadence import CheckpointEvery
 from gst.engine.spec.errors import SpecError
+from gst.engine.spec.job import Job
 from gst.engine.spec.preset import Sweep
 from gst.engine.spec.specs import PRECISIONS, RunSpec
 
 MAX_STACK = 16  # default cap of seeds per stack on a GPU
-STACK_IMAGES = 1024  # default: stack seeds until their combined batch reaches this many images
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Job:
-    """One run to execute: spec, seed, the id its events carry, and how far the database has it."""
-
-    run_id: str
-    spec: RunSpec
-    seed: int
-    arm: str = ""
-    recorded_epochs: int | None = None  # epochs the database holds; a checkpoint past them is not used
+STACK_IMAGES = 1024  # default: stack seeds until their combined stack reaches this many images
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -44,11 +34,11 @@ def checkpoint_file(folder: Path, run_id: str) -> Path:
     return folder / f"{run_id}.pt"
 
 
-def default_batch_seeds(device: str, spec: RunSpec) -> int:
-    """Seeds trained as one stack when --batch-seeds is not given.
+def default_stack_size(device: str, spec: RunSpec) -> int:
+    """Seeds trained as one stack when --stack-seeds is not given.
 
-    On a GPU, small batches leave it idle, so seeds stack until their combined batch is about
-    STACK_IMAGES images (batch 3: 16 seeds; batch 128: 8). On a CPU the compute is already saturated
+    On a GPU, small stacks leave it idle, so seeds stack until their combined stack is about
+    STACK_IMAGES images (stack 3: 16 seeds; stack 128: 8). On a CPU the compute is already saturated
     and stacked convolutions are slower, so seeds run as parallel single-thread workers instead.
     """
     if not device.startswith("cuda"):
@@ -56,19 +46,19 @@ def default_batch_seeds(device: str, spec: RunSpec) -> int:
     return max(1, min(MAX_STACK, STACK_IMAGES // spec.resolved_batch_size))
 
 
-def batch_jobs(jobs: list[Job], batch_seeds: int | None, device: str) -> list[list[Job]]:
-    """Consecutive jobs of one arm (same spec), in groups of at most `batch_seeds` (None: the device default)."""
-    if batch_seeds is not None and batch_seeds < 1:
-        raise SpecError(f"--batch-seeds: {batch_seeds} must be >= 1")
-    batches: list[list[Job]] = []
+def stack_jobs(jobs: list[Job], stack_seeds: int | None, device: str) -> list[list[Job]]:
+    """Consecutive jobs of one arm (same spec), in groups of at most `stack_seeds` (None: the device default)."""
+    if stack_seeds is not None and stack_seeds < 1:
+        raise SpecError(f"--stack-seeds: {stack_seeds} must be >= 1")
+    stacks: list[list[Job]] = []
     for job in jobs:
-        size = batch_seeds or default_batch_seeds(device, job.spec)
-        last = batches[-1] if batches else None
+        size = stack_seeds or default_stack_size(device, job.spec)
+        last = stacks[-1] if stacks else None
         if last and last[0].arm == job.arm and last[0].spec == job.spec and len(last) < size:
             last.append(job)
         else:
-            batches.append([job])
-    return batches
+            stacks.append([job])
+    return stacks
 
 
 def parse_list(text: str | None, what: str) -> list[str] | None:

@@ -1,7 +1,7 @@
-"""The local backend: batches train in this process, or on worker processes of this machine.
+"""The local backend: stacks train in this process, or on worker processes of this machine.
 
 `local_backend` picks the layout (one worker per GPU with --gpus; on a CPU one single-thread worker per core,
-at most one per batch); one worker means this process trains, with nothing spawned.
+at most one per stack); one worker means this process trains, with nothing spawned.
 """
 
 from __future__ import annotations
@@ -10,9 +10,10 @@ import os
 from dataclasses import dataclass
 
 from gst.engine.execution.backend import Outcome, Sink
-from gst.engine.execution.jobs import ExecOptions, Job
-from gst.engine.execution.run_stack import run_batch
+from gst.engine.execution.jobs import ExecOptions
+from gst.engine.execution.run_stack import run_stack
 from gst.engine.spec.errors import DeviceError, SpecError
+from gst.engine.spec.job import Job
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -31,7 +32,7 @@ class WorkerPlan:
 def plan_workers(device: str, workers: int | None, gpus: tuple[int, ...], jobs: int) -> WorkerPlan:
     """--gpus gives one worker per GPU; on CPU, `workers` single-thread processes (None: one per core).
 
-    `jobs` counts the units of work (seed batches), since a worker takes a whole batch.
+    `jobs` counts the units of work (seed stacks), since a worker takes a whole stack.
     """
     cores = os.cpu_count() or 1
     if gpus:
@@ -60,7 +61,7 @@ def parse_gpus(text: str | None) -> tuple[int, ...]:
 
 
 class InProcessBackend:
-    """Trains the batches one after another in this process (no workers)."""
+    """Trains the stacks one after another in this process (no workers)."""
 
     name = "local"
 
@@ -69,26 +70,26 @@ class InProcessBackend:
         self.device = device
         self.threads = threads
 
-    def describe(self, batches: list[list[Job]]) -> str:
+    def describe(self, stacks: list[list[Job]]) -> str:
         """'cpu (1 worker)'."""
-        return f"{self.device} (1 worker{stack_note(batches)})"
+        return f"{self.device} (1 worker{stack_note(stacks)})"
 
-    def run(self, batches: list[list[Job]], sink: Sink) -> Outcome:
-        """Every batch in turn; a failing run is recorded and the sweep goes on."""
+    def run(self, stacks: list[list[Job]], sink: Sink) -> Outcome:
+        """Every stack in turn; a failing run is recorded and the sweep goes on."""
         outcome = Outcome()
         track = outcome.tracking(sink)
         if self.threads is not None and self.device == "cpu":
             import torch
 
             torch.set_num_threads(self.threads)
-        for batch in batches:
-            outcome.journals.append(run_batch(batch, track, self.options, device=self.device))
+        for stack in stacks:
+            outcome.journals.append(run_stack(stack, track, self.options, device=self.device))
         return outcome
 
 
-def stack_note(batches: list[list[Job]]) -> str:
-    """', up to N seeds stacked' when some batch stacks seeds."""
-    stacked = max((len(b) for b in batches), default=1)
+def stack_note(stacks: list[list[Job]]) -> str:
+    """', up to N seeds stacked' when some stack stacks seeds."""
+    stacked = max((len(b) for b in stacks), default=1)
     return f", up to {stacked} seeds stacked" if stacked > 1 else ""
 
 
@@ -97,7 +98,7 @@ def local_backend(
     *,
     workers: int | None = None,
     gpus: tuple[int, ...] = (),
-    batches: int = 1,
+    stacks: int = 1,
     max_attempts: int = 2,
 ) -> InProcessBackend:
     """The in-process backend, or the worker pool when more than one worker is planned."""
@@ -106,7 +107,7 @@ def local_backend(
     if workers is not None and workers < 1:
         raise SpecError(f"--workers: {workers} must be >= 1")
     device = str(resolve_device(options.device))
-    plan = plan_workers(device, workers, gpus, batches)
+    plan = plan_workers(device, workers, gpus, stacks)
     if device.startswith("cuda") and plan.size > 1 and not gpus:
         raise DeviceError(
             "--workers: several workers on one GPU are not supported; use --gpus 0,1,... for one worker per GPU"

@@ -1,8 +1,8 @@
-"""Worker processes on this machine: each trains whole batches; this process stays the single sink.
+"""Worker processes on this machine: each trains whole stacks; this process stays the single sink.
 
 Workers never outlive their parent (PR_SET_PDEATHSIG on Linux, plus a watcher thread elsewhere) and never
-checkpoint once it is gone. A worker that dies mid-batch (killed, out of memory) has its journal replayed into
-the sink and its batch handed to a fresh worker, resuming from the last checkpoint, up to `max_attempts`.
+checkpoint once it is gone. A worker that dies mid-stack (killed, out of memory) has its journal replayed into
+the sink and its stack handed to a fresh worker, resuming from the last checkpoint, up to `max_attempts`.
 """
 
 from __future__ import annotations
@@ -23,10 +23,11 @@ from typing import Any
 
 from gst.engine import faults
 from gst.engine.execution.backend import Outcome, Sink
-from gst.engine.execution.jobs import ExecOptions, Job
+from gst.engine.execution.jobs import ExecOptions
 from gst.engine.execution.local import WorkerPlan, stack_note
 from gst.engine.spec.errors import GstError
 from gst.engine.spec.events import Event, RunFailed, RunFinished, event_from_dict, event_to_dict
+from gst.engine.spec.job import Job
 
 STATUS_EVENTS = ("RunStarted", "RunFinished", "RunFailed")  # superseded by the retry's own
 
@@ -48,12 +49,12 @@ def die_with_parent(parent: int) -> None:
 
 
 def _work(index: int, tasks: Any, events: Any, device: str, threads: int, options: ExecOptions, parent: int) -> None:
-    """Worker process: train each batch it is given, streaming events back, until told to stop."""
+    """Worker process: train each stack it is given, streaming events back, until told to stop."""
     die_with_parent(parent)
     import torch
 
-    from gst.engine.execution.run_stack import run_batch
-    from gst.engine.run import Where
+    from gst.engine.execution.run_stack import run_stack
+    from gst.engine.spec.job import Where
 
     faults.ROLE["name"] = "worker"
     torch.set_num_threads(threads)
@@ -62,13 +63,13 @@ def _work(index: int, tasks: Any, events: Any, device: str, threads: int, option
     alive = lambda: os.getppid() == parent  # noqa: E731
     try:
         while (task := tasks.get()) is not None:
-            batch, attempt = task
+            stack, attempt = task
             where = Where(backend="local", worker=f"worker {index + 1}", attempt=attempt)
             emit = lambda e: events.put((index, event_to_dict(e)))  # noqa: E731
-            path = run_batch(batch, emit, options, device=device, where=where, owner_pid=parent, allowed=alive)
-            events.put((index, {"type": "_batch_done", "journal": str(path)}))
+            path = run_stack(stack, emit, options, device=device, where=where, owner_pid=parent, allowed=alive)
+            events.put((index, {"type": "_stack_done", "journal": str(path)}))
     except KeyboardInterrupt:
-        pass  # run_batch has reported the interrupted runs
+        pass  # run_stack has reported the interrupted runs
     events.put((index, {"type": "_exit"}))
 
 
@@ -84,13 +85,13 @@ class _Worker:
     index: int
     proc: Any
     tasks: Any
-    batch: list[Job] | None = None
+    stack: list[Job] | None = None
     attempt: int = 1
     done: set[str] = field(default_factory=set)
 
 
 class PoolBackend:
-    """Batches on `plan.size` worker processes, handed out one at a time as workers become free."""
+    """Stacks on `plan.size` worker processes, handed out one at a time as workers become free."""
 
     name = "local"
 
@@ -101,10 +102,10 @@ class PoolBackend:
         self.ctx = mp.get_context("spawn")
         self.events: Any = None
 
-    def describe(self, batches: list[list[Job]]) -> str:
+    def describe(self, stacks: list[list[Job]]) -> str:
         """'cpu (2 workers)'."""
         where = ", ".join(sorted(set(self.plan.devices)))
-        return f"{where} ({self.plan.size} workers{stack_note(batches)})"
+        return f"{where} ({self.plan.size} workers{stack_note(stacks)})"
 
     def _start(self, index: int) -> _Worker:
         tasks = self.ctx.Queue()
@@ -113,31 +114,31 @@ class PoolBackend:
         proc.start()
         return _Worker(index=index, proc=proc, tasks=tasks)
 
-    def run(self, batches: list[list[Job]], sink: Sink) -> Outcome:
-        """Execute every batch; Ctrl-C is forwarded to the workers, which report their interrupted runs."""
+    def run(self, stacks: list[list[Job]], sink: Sink) -> Outcome:
+        """Execute every stack; Ctrl-C is forwarded to the workers, which report their interrupted runs."""
         outcome = Outcome()
         track = outcome.tracking(sink)
         self.events = self.ctx.Queue()
-        todo: list[tuple[list[Job], int]] = [(b, 1) for b in batches]
+        todo: list[tuple[list[Job], int]] = [(b, 1) for b in stacks]
         workers = [self._start(i) for i in range(self.plan.size)]
-        restarts = len(batches) * self.max_attempts  # a worker that cannot even start must not loop forever
+        restarts = len(stacks) * self.max_attempts  # a worker that cannot even start must not loop forever
         try:
-            while todo or any(w.batch is not None for w in workers):
+            while todo or any(w.stack is not None for w in workers):
                 for i, w in enumerate(workers):
-                    if w.batch is None and todo and not w.proc.is_alive():
+                    if w.stack is None and todo and not w.proc.is_alive():
                         if restarts <= 0:
                             raise GstError(f"worker processes keep dying (exit code {w.proc.exitcode}); see above")
                         restarts -= 1
                         workers[i] = w = self._start(i)
-                    if w.batch is None and todo:
-                        w.batch, w.attempt = todo.pop(0)
+                    if w.stack is None and todo:
+                        w.stack, w.attempt = todo.pop(0)
                         w.done = set()
-                        w.tasks.put((w.batch, w.attempt))
+                        w.tasks.put((w.stack, w.attempt))
                 self._pump(workers, track, outcome, timeout=0.2)
                 for w in workers:
-                    if w.batch is not None and not w.proc.is_alive():
+                    if w.stack is not None and not w.proc.is_alive():
                         self._pump(workers, track, outcome, timeout=0.0)  # what it sent before dying
-                        if w.batch is not None:
+                        if w.stack is not None:
                             todo[:0] = self._lost(w, track, outcome)
             for w in workers:
                 w.tasks.put(None)
@@ -161,9 +162,9 @@ class PoolBackend:
             timeout = 0.0
             faults.hit("received")
             w = workers[index]
-            if item["type"] == "_batch_done":
+            if item["type"] == "_stack_done":
                 outcome.journals.append(Path(item["journal"]))
-                w.batch = None
+                w.stack = None
             elif item["type"] != "_exit":
                 event = event_from_dict(item)
                 if isinstance(event, RunFinished | RunFailed):
@@ -171,16 +172,16 @@ class PoolBackend:
                 sink(event)
 
     def _lost(self, w: _Worker, sink: Sink, outcome: Outcome) -> list[tuple[list[Job], int]]:
-        """A worker died mid-batch: replay its journal, then retry the batch's unfinished runs (or fail them)."""
-        assert w.batch is not None
+        """A worker died mid-stack: replay its journal, then retry the stack's unfinished runs (or fail them)."""
+        assert w.stack is not None
         code = w.proc.exitcode
         cause = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
         for journal in self.options.journal_dir.glob(f"{os.getpid()}-{w.proc.pid}-*.jsonl"):
             for event in replay(journal):
                 sink(event)
             outcome.journals.append(journal)
-        rest = [job for job in w.batch if job.run_id not in w.done]
-        w.batch = None
+        rest = [job for job in w.stack if job.run_id not in w.done]
+        w.stack = None
         if not rest:
             return []
         if w.attempt < self.max_attempts:
@@ -204,7 +205,7 @@ class PoolBackend:
                 continue
             if item["type"] == "_exit":
                 exited.add(index)
-            elif item["type"] == "_batch_done":
+            elif item["type"] == "_stack_done":
                 outcome.journals.append(Path(item["journal"]))
             else:
                 sink(event_from_dict(item))

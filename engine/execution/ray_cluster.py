@@ -1,10 +1,10 @@
-"""The Ray backend: one Ray task per seed batch on a cluster; this process stays the only database writer.
+"""The Ray backend: one Ray task per seed stack on a cluster; this process stays the only database writer.
 
 Ray places the tasks on nodes and GPUs, notices dead nodes and streams each task's events back through a
 streaming generator. Retrying is gst's, never Ray's (`max_retries=0`): Ray assumes a retried generator yields
-the same items again, but a batch resumed from a checkpoint yields fewer, and its first epochs would be dropped.
+the same items again, but a stack resumed from a checkpoint yields fewer, and its first epochs would be dropped.
 So when a node or worker dies, this process replays the task's write-ahead journal (on the shared checkpoint
-directory) into the sink and resubmits the batch's unfinished runs, which continue from their last checkpoint.
+directory) into the sink and resubmits the stack's unfinished runs, which continue from their last checkpoint.
 Ray is an optional extra, imported only here.
 """
 
@@ -24,11 +24,12 @@ from pathlib import Path
 from typing import Any
 
 from gst.engine.execution.backend import Outcome, Sink
-from gst.engine.execution.jobs import ExecOptions, Job
+from gst.engine.execution.jobs import ExecOptions
 from gst.engine.execution.local import stack_note
 from gst.engine.execution.pool import STATUS_EVENTS
 from gst.engine.spec.errors import GstError, SpecError
 from gst.engine.spec.events import Event, RunFailed, RunFinished, event_from_dict, event_to_dict
+from gst.engine.spec.job import Job
 
 try:
     import ray
@@ -158,16 +159,16 @@ def _probe_all(checkpoint_dir: Path, data_file: Path | None) -> bool:
 
 
 def _train(
-    batch: list[Job], options: ExecOptions, attempt: int, arrays: dict[str, Any], threads: int
+    stack: list[Job], options: ExecOptions, attempt: int, arrays: dict[str, Any], threads: int
 ) -> Iterator[dict[str, Any]]:
-    """Ray task: train one batch on this node, yielding its events as they happen (then a last `_task_done`)."""
+    """Ray task: train one stack on this node, yielding its events as they happen (then a last `_task_done`)."""
     import socket
 
     import torch
 
     from gst.engine import data
-    from gst.engine.execution.run_stack import run_batch
-    from gst.engine.run import Where
+    from gst.engine.execution.run_stack import run_stack
+    from gst.engine.spec.job import Where
 
     for name, ref in arrays.items():  # object refs inside a dict are not resolved by Ray: fetched here, once
         got = ray.get(ref)  # zero-copy, read-only; the images are copied on their way to the device
@@ -188,7 +189,7 @@ def _train(
 
     def work() -> None:
         try:
-            path = run_batch(batch, emit, options, device="cuda" if gpus else "cpu", where=where)
+            path = run_stack(stack, emit, options, device="cuda" if gpus else "cpu", where=where)
             events.put({"type": _DONE, "journal": str(path)})
         except BaseException as exc:  # noqa: BLE001 - reported to the generator, which ends the task
             events.put(exc)
@@ -223,7 +224,7 @@ def interrupt(thread: threading.Thread) -> None:
 
 @dataclass
 class _Task:
-    batch: list[Job]
+    stack: list[Job]
     attempt: int
     journal_dir: Path
     gen: Any = None
@@ -231,7 +232,7 @@ class _Task:
 
 
 class RayBackend:
-    """Batches as Ray tasks on the cluster at `address`; every event reaches the sink in this process."""
+    """Stacks as Ray tasks on the cluster at `address`; every event reaches the sink in this process."""
 
     name = "ray"
 
@@ -240,19 +241,19 @@ class RayBackend:
         options: ExecOptions,
         *,
         address: str = "auto",
-        gpus_per_batch: float = 0,
-        cpus_per_batch: float = 1,
+        gpus_per_stack: float = 0,
+        cpus_per_stack: float = 1,
         max_attempts: int = 3,
     ) -> None:
-        if gpus_per_batch < 0:
-            raise SpecError(f"--gpus-per-batch: {gpus_per_batch:g} must be >= 0")
-        if cpus_per_batch <= 0:
-            raise SpecError(f"--cpus-per-batch: {cpus_per_batch:g} must be > 0")
+        if gpus_per_stack < 0:
+            raise SpecError(f"--gpus-per-stack: {gpus_per_stack:g} must be >= 0")
+        if cpus_per_stack <= 0:
+            raise SpecError(f"--cpus-per-stack: {cpus_per_stack:g} must be > 0")
         if max_attempts < 1:
             raise SpecError(f"--max-attempts: {max_attempts} must be >= 1")
         self.options = options
-        self.gpus = gpus_per_batch
-        self.cpus = cpus_per_batch
+        self.gpus = gpus_per_stack
+        self.cpus = cpus_per_stack
         self.max_attempts = max_attempts
         self.address = address
         self.run_id = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
@@ -261,21 +262,21 @@ class RayBackend:
         self.shared_data = probe_nodes(options.checkpoint_dir, data_file)
         self.remote = ray.remote(num_returns="streaming", max_retries=0)(_train)
 
-    def describe(self, batches: list[list[Job]]) -> str:
-        """'ray cluster (3 nodes, 2 GPUs per batch)'."""
+    def describe(self, stacks: list[list[Job]]) -> str:
+        """'ray cluster (3 nodes, 2 GPUs per stack)'."""
         nodes = sum(1 for n in ray.nodes() if n.get("Alive"))
         per = f"{self.gpus:g} GPU" if self.gpus else f"{self.cpus:g} CPU"
-        return f"ray cluster ({nodes} node{'s' if nodes != 1 else ''}, {per} per batch{stack_note(batches)})"
+        return f"ray cluster ({nodes} node{'s' if nodes != 1 else ''}, {per} per stack{stack_note(stacks)})"
 
-    def _arrays(self, batches: list[list[Job]]) -> dict[str, Any]:
-        """The data sets the batches train on, in the object store once (CIFAR-10 not if every node sees --data-dir).
+    def _arrays(self, stacks: list[list[Job]]) -> dict[str, Any]:
+        """The data sets the stacks train on, in the object store once (CIFAR-10 not if every node sees --data-dir).
 
         The synthetic set always travels: its test split follows the driver's GST_SYNTHETIC_TEST_PER_CLASS,
         which a node's own environment may not share.
         """
         from gst.engine.data import load_arrays
 
-        needed = sorted({job.spec.dataset for batch in batches for job in batch})
+        needed = sorted({job.spec.dataset for stack in stacks for job in stack})
         if self.shared_data:
             needed = [name for name in needed if name == "synthetic"]
         return {name: ray.put(load_arrays(name, self.options.data_dir)) for name in needed}
@@ -283,17 +284,17 @@ class RayBackend:
     def _submit(self, task: _Task, arrays: dict[str, Any]) -> None:
         options = replace(self.options, journal_dir=task.journal_dir)
         task.gen = self.remote.options(num_cpus=self.cpus, num_gpus=self.gpus).remote(
-            task.batch, options, task.attempt, arrays, int(self.cpus)
+            task.stack, options, task.attempt, arrays, int(self.cpus)
         )
 
-    def run(self, batches: list[list[Job]], sink: Sink) -> Outcome:
-        """Execute every batch, resubmitting the unfinished runs of a batch whose node or worker died."""
+    def run(self, stacks: list[list[Job]], sink: Sink) -> Outcome:
+        """Execute every stack, resubmitting the unfinished runs of a stack whose node or worker died."""
         outcome = Outcome()
         track = outcome.tracking(sink)
-        arrays = self._arrays(batches)
+        arrays = self._arrays(stacks)
         running: list[_Task] = []
-        for batch in batches:
-            task = _Task(batch=batch, attempt=1, journal_dir=self._journal_dir())
+        for stack in stacks:
+            task = _Task(stack=stack, attempt=1, journal_dir=self._journal_dir())
             self._submit(task, arrays)
             running.append(task)
         try:
@@ -328,7 +329,7 @@ class RayBackend:
             return self._ended(task, sink, outcome, f"{type(exc).__name__}: {str(exc).strip().splitlines()[0]}")
         if item["type"] == _DONE:
             outcome.journals.extend(task.journal_dir.glob("*.jsonl"))
-            if not [job for job in task.batch if job.run_id not in task.done]:
+            if not [job for job in task.stack if job.run_id not in task.done]:
                 return None
             return self._ended(task, sink, outcome, "the task ended without reporting all its runs")
         event = event_from_dict(item)
@@ -340,11 +341,11 @@ class RayBackend:
     def _ended(self, task: _Task, sink: Sink, outcome: Outcome, cause: str, retry: bool = True) -> _Task | None:
         """The task died: replay its journal, then resubmit its unfinished runs (or fail them)."""
         self._replay(task, sink, outcome)
-        rest = [job for job in task.batch if job.run_id not in task.done]
+        rest = [job for job in task.stack if job.run_id not in task.done]
         if not rest:
             return None
         if retry and task.attempt < self.max_attempts:
-            return _Task(batch=rest, attempt=task.attempt + 1, journal_dir=self._journal_dir())
+            return _Task(stack=rest, attempt=task.attempt + 1, journal_dir=self._journal_dir())
         times = f" ({task.attempt} attempts)" if retry else ""
         for job in rest:
             sink(RunFailed(run_id=job.run_id, error=f"ray task lost: {cause}{times}"))
@@ -375,7 +376,7 @@ class RayBackend:
                     ray.get(next(task.gen))  # journaled, so replayed below
         for task in running:
             self._replay(task, sink, outcome)
-            for job in task.batch:
+            for job in task.stack:
                 if job.run_id not in task.done:
                     sink(RunFailed(run_id=job.run_id, error="interrupted by the user", interrupted=True))
         for journal in outcome.journals:  # the run ends in KeyboardInterrupt, so no caller sees this outcome;

@@ -1,6 +1,6 @@
-"""Running one seed batch wherever it executes: durable journal first, checkpoints after, failures as events.
+"""Running one seed stack wherever it executes: durable journal first, checkpoints after, failures as events.
 
-Every backend (in-process, worker processes, Ray tasks) trains a batch through `run_batch`.
+Every backend (in-process, worker processes, Ray tasks) trains a stack through `run_stack`.
 """
 
 from __future__ import annotations
@@ -9,35 +9,36 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from gst.engine.checkpoint import Checkpointer
-from gst.engine.execution.jobs import ExecOptions, Job, checkpoint_file
-from gst.engine.execution.journal import EventJournal
+from gst.engine.execution.jobs import ExecOptions, checkpoint_file
 from gst.engine.spec.errors import GstError
 from gst.engine.spec.events import Event, RunFailed, RunFinished
+from gst.engine.spec.job import Job, Where
+from gst.engine.spec.journal import JournalFile, event_op
 
 Sink = Callable[[Event], None]
 
 
-def run_batch(
-    batch: list[Job],
+def run_stack(
+    stack: list[Job],
     sink: Sink,
     options: ExecOptions,
     *,
     device: str,
-    where: object | None = None,
+    where: Where | None = None,
     owner_pid: int | None = None,
     allowed: Callable[[], bool] = lambda: True,
 ) -> Path:
-    """Train a batch (one run, or seeds stacked); a failure becomes RunFailed for each run it did not finish.
+    """Train a stack (one run, or seeds stacked); a failure becomes RunFailed for each run it did not finish.
 
     Each event is journaled (the write-ahead log) before it reaches `sink`; a checkpoint of epoch t is written
     only after the journal is synced, so it never runs ahead of a durable measurement. Returns the journal's
     path: its owner deletes it once the events are in the database. Ctrl-C marks the unfinished runs
     interrupted (after writing their last snapshots) and re-raises.
     """
-    from gst.engine.run import Where, execute_group
+    from gst.engine.checkpoint import Checkpointer  # torch: imported when a stack trains, not with the backends
+    from gst.engine.run import execute_stack
 
-    journal = EventJournal(options.journal_dir, owner_pid)
+    journal = JournalFile(options.journal_dir, owner_pid)
     done: set[str] = set()
     keepers = {
         job.run_id: Checkpointer(
@@ -46,11 +47,11 @@ def run_batch(
             barrier=journal.sync,
             allowed=allowed,
         )
-        for job in batch
+        for job in stack
     }
 
     def forward(event: Event) -> None:
-        journal.append(event)
+        journal.append(event_op(event))
         if isinstance(event, RunFinished):
             journal.sync()
             done.add(event.run_id)
@@ -59,18 +60,18 @@ def run_batch(
         sink(event)
 
     def fail(error: str, interrupted: bool = False) -> None:
-        for job in batch:
+        for job in stack:
             if job.run_id not in done:
                 forward(RunFailed(run_id=job.run_id, error=error, interrupted=interrupted))
 
     try:
-        execute_group(
-            batch,
+        execute_stack(
+            stack,
             device=device,
             data_dir=options.data_dir,
             emit=forward,
-            checkpointers=[keepers[j.run_id] for j in batch],
-            where=where if isinstance(where, Where) else Where(),
+            checkpointers=[keepers[j.run_id] for j in stack],
+            where=where or Where(),
         )
     except KeyboardInterrupt:
         fail("interrupted by the user", interrupted=True)

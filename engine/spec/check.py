@@ -6,6 +6,7 @@ from typing import Any
 
 from gst.engine.spec.architectures import ARCHITECTURES, Architecture
 from gst.engine.spec.errors import SpecError
+from gst.engine.spec.noise_kind import NOISE_COUNTS, NoiseCount, NoiseKind, parse_noise
 from gst.engine.spec.specs import (
     BN_ON_PRUNE,
     BN_SCORES,
@@ -18,6 +19,7 @@ from gst.engine.spec.specs import (
     SCORES,
     SHORTCUTS,
     TARGETS,
+    NoiseSigma,
     PruneSpec,
     RunSpec,
     field_names,
@@ -247,11 +249,9 @@ def check_prune(raw: dict[str, Any], arch: Architecture, epochs: int, c: Checker
 
 def check_noise(
     raw: dict[str, Any], arch: Architecture, layers: tuple[str, ...], score: str, scratch: bool, c: Checker
-) -> tuple[str, str, str]:
+) -> tuple[NoiseKind | None, NoiseCount, NoiseSigma]:
     """`prune.noise`, `prune.noise_count` and `prune.noise_sigma` (method-later.md §1, §6.11, §6.12): filter
     scores on conv layers only; a non-default count or σ without the noise that uses it is a mistake."""
-    from gst.engine.spec.noise_kind import NOISE_COUNTS, parse_noise
-
     noise = raw.get("noise", "")
     count = c.choice("noise_count", raw.get("noise_count", "forwards"), NOISE_COUNTS)
     sigma = c.choice("noise_sigma", raw.get("noise_sigma", "first_alive"), NOISE_SIGMAS)
@@ -260,7 +260,7 @@ def check_noise(
             raise c.fail("noise_count", "only used with a prune.noise variant")
         if sigma != "first_alive":
             raise c.fail("noise_sigma", "only used with prune.noise = iter_{B}_gaussian")
-        return "", count, sigma
+        return None, count, sigma
     if not isinstance(noise, str):
         raise c.fail("noise", f"expected a string, got {noise!r}")
     try:
@@ -277,4 +277,4 @@ def check_noise(
         raise c.fail("score", f"{score!r} cannot select noise targets (allowed with noise: l2, l1, activations)")
     if scratch:
         raise c.fail("scratch", "cannot be combined with a noise variant (allowed: false)")
-    return noise, count, sigma
+    return kind, count, sigma

@@ -8,18 +8,22 @@ from typing import Literal
 
 NOISE_KINDS = ("Prune_L", "iter_{B}_zeroing", "iter_{B}_gaussian", "cumu_{B}_zeroing_restore")
 NOISE_COUNTS = ("forwards", "train_batches")
+NoiseCount = Literal["forwards", "train_batches"]
 _PATTERN = re.compile(r"^(iter|cumu)_(-?\d+)_(zeroing|gaussian|zeroing_restore)$")
 _VALID = {("iter", "zeroing"), ("iter", "gaussian"), ("cumu", "zeroing_restore")}
 
 
 @dataclass(frozen=True, slots=True)
 class NoiseKind:
-    """A parsed `prune.noise` value: family, noise step and window length B."""
+    """A parsed `prune.noise` value: family, noise step and window length B (parsed once, by the spec check)."""
 
     text: str
     family: Literal["prune_l", "iter", "cumu"]
     step: Literal["none", "zeroing", "gaussian", "zeroing_restore"]
     window: int = 0
+
+    def __str__(self) -> str:
+        return self.text
 
     @property
     def temporary(self) -> bool:

@@ -58,7 +58,7 @@ def plan(spec: RunSpec) -> Plan:
     layers: dict[str, list[PlannedEvent]] = {name: [] for name in (spec.prune.layers if spec.prune else ())}
     removed = 0
     events: list[LayerEvent] = [e for moment in schedule(spec).values() for e in moment]
-    temporary = spec.prune is not None and spec.prune.noise not in ("", "Prune_L")  # noise removes nothing
+    temporary = spec.prune is not None and spec.prune.noise is not None and spec.prune.noise.temporary
     for e in events:
         info = arch.layer(e.layer)
         removed += 0 if temporary else e.k * info.params_per_unit

@@ -10,11 +10,15 @@ import json
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Literal
 
+from gst.engine.spec.noise_kind import NoiseCount, NoiseKind
+
 Score = Literal["magnitude", "l2", "ebn", "l1", "ebn_alt", "activations"]
 Target = Literal["small", "large", "random"]
 Mode = Literal["linear_to_p", "constant_rate"]
 BnOnPrune = Literal["mask", "keep"]
 Precision = Literal["fp32", "tf32", "bf16"]
+NoiseSigma = Literal["first_alive", "all_alive"]
+Shortcut = Literal["block", "keep"]
 
 SCORES = ("magnitude", "l2", "ebn", "l1", "ebn_alt", "activations")
 BN_SCORES = ("ebn", "ebn_alt")  # the mask lives on the BN: gamma/beta zeroed, conv filter left as is
@@ -54,10 +58,10 @@ class PruneSpec:
     rate: tuple[float, ...] = ()  # constant_rate only: fraction of the original layer per event
     bn_on_prune: BnOnPrune = "mask"  # l2/random filter pruning: zero BN gamma/beta too ("mask") or not
     scratch: bool = False  # prune the freshly initialised model at index 0, skip that epoch's training
-    noise: str = ""  # "" (prune) | Prune_L | iter_{B}_zeroing | iter_{B}_gaussian | cumu_{B}_zeroing_restore
-    noise_count: str = "forwards"  # what B counts: every forward (parity) or training batches only
-    noise_sigma: str = "first_alive"  # gaussian σ: std of the first never-selected filter, or of all of them
-    shortcut: str = "block"  # ResNet: "block" zeroes a pruned conv2 channel's shortcut too; "keep": conv only
+    noise: NoiseKind | None = None  # None: prune; else Prune_L | iter_{B}_zeroing | iter_{B}_gaussian | cumu_…
+    noise_count: NoiseCount = "forwards"  # what B counts: every forward (parity) or training batches only
+    noise_sigma: NoiseSigma = "first_alive"  # gaussian σ: std of the first never-selected filter, or of all of them
+    shortcut: Shortcut = "block"  # ResNet: "block" zeroes a pruned conv2 channel's shortcut too; "keep": conv only
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -124,20 +128,23 @@ class RunSpec:
         options = (" sigma=all_alive" if p.noise_sigma != "first_alive" else "") + (
             " shortcut=keep" if p.shortcut != "block" else ""
         )
-        if p.noise:
-            return f"{p.noise} r={p.retrain_period}{options}"
+        if p.noise is not None:
+            return f"{p.noise.text} r={p.retrain_period}{options}"
         return f"{p.score}-{TARGET_ABBREVIATIONS[p.target]} r={p.retrain_period}{options}"
 
 
 def needs_own_loop(spec: RunSpec) -> bool:
     """Runs that seed batching does not stack: SGD, noise windows, ResNets (block masks, activation EMAs)."""
-    noise = spec.prune is not None and bool(spec.prune.noise)
+    noise = spec.prune is not None and spec.prune.noise is not None
     return spec.optimizer != "adam" or spec.weight_decay > 0 or noise or spec.model.startswith("resnet")
 
 
 def spec_to_dict(spec: RunSpec) -> dict[str, Any]:
-    """A JSON-ready dict (tuples become lists)."""
-    return json.loads(json.dumps(asdict(spec)))
+    """A JSON-ready dict (tuples become lists; the noise kind is its text, "" for none), as spec files write it."""
+    data: dict[str, Any] = json.loads(json.dumps(asdict(spec)))
+    if spec.prune is not None:
+        data["prune"]["noise"] = spec.prune.noise.text if spec.prune.noise is not None else ""
+    return data
 
 
 # Prune options added after specs were first stored: left out of the hash at their defaults, so the hash of

@@ -8,9 +8,9 @@ import pytest
 
 from gst.engine.cadence import CheckpointEvery
 from gst.engine.checkpoint import Checkpointer
-from gst.engine.execution.jobs import Job
-from gst.engine.run import execute, execute_group
+from gst.engine.run import execute, execute_stack
 from gst.engine.spec.events import EpochEnded, Event, Pruned, RunFinished, RunStarted
+from gst.engine.spec.job import Job
 from gst.engine.spec.specs import RunSpec, spec_from_dict
 
 SEEDS = (0, 1, 2)
@@ -43,7 +43,7 @@ def together(
 ) -> dict[str, list[Event]]:
     events: list[Event] = []
     requests = [Job(run_id=f"s{seed}", spec=run_spec, seed=seed) for seed in seeds]
-    execute_group(requests, device=device, emit=events.append, **kwargs)  # type: ignore[arg-type]
+    execute_stack(requests, device=device, emit=events.append, **kwargs)  # type: ignore[arg-type]
     return {f"s{seed}": [e for e in events if e.run_id == f"s{seed}"] for seed in seeds}
 
 
@@ -104,7 +104,7 @@ def test_stacked_checkpoints_resume_alone_or_stacked(tmp_path: Path) -> None:
     paths = {seed: tmp_path / f"s{seed}.pt" for seed in SEEDS}
     part: list[Event] = []
     with pytest.raises(KeyboardInterrupt):
-        execute_group(
+        execute_stack(
             [Job(run_id=f"s{seed}", spec=run_spec, seed=seed) for seed in SEEDS],
             device="cpu",
             emit=part.append,

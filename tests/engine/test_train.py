@@ -8,9 +8,9 @@ import pytest
 
 from gst.engine.cadence import CheckpointEvery
 from gst.engine.checkpoint import Checkpointer
-from gst.engine.execution.jobs import Job
 from gst.engine.run import execute
 from gst.engine.spec.events import EpochEnded, Event, Pruned, RunFinished, RunStarted
+from gst.engine.spec.job import Job
 from gst.engine.spec.specs import RunSpec, spec_from_dict
 
 

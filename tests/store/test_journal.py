@@ -15,7 +15,7 @@ from gst.store.db import files_dir, writing
 from gst.store.journal import quarantine_dir, read_journal
 from gst.store.writer import StoreWriter, catch_up
 from gst.tui.cli.root import app
-from tests.store.test_store import feed, register
+from tests.store.test_store import as_dead, feed, register
 
 DEAD = "999999999"  # a pid no process has
 
@@ -26,10 +26,7 @@ def dead_journal(db: Path, name: str = f"{DEAD}-dead.jsonl") -> Path:
     writer.open()
     writer.flush = lambda timeout=None: True  # type: ignore[method-assign]
     register(writer)
-    feed(writer)
-    target = files_dir(db) / "journal" / name
-    writer.journal.rename(target)
-    return target
+    return as_dead(writer, feed(writer), name)
 
 
 def test_random_bytes_are_kept_aside_and_runs_go_on(db: Path, caplog: pytest.LogCaptureFixture) -> None:

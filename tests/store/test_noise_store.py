@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from gst.engine.spec.events import LayerPruned, NoiseWindowClosed, Pruned, RunStarted
-from gst.store import queries
+from gst.store.sql import fetch
 from gst.store.writer import StoreWriter
 from tests.store.test_store import register
 
@@ -35,10 +35,10 @@ def test_noise_event_rows_carry_kind_counts_and_windows(db: Path) -> None:
         register(writer)
         feed(writer)
         writer.close()
-    (event,) = queries.fetch(db, "SELECT * FROM prune_events")
+    (event,) = fetch(db, "SELECT * FROM prune_events")
     assert event["kind"] == "iter_129_zeroing" and event["drop_pp"] == 10
     assert (event["noised_train_forwards"], event["noised_eval_forwards"]) == (51, 79)
-    rows = queries.fetch(db, "SELECT * FROM prune_layers ORDER BY layer")
+    rows = fetch(db, "SELECT * FROM prune_layers ORDER BY layer")
     assert [(r["layer"], r["targeted_total"], r["removed_total"]) for r in rows] == [("conv5", 3, 0), ("conv6", 3, 0)]
     assert [(r["noised_train_forwards"], r["window_complete"]) for r in rows] == [(51, True), (20, False)]
 
@@ -49,5 +49,5 @@ def test_ordinary_pruning_rows_have_kind_prune(db: Path) -> None:
     register(writer)
     writer.handle(Pruned(run_id="s1-a-0", epoch=2, acc_before=50, acc_after=40, layers=(layer("fc1"),)))
     writer.close()
-    (event,) = queries.fetch(db, "SELECT kind, noised_train_forwards FROM prune_events")
+    (event,) = fetch(db, "SELECT kind, noised_train_forwards FROM prune_events")
     assert event == {"kind": "prune", "noised_train_forwards": None}

@@ -11,10 +11,12 @@ import duckdb
 import pytest
 
 from gst.engine.spec.errors import StoreError
-from gst.engine.spec.events import EpochEnded, LayerPruned, Pruned, RunFinished, RunStarted
+from gst.engine.spec.events import EpochEnded, Event, LayerPruned, Pruned, RunFinished, RunStarted
+from gst.engine.spec.journal import JournalFile, event_op
 from gst.store import queries
-from gst.store.db import StoreBusyError, files_dir, migrations, reading, writing
+from gst.store.db import StoreBusyError, migrations, reading, writing
 from gst.store.rows import ROW_TYPES, columns
+from gst.store.sql import fetch
 from gst.store.writer import StoreWriter, catch_up
 
 COLUMNS = {
@@ -83,13 +85,18 @@ def register(writer: StoreWriter, run_id: str = "s1-a-0") -> None:
                    "dataset": "synthetic", "spec_json": "{}", "spec_hash": "x", "label": "l", "epochs_total": 2}})  # fmt: skip
 
 
-def feed(writer: StoreWriter, run_id: str = "s1-a-0") -> None:
-    writer.handle(
-        RunStarted(run_id=run_id, seed=0, device="cpu", params_total=10, epochs_total=2, data_subset_hash="h")
-    )
+def feed(writer: StoreWriter, run_id: str = "s1-a-0") -> JournalFile:
+    """A run's events as a producer sends them: journaled first (returned), then handed to the writer."""
+    journal = JournalFile(writer.journal.path.parent)
+
+    def handle(event: Event) -> None:
+        journal.append(event_op(event))
+        writer.handle(event)
+
+    handle(RunStarted(run_id=run_id, seed=0, device="cpu", params_total=10, epochs_total=2, data_subset_hash="h"))
     for epoch in (1, 2):
         if epoch == 2:
-            writer.handle(
+            handle(
                 Pruned(
                     run_id=run_id,
                     epoch=2,
@@ -100,7 +107,7 @@ def feed(writer: StoreWriter, run_id: str = "s1-a-0") -> None:
                     ),
                 )
             )
-        writer.handle(
+        handle(
             EpochEnded(
                 run_id=run_id,
                 epoch=epoch,
@@ -114,11 +121,23 @@ def feed(writer: StoreWriter, run_id: str = "s1-a-0") -> None:
                 seconds=1,
             )
         )
-    writer.handle(
+    handle(
         RunFinished(
             run_id=run_id, final_test_acc=42.0, best_test_acc=42.0, final_train_acc=50.0, params_remaining=7, seconds=2
         )
     )
+    journal.close()
+    return journal
+
+
+def as_dead(writer: StoreWriter, producer: JournalFile, name: str = "999999999-dead.jsonl") -> Path:
+    """Both journals of a killed process (its registrations, then its events) as one file of a dead owner."""
+    target = writer.journal.path.parent / name
+    writer.journal.close()
+    target.write_bytes(writer.journal.path.read_bytes() + producer.path.read_bytes())
+    writer.journal.path.unlink()
+    producer.path.unlink()
+    return target
 
 
 def test_blank_database_gets_exact_schema(db: Path) -> None:
@@ -161,8 +180,9 @@ def test_writer_stores_a_run_and_replay_is_idempotent(db: Path) -> None:
     writer = StoreWriter(db)
     writer.open()
     register(writer)
-    feed(writer)
-    assert writer.close() and not writer.journal.exists()
+    producer = feed(writer)
+    assert writer.close() and not writer.journal.path.exists() and producer.path.exists()  # the producer's owner
+    producer.delete()  # deletes it once the events are in (execute_sweep)
     run = queries.run(db, "s1-a-0")
     assert run["status"] == "completed" and run["final_test_acc"] == 42.0 and run["epochs_done"] == 2
     assert [r["test_acc"] for r in queries.epochs(db, ["s1-a-0"])] == [41.0, 42.0]
@@ -172,7 +192,7 @@ def test_writer_stores_a_run_and_replay_is_idempotent(db: Path) -> None:
     register(again)
     feed(again)
     again.close()
-    assert queries.fetch(db, "SELECT count(*) AS n FROM epochs")[0]["n"] == 2
+    assert fetch(db, "SELECT count(*) AS n FROM epochs")[0]["n"] == 2
     assert queries.run(db, "s1-a-0")["status"] == "completed"
 
 
@@ -192,8 +212,8 @@ def test_locked_file_keeps_events_in_journal_then_catches_up(db: Path) -> None:
     register(writer)
     writer.flush()
     holder = hold_lock(db, 3.0)
-    feed(writer)  # every flush fails fast; training would go on
-    assert writer.waiting > 0 and writer.journal.exists()
+    producer = feed(writer)  # every flush fails fast; training would go on
+    assert writer.waiting > 0 and writer.journal.path.exists() and producer.path.exists()
     holder.wait()
     assert writer.close(timeout=10)
     assert queries.run(db, "s1-a-0")["status"] == "completed"
@@ -205,10 +225,9 @@ def test_dead_process_journal_is_replayed(db: Path) -> None:
     writer.open()
     holder = hold_lock(db, 1.5)
     register(writer)
-    feed(writer)
+    producer = feed(writer)
     holder.wait()
-    orphan = files_dir(db) / "journal" / "999999999-dead.jsonl"  # as if the process had been killed
-    writer.journal.rename(orphan)
+    orphan = as_dead(writer, producer)  # as if the process had been killed
     assert catch_up(db) == 7 and not orphan.exists()
     assert queries.run(db, "s1-a-0")["status"] == "completed"
 

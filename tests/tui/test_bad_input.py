@@ -121,10 +121,10 @@ def test_bad_input_in_subprocesses(tmp_path: Path) -> None:
             todo.append(args)
         seen.add(args[0])
     while todo:
-        batch, todo = todo[:4], todo[4:]
+        stack, todo = todo[:4], todo[4:]
         procs = [
             (args, subprocess.Popen([sys.executable, "-m", "gst.tui.cli", *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env))
-            for args in batch
+            for args in stack
         ]  # fmt: skip
         for args, proc in procs:
             output, _ = proc.communicate(timeout=120)

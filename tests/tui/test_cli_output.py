@@ -210,7 +210,7 @@ def test_plan_of_a_noise_arm_says_nothing_is_removed() -> None:
     from gst.tui.report.tables import plan_table
 
     arms = {a.name: a for a in load_preset("later_fig5").arms}
-    noise = next(a for name, a in arms.items() if a.spec.prune and a.spec.prune.noise not in ("", "Prune_L"))
+    noise = next(a for name, a in arms.items() if a.spec.prune and a.spec.prune.noise and a.spec.prune.noise.temporary)
     console = Console(width=200, record=True)
     console.print(plan_table(noise.name, plan(noise.spec)))
     text = console.export_text()

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input, Label, Select
 
+from gst.engine.spec.noise_kind import parse_noise
 from gst.engine.spec.preset import parse_preset
 from gst.tui.app.gst_app import GstApp
 from gst.tui.app.screens.composer import ComposerScreen
@@ -19,9 +20,10 @@ LAYER = "layer3.2.conv1"
 
 
 def test_noise_kinds_and_windows_round_trip() -> None:
-    for text in ("Prune_L", "iter_129_zeroing", "iter_0_gaussian", "cumu_1500_zeroing_restore", ""):
-        assert noise_value(*noise_parts(text)) == text
-    assert noise_parts("") == (NO_NOISE, "") and noise_value("iter_{B}_gaussian", " 7 ") == "iter_7_gaussian"
+    for text in ("Prune_L", "iter_129_zeroing", "iter_0_gaussian", "cumu_1500_zeroing_restore"):
+        assert noise_value(*noise_parts(parse_noise(text))) == text
+    assert noise_parts(None) == (NO_NOISE, "") and noise_value(NO_NOISE, "") == ""
+    assert noise_value("iter_{B}_gaussian", " 7 ") == "iter_7_gaussian"
 
 
 @pytest.mark.slow

@@ -16,6 +16,7 @@ from gst.store import queries
 from gst.store.check import check_sweep
 from gst.store.db import writing
 from gst.store.register import contiguous, resumable_jobs
+from gst.store.sql import fetch
 from gst.store.writer import StoreWriter
 from gst.tui.cli.root import app
 from gst.tui.report.sweep_data import stored_preset
@@ -37,12 +38,12 @@ def run_tiny(tmp_path: Path, *extra: str) -> Path:
 @pytest.mark.slow
 def test_overrides_and_execution_layout_are_stored(tmp_path: Path) -> None:
     db = run_tiny(
-        tmp_path, "--set", "base.prune.end_epoch=[1]", "--seeds", "0,1", "--workers", "1", "--batch-seeds", "2"
+        tmp_path, "--set", "base.prune.end_epoch=[1]", "--seeds", "0,1", "--workers", "1", "--stack-seeds", "2"
     )
     sweep = queries.sweep(db, "s")
     assert sweep["overrides"] == '["base.prune.end_epoch=[1]"]'
     assert stored_preset(sweep).arms[0].spec.prune.end_epoch == (1,)  # summaries rebuild what ran, not the file alone
-    rows = queries.fetch(
+    rows = fetch(
         db, "SELECT run_id, backend, worker, attempt, stacked_with, precision, epochs_done FROM runs ORDER BY run_id"
     )
     assert [r["stacked_with"] for r in rows] == [["s-base-0", "s-base-1"]] * 2

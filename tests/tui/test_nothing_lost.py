@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from gst.store import queries
+from gst.store.sql import fetch
 
 from ..conftest import tiny_preset  # type: ignore[import-not-found]
 
@@ -26,7 +27,7 @@ pytestmark = pytest.mark.slow
 LAYOUTS = {
     "in-process": ["--workers", "1"],
     "workers": ["--workers", "2"],
-    "stacked": ["--workers", "1", "--batch-seeds", "2"],
+    "stacked": ["--workers", "1", "--stack-seeds", "2"],
 }
 TABLES = {
     "epochs": "SELECT run_id, epoch, lr, train_loss, train_acc, test_loss, test_acc, pre_prune_test_acc, "
@@ -61,8 +62,7 @@ def spec_file(tmp_path: Path) -> Path:
 def tables(db: Path) -> dict[str, list[dict[str, object]]]:
     return {
         name: [
-            {k: v for k, v in row.items() if k != "run_id"} | {"run": str(row["run_id"])[-1]}
-            for row in queries.fetch(db, sql)
+            {k: v for k, v in row.items() if k != "run_id"} | {"run": str(row["run_id"])[-1]} for row in fetch(db, sql)
         ]
         for name, sql in TABLES.items()
     }
@@ -166,11 +166,11 @@ def test_killed_parent_leaves_no_worker_and_a_killed_worker_is_retried(tmp_path:
             if Path(f"/proc/{w}").exists() and "zombie" not in Path(f"/proc/{w}/status").read_text().lower()
         ]
     assert not alive, f"workers {alive} outlived their parent"
-    # a worker SIGKILLed mid-batch: its journal is replayed and its batch retried on a fresh worker
+    # a worker SIGKILLed mid-stack: its journal is replayed and its stack retried on a fresh worker
     result = gst(*resume_args(db, "workers"), fault="worker:train_step:5", once=tmp_path / "fired")
     assert result.returncode == 0, result.stderr
     assert tables(db) == references["workers"]
-    attempts = queries.fetch(db, "SELECT max(attempt) AS a FROM runs")[0]["a"]
+    attempts = fetch(db, "SELECT max(attempt) AS a FROM runs")[0]["a"]
     assert attempts == 2
     assert_checked(db)
 

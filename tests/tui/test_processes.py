@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from gst.store import queries
+from gst.store.sql import fetch
 from gst.tui.cli.root import app
 
 from ..conftest import gst_process, tiny_preset  # type: ignore[import-not-found]
@@ -39,7 +40,7 @@ def wait_for(predicate: object, timeout: float = 90.0) -> None:
 
 
 def epochs_of(db: Path) -> list[dict[str, object]]:
-    rows = queries.fetch(
+    rows = fetch(
         db,
         "SELECT epoch, lr, train_loss, train_acc, test_loss, test_acc, pre_prune_test_acc, params_remaining FROM epochs ORDER BY epoch",
     )
@@ -71,12 +72,12 @@ def test_two_writers_on_one_file_both_finish(db: Path, tmp_path: Path) -> None:
     ]
     for proc in procs:
         assert proc.wait(timeout=180) == 0, proc.stderr.read() if proc.stderr else ""
-    counts = queries.fetch(
+    counts = fetch(
         db,
         "SELECT count(DISTINCT sweep_id) AS sweeps, count(*) AS runs, count(*) FILTER (WHERE status = 'completed') AS done FROM runs",
     )
     assert counts == [{"sweeps": 2, "runs": 2, "done": 2}]
-    assert queries.fetch(db, "SELECT count(*) AS n FROM epochs")[0]["n"] == 6
+    assert fetch(db, "SELECT count(*) AS n FROM epochs")[0]["n"] == 6
     assert not list((db.parent / "gst.duckdb.d" / "journal").glob("*.jsonl"))
 
 

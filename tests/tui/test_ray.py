@@ -1,4 +1,4 @@
-"""`--backend ray` on a local two-node Ray cluster: events stream back, a lost node's batch resumes elsewhere."""
+"""`--backend ray` on a local two-node Ray cluster: events stream back, a lost node's stack resumes elsewhere."""
 
 from __future__ import annotations
 
@@ -16,12 +16,13 @@ from typer.testing import CliRunner
 
 from gst.engine.cadence import CheckpointEvery
 from gst.engine.checkpoint import load
-from gst.engine.execution.jobs import ExecOptions, batch_jobs, select_jobs
+from gst.engine.execution.jobs import ExecOptions, select_jobs, stack_jobs
 from gst.engine.run import execute
 from gst.engine.spec.errors import GstError
 from gst.engine.spec.events import EpochEnded, Event, RunStarted
 from gst.engine.spec.preset import load_preset
 from gst.store import queries
+from gst.store.sql import fetch
 from gst.tui.cli.root import app
 from gst.tui.runner.sweep import execute_sweep
 
@@ -75,7 +76,7 @@ def test_probe_reports_an_unshared_checkpoint_dir(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("option", "value"),
-    [("--max-attempts", "0"), ("--cpus-per-batch", "0"), ("--gpus-per-batch", "-1"), ("--workers", "2")],
+    [("--max-attempts", "0"), ("--cpus-per-stack", "0"), ("--gpus-per-stack", "-1"), ("--workers", "2")],
 )
 def test_bad_ray_options_exit_1_before_anything_is_written(db: Path, option: str, value: str) -> None:
     result = CliRunner().invoke(app, ["run", "preset", "smoke", "--db", str(db), "--backend", "ray", option, value])
@@ -84,7 +85,7 @@ def test_bad_ray_options_exit_1_before_anything_is_written(db: Path, option: str
 
 @pytest.mark.slow
 def test_lost_node_batch_is_resubmitted_with_contiguous_epochs(cluster: Any, tmp_path: Path) -> None:
-    """A batch streams its events; remove_node mid-stream (after epoch 3): the batch is resubmitted to the
+    """A stack streams its events; remove_node mid-stream (after epoch 3): the stack is resubmitted to the
     other node, resumes from a checkpoint, and the database holds epochs 1..N once each."""
     from gst.engine.execution.ray_cluster import RayBackend
 
@@ -100,7 +101,7 @@ def test_lost_node_batch_is_resubmitted_with_contiguous_epochs(cluster: Any, tmp
         checkpoint_every=CheckpointEvery(epochs=1, seconds=None),
     )
     made, nodes = cluster
-    backend = RayBackend(options, address=made.address, cpus_per_batch=1, max_attempts=3)
+    backend = RayBackend(options, address=made.address, cpus_per_stack=1, max_attempts=3)
     where: list[str] = []
     epochs_seen: list[int] = []
 
@@ -113,11 +114,11 @@ def test_lost_node_batch_is_resubmitted_with_contiguous_epochs(cluster: Any, tmp
                 made.remove_node(next(n for n in nodes if n.node_id.startswith(where[0].split()[1])))
 
     outcome = execute_sweep(
-        backend, batch_jobs(jobs, 1, "cpu"), db=db, observer=observe, sweep=sweep, sweep_id="ray1", device="cpu"
+        backend, stack_jobs(jobs, 1, "cpu"), db=db, observer=observe, sweep=sweep, sweep_id="ray1", device="cpu"
     )
     assert len(where) == 2 and where[0] != where[1], "the retry ran on the other node"
     assert not outcome.failed and len(outcome.finished) == 1 and epochs_seen[:3] == [1, 2, 3]
-    (run,) = queries.fetch(db, "SELECT * FROM runs")
+    (run,) = fetch(db, "SELECT * FROM runs")
     assert run["status"] == "completed" and run["backend"] == "ray" and run["attempt"] == 2
     # the checkpoint of epoch 3 is written off the training thread, so the node may die just before it lands
     assert 2 <= run["resumed_from"] < EPOCHS
@@ -162,7 +163,7 @@ def test_end_to_end_gst_run_survives_a_removed_node(cluster: Any, tmp_path: Path
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 0, stderr
-    runs = {r["run_id"]: r for r in queries.fetch(db, "SELECT * FROM runs")}
+    runs = {r["run_id"]: r for r in fetch(db, "SELECT * FROM runs")}
     assert len(runs) == 2 and all(r["status"] == "completed" for r in runs.values())
     assert runs[victim]["attempt"] == 2 and runs[victim]["resumed_from"] == 3
     assert runs[victim]["worker"] != started["worker"]
@@ -173,7 +174,7 @@ def test_end_to_end_gst_run_survives_a_removed_node(cluster: Any, tmp_path: Path
     job = next(j for j in select_jobs(sweep, "e2e", ["prune_S"], None) if j.run_id == victim)
     local: list[EpochEnded] = []
     threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # as the Ray task trained (--cpus-per-batch 1)
+    torch.set_num_threads(1)  # as the Ray task trained (--cpus-per-stack 1)
     try:
         execute(job, device="cpu", emit=lambda e: local.append(e) if isinstance(e, EpochEnded) else None)
     finally:

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from gst.engine.bench import throughput as bench
 from gst.engine.execution.local import plan_workers
 from gst.store import queries
+from gst.store.sql import fetch
 from gst.tui.cli.bench_report import runs_per_hour
 from gst.tui.cli.root import app
 
@@ -37,7 +38,7 @@ def test_parallel_and_stacked_runs_match_runs_one_at_a_time(tmp_path: Path) -> N
     spec.write_text(tiny_preset(epochs=2, epc=16, end=1))
     modes = {
         "parallel": ["--workers", "2"],
-        "stacked": ["--workers", "1", "--batch-seeds", "2"],
+        "stacked": ["--workers", "1", "--stack-seeds", "2"],
         "alone": ["--workers", "1"],
     }
     for mode, options in modes.items():
@@ -47,9 +48,9 @@ def test_parallel_and_stacked_runs_match_runs_one_at_a_time(tmp_path: Path) -> N
         assert ("2 seeds stacked" in result.stderr) == (mode == "stacked")
     for seed in (0, 1):
         sql = f"SELECT {COLUMNS} FROM epochs WHERE run_id LIKE '%-{seed}' ORDER BY epoch"
-        alone = queries.fetch(tmp_path / "alone.duckdb", sql)
+        alone = fetch(tmp_path / "alone.duckdb", sql)
         for mode in ("parallel", "stacked"):  # other threads or summation order: equal up to float rounding
-            other = queries.fetch(tmp_path / f"{mode}.duckdb", sql)
+            other = fetch(tmp_path / f"{mode}.duckdb", sql)
             assert len(other) == len(alone) == 2
             for x, y in zip(other, alone, strict=True):
                 assert x["params_remaining"] == y["params_remaining"]
@@ -58,11 +59,11 @@ def test_parallel_and_stacked_runs_match_runs_one_at_a_time(tmp_path: Path) -> N
         assert {r["status"] for r in queries.runs(tmp_path / f"{mode}.duckdb")} == {"completed"}
 
 
-def test_batch_seeds_must_be_positive(tmp_path: Path) -> None:
+def test_stack_seeds_must_be_positive(tmp_path: Path) -> None:
     spec = tmp_path / "tiny.toml"
     spec.write_text(tiny_preset())
-    result = runner.invoke(app, ["run", "spec", str(spec), "--db", str(tmp_path / "x.duckdb"), "--batch-seeds", "0"])
-    assert result.exit_code == 1 and "--batch-seeds: 0 must be >= 1" in result.stderr
+    result = runner.invoke(app, ["run", "spec", str(spec), "--db", str(tmp_path / "x.duckdb"), "--stack-seeds", "0"])
+    assert result.exit_code == 1 and "--stack-seeds: 0 must be >= 1" in result.stderr
     assert not (tmp_path / "x.duckdb").exists()
 
 
@@ -77,7 +78,7 @@ def test_ctrl_c_interrupts_every_worker(db: Path, tmp_path: Path) -> None:
     assert proc.wait(timeout=60) == 130
     runs = queries.runs(db)
     assert {r["status"] for r in runs} == {"interrupted"}
-    assert queries.fetch(db, "SELECT count(*) AS n FROM epochs")[0]["n"] == sum(r["epochs_done"] for r in runs)
+    assert fetch(db, "SELECT count(*) AS n FROM epochs")[0]["n"] == sum(r["epochs_done"] for r in runs)
 
 
 @pytest.mark.slow

@@ -46,16 +46,9 @@ def measured_seconds_per_image(db: Path, model: str, kind: str) -> tuple[float, 
     if not db.exists():
         return None
     try:
-        rows = queries.fetch(
-            db,
-            "SELECT e.seconds / (10 * CAST(json_extract(r.spec_json, '$.examples_per_class') AS DOUBLE)) AS per_image "
-            "FROM epochs e JOIN runs r USING (run_id) "
-            "WHERE r.model = ? AND coalesce(r.device, '') LIKE ? AND e.seconds > 0 ORDER BY e.rowid DESC LIMIT 2000",
-            [model, f"{kind}%"],
-        )
+        values = queries.seconds_per_image(db, model, kind)
     except GstError:
         return None
-    values = [r["per_image"] for r in rows if r["per_image"]]
     return (statistics.median(values), len(values)) if values else None
 
 

@@ -75,16 +75,14 @@ class GstApp(App[None]):
         """Point at a sweep another process runs right now, and at interrupted sweeps that can be resumed."""
         try:
             rows = queries.sweeps(self.db) if self.db.exists() else []
-            interrupted = queries.fetch(
-                self.db, "SELECT DISTINCT sweep_id FROM runs WHERE status = 'interrupted'"
-            ) if rows else []  # fmt: skip
+            interrupted = queries.interrupted_sweep_ids(self.db) if rows else []
         except GstError:
             return
         running = [s for s in rows if s["running"]]
         if running:
             self.notify(f"sweep {running[0]['sweep_id']} ({running[0]['preset']}) is running: press d to watch it")
         if interrupted:
-            ids = ", ".join(r["sweep_id"] for r in interrupted[:3])
+            ids = ", ".join(interrupted[:3])
             self.notify(f"{len(interrupted)} interrupted sweep(s) ({ids}): r, then u resumes one", severity="warning")
 
     def notify(

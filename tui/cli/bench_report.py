@@ -13,11 +13,12 @@ import torch
 
 from gst.engine.bench import throughput as bench
 from gst.engine.cadence import CheckpointEvery
-from gst.engine.execution.jobs import ExecOptions, Job
+from gst.engine.execution.jobs import ExecOptions
 from gst.engine.execution.local import InProcessBackend, WorkerPlan, plan_workers
 from gst.engine.execution.pool import PoolBackend
 from gst.engine.spec.errors import GstError
 from gst.engine.spec.events import Event, RunFailed, RunFinished, RunStarted
+from gst.engine.spec.job import Job
 
 REPEATS = 3  # interleaved rounds of (a), (b), (c) and eval; each keeps its best
 GPU_SEEDS = 8  # seeds of one arm trained together in the GPU measurement (CPU: one per core)

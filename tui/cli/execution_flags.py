@@ -27,12 +27,12 @@ class ExecutionArgs:
     keep_checkpoints: bool = False
     workers: int | None = None
     gpus: str | None = None
-    batch_seeds: int | None = None
+    stack_seeds: int | None = None
     checkpoint_every: str = "60s"
     backend: str = "local"
     address: str = "auto"
-    gpus_per_batch: float = 0.0
-    cpus_per_batch: float = 1.0
+    gpus_per_stack: float = 0.0
+    cpus_per_stack: float = 1.0
     max_attempts: int = 3
     checkpoint_dir: Path | None = None
 
@@ -51,12 +51,12 @@ OPTIONS: dict[str, Any] = {
     "gpus": Annotated[
         str | None, typer.Option("--gpus", help="Comma-separated GPU indices: one worker per GPU, e.g. 0,1.")
     ],
-    "batch_seeds": Annotated[
+    "stack_seeds": Annotated[
         int | None,
         typer.Option(
-            "--batch-seeds",
+            "--stack-seeds",
             help="Seeds of one arm trained as one stacked network (default: 1 on CPU; on a GPU, up to 16, "
-            "until the stacked batch reaches ~1024 images).",
+            "until the stacked stack reaches ~1024 images).",
         ),
     ],
     "checkpoint_every": Annotated[
@@ -76,16 +76,16 @@ OPTIONS: dict[str, Any] = {
             "HOST:PORT, or local (start one here).",
         ),
     ],
-    "gpus_per_batch": Annotated[
-        float, typer.Option("--gpus-per-batch", help="--backend ray: GPUs each seed batch takes (0: train on CPU).")
+    "gpus_per_stack": Annotated[
+        float, typer.Option("--gpus-per-stack", help="--backend ray: GPUs each seed stack takes (0: train on CPU).")
     ],
-    "cpus_per_batch": Annotated[
-        float, typer.Option("--cpus-per-batch", help="--backend ray: CPUs each seed batch takes (its torch threads).")
+    "cpus_per_stack": Annotated[
+        float, typer.Option("--cpus-per-stack", help="--backend ray: CPUs each seed stack takes (its torch threads).")
     ],
     "max_attempts": Annotated[
         int,
         typer.Option(
-            "--max-attempts", help="Times a batch is tried when its worker or node dies (it resumes each time)."
+            "--max-attempts", help="Times a stack is tried when its worker or node dies (it resumes each time)."
         ),
     ],
     "checkpoint_dir": Annotated[

@@ -7,8 +7,9 @@ from typing import Annotated
 
 import typer
 
-from gst.engine.execution.jobs import Job, check_sweep_id, new_sweep_id, parse_list, select_jobs
+from gst.engine.execution.jobs import check_sweep_id, new_sweep_id, parse_list, select_jobs
 from gst.engine.spec.errors import GstError
+from gst.engine.spec.job import Job
 from gst.engine.spec.plan import plan
 from gst.engine.spec.preset import Sweep, load_preset
 from gst.store.register import resumable_jobs
@@ -66,13 +67,13 @@ def _execute(jobs: list[Job], ex: ExecutionArgs, *, sweep: Sweep | None, sweep_i
     from gst.tui.cli.progress import SweepProgress
 
     stop_on_signals()
-    backend, batches = runner.plan_execution(jobs, ex)
+    backend, stacks = runner.plan_execution(jobs, ex)
     runner.check_database(ex.db)  # a folder that is missing or cannot be written: one line, before any output
     device = str(resolve_device(ex.device))
-    err.print(f"sweep [bold]{sweep_id}[/]: {len(jobs)} runs on {backend.describe(batches)} -> {ex.db}", highlight=False)
+    err.print(f"sweep [bold]{sweep_id}[/]: {len(jobs)} runs on {backend.describe(stacks)} -> {ex.db}", highlight=False)
     with SweepProgress(len(jobs), {j.run_id: j.spec.epochs for j in jobs}, err) as progress:
         outcome = runner.execute_sweep(
-            backend, batches, db=ex.db, observer=progress, sweep=sweep, sweep_id=sweep_id, device=device
+            backend, stacks, db=ex.db, observer=progress, sweep=sweep, sweep_id=sweep_id, device=device
         )
     row = queries.sweep(ex.db, sweep_id)
     out.print(summary_table(queries.arm_summary(ex.db, sweep_id, arm_order(row)), sweep_heading(row), out.width))

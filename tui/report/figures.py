@@ -234,11 +234,7 @@ def draw_figA3(stored: StoredSweep, analysis: SweepAnalysis, db: Path) -> Figure
 def draw_figA1(stored: StoredSweep, analysis: SweepAnalysis, db: Path) -> Figure:
     """Histograms of BN-normalised activations against the N(0, 1) pdf: layers down, probe epochs across."""
     ids = [r.run_id for r in stored.records]
-    rows = queries.fetch(
-        db,
-        "SELECT run_id, epoch, layer, bin_edges, density, ks_distance FROM bn_activations WHERE list_contains(?, run_id) ORDER BY epoch, layer",
-        [ids],
-    )
+    rows = queries.bn_activations(db, ids)
     if not rows:
         raise GstError(f"sweep {stored.sweep_id} has no BN probes (set bn_probe_epochs in the preset)")
     run_id = rows[0]["run_id"]

@@ -11,7 +11,6 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from gst.engine.analysis.sweep_stats import GAP_LABELS, SweepAnalysis, correlate
-from gst.engine.spec.noise_kind import parse_noise
 from gst.tui.report.figures import _colors, accuracy_curves, instability_axis
 from gst.tui.report.sweep_data import StoredSweep
 
@@ -21,9 +20,9 @@ PANELS = {"zeroing": "Zeroing (iter)", "gaussian": "Gaussian (iter)", "zeroing_r
 def noise_step(stored: StoredSweep, arm: str) -> str | None:
     """The arm's noise step (zeroing, gaussian, zeroing_restore); None for baselines, pruning and Prune_L."""
     prune = stored.specs[arm].prune
-    if prune is None or not prune.noise or prune.noise == "Prune_L":
+    if prune is None or prune.noise is None or not prune.noise.temporary:
         return None
-    return parse_noise(prune.noise).step
+    return prune.noise.step
 
 
 def clipped(stored: StoredSweep, arms: list[str], last_epoch: int) -> StoredSweep:

@@ -52,25 +52,13 @@ def load_sweep(db: Path, sweep_id: str) -> StoredSweep:
     """Read one sweep (`latest` for the newest) with all its measurements."""
     row = queries.sweep(db, sweep_id)
     sweep = stored_preset(row)
-    runs = queries.fetch(
-        db,
-        "SELECT run_id, arm, seed, status, spec_json FROM runs WHERE sweep_id = ? ORDER BY arm, seed",
-        [row["sweep_id"]],
-    )
+    runs = queries.sweep_runs(db, row["sweep_id"])
     ids = [r["run_id"] for r in runs]
     curves: dict[str, list[dict[str, Any]]] = {}
-    for e in queries.fetch(
-        db,
-        "SELECT run_id, epoch, test_acc, train_acc FROM epochs WHERE list_contains(?, run_id) ORDER BY run_id, epoch",
-        [ids],
-    ):
+    for e in queries.accuracy_curves(db, ids):
         curves.setdefault(e["run_id"], []).append(e)
     events: dict[str, list[tuple[int, float, float]]] = {}
-    for e in queries.fetch(
-        db,
-        "SELECT run_id, epoch, acc_before, acc_after FROM prune_events WHERE list_contains(?, run_id) ORDER BY run_id, epoch",
-        [ids],
-    ):
+    for e in queries.accuracy_drops(db, ids):
         events.setdefault(e["run_id"], []).append((e["epoch"], e["acc_before"], e["acc_after"]))
     records = [
         RunRecord(

@@ -1,8 +1,8 @@
-"""Connects the execution layer to the store: register a sweep, run its batches on a backend, and write every
+"""Connects the execution layer to the store: register a sweep, run its stacks on a backend, and write every
 event through this process's one StoreWriter.
 
 The CLI (`gst run`, `gst resume`) calls this; the TUI launches `gst run` as a background process that does
-the same. Which runs, in which batches, on which backend, with which durability: gst.engine.execution.
+the same. Which runs, in which stacks, on which backend, with which durability: gst.engine.execution.
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ from pathlib import Path
 
 from gst.engine.cadence import CheckpointEvery
 from gst.engine.execution.backend import Backend, Outcome, get_backend
-from gst.engine.execution.jobs import ExecOptions, Job, batch_jobs, check_sweep_id, new_sweep_id
+from gst.engine.execution.jobs import ExecOptions, check_sweep_id, new_sweep_id, stack_jobs
 from gst.engine.spec.errors import GstError, SpecError
 from gst.engine.spec.events import Event
+from gst.engine.spec.job import Job
 from gst.engine.spec.preset import Sweep
 from gst.store.db import files_dir
 from gst.store.register import register
@@ -40,31 +41,31 @@ def exec_options(ex: ExecutionArgs) -> ExecOptions:
 
 
 def plan_execution(jobs: list[Job], ex: ExecutionArgs) -> tuple[Backend, list[list[Job]]]:
-    """The backend and the seed batches for these jobs (every option checked before anything is written)."""
+    """The backend and the seed stacks for these jobs (every option checked before anything is written)."""
     from gst.engine.device import resolve_device
     from gst.engine.execution.local import parse_gpus
 
     options = exec_options(ex)
     if ex.backend == "ray":
-        batches = batch_jobs(jobs, ex.batch_seeds, "cuda" if ex.gpus_per_batch else "cpu")
+        stacks = stack_jobs(jobs, ex.stack_seeds, "cuda" if ex.gpus_per_stack else "cpu")
         settings = ray_settings(ex)
     else:
         device = str(resolve_device(ex.device))
         gpus = parse_gpus(ex.gpus)
-        batches = batch_jobs(jobs, ex.batch_seeds, f"cuda:{gpus[0]}" if gpus else device)
-        settings = {"workers": ex.workers, "gpus": gpus, "batches": len(batches), "max_attempts": ex.max_attempts}
-    return get_backend(ex.backend, options, **settings), batches
+        stacks = stack_jobs(jobs, ex.stack_seeds, f"cuda:{gpus[0]}" if gpus else device)
+        settings = {"workers": ex.workers, "gpus": gpus, "stacks": len(stacks), "max_attempts": ex.max_attempts}
+    return get_backend(ex.backend, options, **settings), stacks
 
 
 def ray_settings(ex: ExecutionArgs) -> dict[str, object]:
     """What the Ray backend takes from the user's options (the local layout options do not apply there)."""
     for name, value in (("workers", ex.workers), ("gpus", ex.gpus)):
         if value is not None:
-            raise SpecError(f"--{name}: only with --backend local (on Ray: --cpus-per-batch, --gpus-per-batch)")
+            raise SpecError(f"--{name}: only with --backend local (on Ray: --cpus-per-stack, --gpus-per-stack)")
     return {
         "address": ex.address,
-        "gpus_per_batch": ex.gpus_per_batch,
-        "cpus_per_batch": ex.cpus_per_batch,
+        "gpus_per_stack": ex.gpus_per_stack,
+        "cpus_per_stack": ex.cpus_per_stack,
         "max_attempts": ex.max_attempts,
     }
 
@@ -81,7 +82,7 @@ def check_database(db: Path) -> None:
 
 def execute_sweep(
     backend: Backend,
-    batches: list[list[Job]],
+    stacks: list[list[Job]],
     *,
     db: Path,
     observer: Observer,
@@ -89,12 +90,12 @@ def execute_sweep(
     sweep_id: str,
     device: str,
 ) -> Outcome:
-    """Register the sweep (when new), run its batches, write every event; the journals of this process and
+    """Register the sweep (when new), run its stacks, write every event; the journals of this process and
     its workers are deleted once everything is in the database."""
     writer = StoreWriter(db)
     writer.open()
     if sweep is not None:
-        register(writer, sweep, sweep_id, [job for batch in batches for job in batch], device)
+        register(writer, sweep, sweep_id, [job for stack in stacks for job in stack], device)
 
     def sink(event: Event) -> None:
         writer.handle(event)
@@ -102,7 +103,7 @@ def execute_sweep(
 
     outcome = Outcome()
     try:
-        outcome = backend.run(batches, sink)
+        outcome = backend.run(stacks, sink)
         return outcome
     finally:
         if writer.close():

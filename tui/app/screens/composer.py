@@ -193,7 +193,7 @@ class ComposerScreen(Screen[None]):
                 self.query_one(f"#{name}", Select).value = prune[name]
             for name, _, _ in PRUNE_INPUTS:
                 self.query_one(f"#{name}", Input).value = form_text(prune.get(name, ""))
-        self.query_one(AdvancedFields).fill(data)
+        self.query_one(AdvancedFields).fill(spec)
 
     @on(Input.Changed)
     @on(Select.Changed)

@@ -14,9 +14,9 @@ from textual import on
 from textual.containers import Vertical
 from textual.widgets import Collapsible, Input, Label, Select, Switch
 
-from gst.engine.spec.noise_kind import NOISE_COUNTS, NOISE_KINDS, parse_noise
+from gst.engine.spec.noise_kind import NOISE_COUNTS, NOISE_KINDS, NoiseKind
 from gst.engine.spec.preset import parse_value
-from gst.engine.spec.specs import OPTIMIZERS
+from gst.engine.spec.specs import OPTIMIZERS, RunSpec
 
 NO_NOISE = "none (prune)"
 ADVANCED_FIELDS = ("optimizer", "momentum", "weight_decay", "noise", "noise_window", "noise_count")
@@ -40,11 +40,10 @@ def noise_value(kind: str, window: str) -> str:
     return kind.replace("{B}", window.strip())
 
 
-def noise_parts(noise: str) -> tuple[str, str]:
-    """The form's (kind, B) for a stored `prune.noise` value."""
-    if not noise:
+def noise_parts(kind: NoiseKind | None) -> tuple[str, str]:
+    """The form's (kind, B) for a spec's noise kind."""
+    if kind is None:
         return NO_NOISE, ""
-    kind = parse_noise(noise)
     if kind.family == "prune_l":
         return kind.text, ""
     return f"{kind.family}_{{B}}_{kind.step}", str(kind.window)
@@ -98,16 +97,15 @@ class AdvancedFields(Collapsible):
         noise = noise_value(self.value("noise"), self.value("noise_window"))
         return {"noise": noise, "noise_count": self.value("noise_count")} if noise else {}
 
-    def fill(self, data: dict[str, Any]) -> None:
-        """Show a spec's values (as `spec_to_dict` gives them); open the section when they differ from defaults."""
-        prune = data.get("prune") or {}
-        kind, window = noise_parts(prune.get("noise", ""))
-        self.query_one("#optimizer", Select).value = data["optimizer"]
-        self.query_one("#momentum", Input).value = str(data["momentum"] if data["optimizer"] == "sgd" else 0.9)
-        self.query_one("#weight_decay", Input).value = str(data["weight_decay"])
+    def fill(self, spec: RunSpec) -> None:
+        """Show a spec's values; open the section when they differ from defaults."""
+        kind, window = noise_parts(spec.prune.noise if spec.prune is not None else None)
+        self.query_one("#optimizer", Select).value = spec.optimizer
+        self.query_one("#momentum", Input).value = str(spec.momentum if spec.optimizer == "sgd" else 0.9)
+        self.query_one("#weight_decay", Input).value = str(spec.weight_decay)
         self.query_one("#noise", Select).value = kind
         self.query_one("#noise_window", Input).value = window or "0"
-        self.query_one("#noise_count", Select).value = prune.get("noise_count", "forwards")
-        if data["optimizer"] != "adam" or data["weight_decay"] or kind != NO_NOISE:
+        self.query_one("#noise_count", Select).value = spec.prune.noise_count if spec.prune is not None else "forwards"
+        if spec.optimizer != "adam" or spec.weight_decay or kind != NO_NOISE:
             self.collapsed = False
         self.sync()

@@ -1,0 +1,28 @@
+"""A job: one run to execute (spec, seed, id), and where it executes; what backends hand to the engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gst.engine.spec.specs import RunSpec
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Job:
+    """One run to execute: spec, seed, the id its events carry, and how far the database has it."""
+
+    run_id: str
+    spec: RunSpec
+    seed: int
+    arm: str = ""
+    recorded_epochs: int | None = None  # epochs the database holds; a checkpoint past them is not used
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Where:
+    """Where a stack of jobs executes, recorded with each of its runs."""
+
+    backend: str = "local"
+    worker: str = "in-process"
+    host: str = ""
+    attempt: int = 1
