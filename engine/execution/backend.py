@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from gst.engine.execution.jobs import ExecOptions
+from gst.engine.execution.options import LocalOptions, RayOptions, flag_fields
 from gst.engine.spec.errors import SpecError
 from gst.engine.spec.events import Event, RunFailed, RunFinished
 from gst.engine.spec.job import Job
@@ -61,21 +61,27 @@ class Backend(Protocol):
         ...
 
 
-BACKENDS = ("local", "ray")
+BackendOptions = LocalOptions | RayOptions
+BACKENDS: dict[str, type[BackendOptions]] = {kind.name: kind for kind in (LocalOptions, RayOptions)}
 
 
-def get_backend(name: str, options: ExecOptions, **settings: Any) -> Backend:
-    """The backend called `name`, configured by its own settings (each backend names what it takes).
+def get_backend(name: str) -> type[BackendOptions]:
+    """The option set of the backend called `name`; it checks its values and builds the backend."""
+    kind = BACKENDS.get(name)
+    if kind is None:
+        raise SpecError(f"--backend: {name!r} is not a backend (allowed: {', '.join(BACKENDS)})")
+    return kind
 
-    local: `workers` (None: one per core on CPU, one on a GPU), `gpus` (one worker per GPU); one worker trains
-    in this process. ray: see gst.engine.execution.ray_cluster (imported only when asked for).
-    """
-    if name == "local":
-        from gst.engine.execution.local import local_backend
 
-        return local_backend(options, **settings)
-    if name == "ray":
-        from gst.engine.execution.ray_cluster import RayBackend  # type: ignore[import-not-found]
-
-        return RayBackend(options, **settings)  # type: ignore[no-any-return]
-    raise SpecError(f"--backend: {name!r} is not a backend (allowed: {', '.join(BACKENDS)})")
+def backend_options(name: str, values: dict[str, Any]) -> BackendOptions:
+    """The chosen backend's options from every backend's flag values; a flag of another backend that was
+    changed from its default is a mistake, named with the backend it belongs to."""
+    kind = get_backend(name)
+    for other in BACKENDS.values():
+        if other is kind:
+            continue
+        for f in flag_fields(other):
+            if f.name in values and values[f.name] != f.default:
+                raise SpecError(f"{f.metadata['flags'][0]}: only with --backend {other.name} (this sweep: {name})")
+    own = {f.name: values[f.name] for f in flag_fields(kind) if f.name in values}
+    return kind(**own)

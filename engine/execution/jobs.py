@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
-from gst.engine.cadence import CheckpointEvery
 from gst.engine.spec.errors import SpecError
 from gst.engine.spec.job import Job
 from gst.engine.spec.preset import Sweep
@@ -15,18 +14,6 @@ from gst.engine.spec.specs import PRECISIONS, RunSpec
 
 MAX_STACK = 16  # default cap of seeds per stack on a GPU
 STACK_IMAGES = 1024  # default: stack seeds until their combined stack reaches this many images
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ExecOptions:
-    """Where runs train and where their durable state lives; the same for every backend."""
-
-    device: str = "auto"  # auto, cpu, cuda, cuda:N
-    data_dir: Path | None = None
-    checkpoint_dir: Path
-    journal_dir: Path
-    checkpoint_every: CheckpointEvery = CheckpointEvery()
-    keep_checkpoints: bool = False
 
 
 def checkpoint_file(folder: Path, run_id: str) -> Path:

@@ -9,10 +9,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from gst.engine.execution.backend import Outcome, Sink
-from gst.engine.execution.jobs import ExecOptions
+from gst.engine.execution.backend import Backend, Outcome, Sink
+from gst.engine.execution.options import ExecutionOptions
 from gst.engine.execution.run_stack import run_stack
-from gst.engine.spec.errors import DeviceError, SpecError
+from gst.engine.spec.errors import DeviceError
 from gst.engine.spec.job import Job
 
 
@@ -46,26 +46,12 @@ def plan_workers(device: str, workers: int | None, gpus: tuple[int, ...], jobs: 
     return WorkerPlan(devices=(device,) * workers, threads=max(1, cores // (asked or workers)))
 
 
-def parse_gpus(text: str | None) -> tuple[int, ...]:
-    """'0,1' -> (0, 1), each checked to exist on this machine."""
-    from gst.engine.device import resolve_device
-
-    if not text:
-        return ()
-    items = [g.strip() for g in text.split(",") if g.strip()]
-    if not items or not all(g.isdigit() for g in items):
-        raise SpecError(f"--gpus: {text!r} must be GPU indices, for example 0,1")
-    for g in items:
-        resolve_device(f"cuda:{g}")
-    return tuple(int(g) for g in items)
-
-
 class InProcessBackend:
     """Trains the stacks one after another in this process (no workers)."""
 
     name = "local"
 
-    def __init__(self, options: ExecOptions, device: str, threads: int | None = None) -> None:
+    def __init__(self, options: ExecutionOptions, device: str, threads: int | None = None) -> None:
         self.options = options
         self.device = device
         self.threads = threads
@@ -94,18 +80,15 @@ def stack_note(stacks: list[list[Job]]) -> str:
 
 
 def local_backend(
-    options: ExecOptions,
+    options: ExecutionOptions,
     *,
     workers: int | None = None,
     gpus: tuple[int, ...] = (),
     stacks: int = 1,
-    max_attempts: int = 2,
-) -> InProcessBackend:
+) -> Backend:
     """The in-process backend, or the worker pool when more than one worker is planned."""
     from gst.engine.device import resolve_device
 
-    if workers is not None and workers < 1:
-        raise SpecError(f"--workers: {workers} must be >= 1")
     device = str(resolve_device(options.device))
     plan = plan_workers(device, workers, gpus, stacks)
     if device.startswith("cuda") and plan.size > 1 and not gpus:
@@ -116,4 +99,4 @@ def local_backend(
         return InProcessBackend(options, plan.devices[0], threads=plan.threads if workers else None)
     from gst.engine.execution.pool import PoolBackend
 
-    return PoolBackend(options, plan, max_attempts=max_attempts)  # type: ignore[return-value]
+    return PoolBackend(options, plan)

@@ -23,8 +23,8 @@ from typing import Any
 
 from gst.engine import faults
 from gst.engine.execution.backend import Outcome, Sink
-from gst.engine.execution.jobs import ExecOptions
 from gst.engine.execution.local import WorkerPlan, stack_note
+from gst.engine.execution.options import ExecutionOptions
 from gst.engine.spec.errors import GstError
 from gst.engine.spec.events import Event, RunFailed, RunFinished, event_from_dict, event_to_dict
 from gst.engine.spec.job import Job
@@ -48,7 +48,9 @@ def die_with_parent(parent: int) -> None:
     threading.Thread(target=watch, daemon=True, name="gst-parent-watch").start()
 
 
-def _work(index: int, tasks: Any, events: Any, device: str, threads: int, options: ExecOptions, parent: int) -> None:
+def _work(
+    index: int, tasks: Any, events: Any, device: str, threads: int, options: ExecutionOptions, parent: int
+) -> None:
     """Worker process: train each stack it is given, streaming events back, until told to stop."""
     die_with_parent(parent)
     import torch
@@ -95,10 +97,10 @@ class PoolBackend:
 
     name = "local"
 
-    def __init__(self, options: ExecOptions, plan: WorkerPlan, max_attempts: int = 2) -> None:
+    def __init__(self, options: ExecutionOptions, plan: WorkerPlan) -> None:
         self.options = options
         self.plan = plan
-        self.max_attempts = max_attempts
+        self.max_attempts = options.max_attempts
         self.ctx = mp.get_context("spawn")
         self.events: Any = None
 
@@ -176,7 +178,7 @@ class PoolBackend:
         assert w.stack is not None
         code = w.proc.exitcode
         cause = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
-        for journal in self.options.journal_dir.glob(f"{os.getpid()}-{w.proc.pid}-*.jsonl"):
+        for journal in self.options.journals.glob(f"{os.getpid()}-{w.proc.pid}-*.jsonl"):
             for event in replay(journal):
                 sink(event)
             outcome.journals.append(journal)

@@ -24,10 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from gst.engine.execution.backend import Outcome, Sink
-from gst.engine.execution.jobs import ExecOptions
 from gst.engine.execution.local import stack_note
+from gst.engine.execution.options import ExecutionOptions, RayOptions
 from gst.engine.execution.pool import STATUS_EVENTS
-from gst.engine.spec.errors import GstError, SpecError
+from gst.engine.spec.errors import GstError
 from gst.engine.spec.events import Event, RunFailed, RunFinished, event_from_dict, event_to_dict
 from gst.engine.spec.job import Job
 
@@ -159,7 +159,7 @@ def _probe_all(checkpoint_dir: Path, data_file: Path | None) -> bool:
 
 
 def _train(
-    stack: list[Job], options: ExecOptions, attempt: int, arrays: dict[str, Any], threads: int
+    stack: list[Job], options: ExecutionOptions, attempt: int, arrays: dict[str, Any], threads: int
 ) -> Iterator[dict[str, Any]]:
     """Ray task: train one stack on this node, yielding its events as they happen (then a last `_task_done`)."""
     import socket
@@ -238,28 +238,18 @@ class RayBackend:
 
     def __init__(
         self,
-        options: ExecOptions,
-        *,
-        address: str = "auto",
-        gpus_per_stack: float = 0,
-        cpus_per_stack: float = 1,
-        max_attempts: int = 3,
+        options: ExecutionOptions,
+        own: RayOptions,
     ) -> None:
-        if gpus_per_stack < 0:
-            raise SpecError(f"--gpus-per-stack: {gpus_per_stack:g} must be >= 0")
-        if cpus_per_stack <= 0:
-            raise SpecError(f"--cpus-per-stack: {cpus_per_stack:g} must be > 0")
-        if max_attempts < 1:
-            raise SpecError(f"--max-attempts: {max_attempts} must be >= 1")
         self.options = options
-        self.gpus = gpus_per_stack
-        self.cpus = cpus_per_stack
-        self.max_attempts = max_attempts
-        self.address = address
+        self.gpus = own.gpus_per_stack
+        self.cpus = own.cpus_per_stack
+        self.max_attempts = options.max_attempts
+        self.address = own.address
         self.run_id = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        connect(address)
+        connect(own.address)
         data_file = Path(options.data_dir).expanduser().resolve() / "cifar10.npz" if options.data_dir else None
-        self.shared_data = probe_nodes(options.checkpoint_dir, data_file)
+        self.shared_data = probe_nodes(options.checkpoints, data_file)
         self.remote = ray.remote(num_returns="streaming", max_retries=0)(_train)
 
     def describe(self, stacks: list[list[Job]]) -> str:
@@ -315,7 +305,7 @@ class RayBackend:
 
     def _journal_dir(self) -> Path:
         """A task's own journal folder on the shared checkpoint directory (replayed if its node dies)."""
-        return self.options.checkpoint_dir / "journal" / f"{self.run_id}-{uuid.uuid4().hex[:8]}"
+        return self.options.checkpoints / "journal" / f"{self.run_id}-{uuid.uuid4().hex[:8]}"
 
     def _step(self, task: _Task, sink: Sink, outcome: Outcome) -> _Task | None:
         """Take one item from a ready task: `task` while it goes on, a retry or None once it ended."""

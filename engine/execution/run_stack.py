@@ -9,7 +9,8 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from gst.engine.execution.jobs import ExecOptions, checkpoint_file
+from gst.engine.execution.jobs import checkpoint_file
+from gst.engine.execution.options import ExecutionOptions
 from gst.engine.spec.errors import GstError
 from gst.engine.spec.events import Event, RunFailed, RunFinished
 from gst.engine.spec.job import Job, Where
@@ -21,7 +22,7 @@ Sink = Callable[[Event], None]
 def run_stack(
     stack: list[Job],
     sink: Sink,
-    options: ExecOptions,
+    options: ExecutionOptions,
     *,
     device: str,
     where: Where | None = None,
@@ -38,12 +39,12 @@ def run_stack(
     from gst.engine.checkpoint import Checkpointer  # torch: imported when a stack trains, not with the backends
     from gst.engine.run import execute_stack
 
-    journal = JournalFile(options.journal_dir, owner_pid)
+    journal = JournalFile(options.journals, owner_pid)
     done: set[str] = set()
     keepers = {
         job.run_id: Checkpointer(
-            checkpoint_file(options.checkpoint_dir, job.run_id),
-            options.checkpoint_every,
+            checkpoint_file(options.checkpoints, job.run_id),
+            options.cadence,
             barrier=journal.sync,
             allowed=allowed,
         )

@@ -14,9 +14,9 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from gst.engine.cadence import CheckpointEvery
 from gst.engine.checkpoint import load
-from gst.engine.execution.jobs import ExecOptions, select_jobs, stack_jobs
+from gst.engine.execution.jobs import select_jobs, stack_jobs
+from gst.engine.execution.options import ExecutionOptions, RayOptions
 from gst.engine.run import execute
 from gst.engine.spec.errors import GstError
 from gst.engine.spec.events import EpochEnded, Event, RunStarted
@@ -94,14 +94,11 @@ def test_lost_node_batch_is_resubmitted_with_contiguous_epochs(cluster: Any, tmp
     sweep = load_preset(str(spec_file))
     jobs = select_jobs(sweep, "ray1", None, None)
     db = tmp_path / "gst.duckdb"
-    options = ExecOptions(
-        device="cpu",
-        checkpoint_dir=tmp_path / "shared",
-        journal_dir=tmp_path / "journal",
-        checkpoint_every=CheckpointEvery(epochs=1, seconds=None),
+    options = ExecutionOptions(
+        device="cpu", checkpoint_dir=tmp_path / "shared", journal_dir=tmp_path / "journal", checkpoint_every="1"
     )
     made, nodes = cluster
-    backend = RayBackend(options, address=made.address, cpus_per_stack=1, max_attempts=3)
+    backend = RayBackend(options, RayOptions(address=made.address, cpus_per_stack=1))
     where: list[str] = []
     epochs_seen: list[int] = []
 

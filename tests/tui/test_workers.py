@@ -11,10 +11,10 @@ import torch
 from typer.testing import CliRunner
 
 from gst.engine.bench import throughput as bench
+from gst.engine.bench.speed import runs_per_hour
 from gst.engine.execution.local import plan_workers
 from gst.store import queries
 from gst.store.sql import fetch
-from gst.tui.cli.bench_report import runs_per_hour
 from gst.tui.cli.root import app
 
 from ..conftest import gst_process, tiny_preset  # type: ignore[import-not-found]

@@ -7,15 +7,13 @@ sweep launched here and one started in another terminal look the same.
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from gst.engine.execution.jobs import new_sweep_id
-from gst.tui.cli.options import HANDLE_SIGINT
+from gst.tui.runner.launch import child_command, resume_arguments, run_arguments
 
 LOG_LINES = 500
 
@@ -70,10 +68,7 @@ class Launcher:
     ) -> Launch:
         """Queue `gst run <target> …` (target: ["preset", NAME] or ["spec", FILE])."""
         sweep_id = new_sweep_id()
-        args = ["run", *target, "--db", str(self.db), "--device", device, "--sweep-id", sweep_id]
-        args += ["--seeds", seeds] if seeds else []
-        args += ["--arms", arms] if arms else []
-        args += ["--data-dir", data_dir] if data_dir else []
+        args = run_arguments(target, self.db, sweep_id, device=device, seeds=seeds, arms=arms, data_dir=data_dir)
         return self._enqueue(Launch(sweep_id=sweep_id, label=label, args=args))
 
     def resume(self, sweep_id: str, device: str = "auto") -> Launch:
@@ -82,7 +77,7 @@ class Launcher:
             Launch(
                 sweep_id=sweep_id,
                 label=f"resume {sweep_id}",
-                args=["resume", sweep_id, "--db", str(self.db), "--device", device],
+                args=resume_arguments(self.db, sweep_id, device),
             )
         )
 
@@ -131,14 +126,9 @@ class Launcher:
     async def _run(self, launch: Launch) -> None:
         launch.state = "running"
         self.notify(launch)
+        command, env = child_command(launch.args)  # cancel and quit stop it with SIGINT
         self._process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "gst.tui.cli",
-            *launch.args,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.PIPE,
-            env={**os.environ, HANDLE_SIGINT: "1"},  # cancel and quit stop it with SIGINT
+            *command, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE, env=env
         )
         assert self._process.stderr is not None
         async for raw in self._process.stderr:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gst.engine.spec.errors import GstError
-from gst.engine.spec.preset import parse_preset
 from gst.store import browse
+from gst.tui.report.stored_preset import arm_order
 
 
 @dataclass
@@ -119,12 +117,3 @@ def load_live(db: Path, sweep_id: str, previous: SweepLive | None = None) -> Swe
         sweep_id=rows.sweep["sweep_id"], preset=rows.sweep["preset"], title=rows.sweep["title"] or "",
         runs=ordered, events=events, arm_names=names,
     )  # fmt: skip
-
-
-def arm_order(sweep: dict[str, Any]) -> list[str]:
-    """Arm names in the order of the sweep's preset."""
-    overrides = tuple(json.loads(sweep["overrides"] or "[]"))  # as sweep_data.stored_preset, without its scipy
-    try:
-        return [a.name for a in parse_preset(sweep["preset_toml"], name=sweep["preset"], overrides=overrides).arms]
-    except GstError:
-        return []

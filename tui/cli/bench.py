@@ -41,8 +41,8 @@ def bench(
     ] = 1_000,
 ) -> None:
     """Measure images/s of a plain loop (a), gst's loop (b) and the compute bound (c), eval, and seeds together."""
+    from gst.engine.bench.speed import run_bench
     from gst.engine.device import resolve_device
-    from gst.tui.cli.bench_report import run_bench
 
     with guard():
         if model not in MODELS:

@@ -6,37 +6,38 @@ import contextlib
 import os
 import signal
 from collections.abc import Iterator
+from dataclasses import fields
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, get_type_hints
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
+from gst.engine.execution.options import ExecutionOptions
 from gst.engine.spec.errors import GstError
 from gst.tui.report.cells import clean
+from gst.tui.runner.launch import HANDLE_SIGINT
 
 out = Console(soft_wrap=True)  # results only
 err = Console(stderr=True, soft_wrap=True)  # progress, messages
 
 DbOption = Annotated[Path, typer.Option("--db", envvar="GST_DB", help="DuckDB file (env GST_DB).", show_default=True)]
-DataDirOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--data-dir",
-        envvar="GST_DATA_DIR",
-        help="Folder with cifar10.npz or torchvision's CIFAR-10 (env GST_DATA_DIR; default ~/.cache/gst/data).",
-    ),
-]
-DeviceOption = Annotated[str, typer.Option("--device", help="auto, cpu, cuda or cuda:N.")]
+
+
+def declared(cls: type, name: str) -> Any:
+    """The Typer annotation of an option the execution layer declares: its type, flags, help and env variable."""
+    meta = next(f for f in fields(cls) if f.name == name).metadata
+    return Annotated[get_type_hints(cls)[name], typer.Option(*meta["flags"], help=meta["help"], envvar=meta["env"])]
+
+
+DataDirOption = declared(ExecutionOptions, "data_dir")
+DeviceOption = declared(ExecutionOptions, "device")
 SetOption = Annotated[
     list[str] | None, typer.Option("--set", help="Override a preset key, e.g. base.epochs=2 (repeatable).")
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 DEFAULT_DB = Path("gst.duckdb")
-
-
-HANDLE_SIGINT = "GST_HANDLE_SIGINT"
 
 
 def handle_sigint_if_asked() -> None:

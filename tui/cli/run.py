@@ -14,10 +14,11 @@ from gst.engine.spec.plan import plan
 from gst.engine.spec.preset import Sweep, load_preset
 from gst.store.register import resumable_jobs
 from gst.tui.cli.confirm import YesOption, confirm_runs
-from gst.tui.cli.execution_flags import ExecutionArgs, execution_options
+from gst.tui.cli.execution_flags import execution_flags
 from gst.tui.cli.options import JsonOption, SetOption, err, guard, out, stop_on_signals
 from gst.tui.report.tables import plan_table, summary_table, sweep_heading
 from gst.tui.runner import sweep as runner
+from gst.tui.runner.sweep import SweepSettings
 
 run_app = typer.Typer(
     help="Run a preset (built-in name) or a spec file, headless, into the database.", no_args_is_help=True
@@ -59,31 +60,32 @@ plan_app.command("preset", help="The pruning plan of a built-in preset (see `gst
 plan_app.command("spec", help="The pruning plan of your own TOML spec file, without training.")(plan_target)
 
 
-def _execute(jobs: list[Job], ex: ExecutionArgs, *, sweep: Sweep | None, sweep_id: str) -> None:
+def _execute(jobs: list[Job], settings: SweepSettings, *, sweep: Sweep | None, sweep_id: str) -> None:
     """Run the jobs with live progress, then print the per-arm table; exit 1 if any run failed."""
     from gst.engine.device import resolve_device
     from gst.store import queries
-    from gst.tui.app.live import arm_order
     from gst.tui.cli.progress import SweepProgress
+    from gst.tui.report.stored_preset import arm_order
 
     stop_on_signals()
-    backend, stacks = runner.plan_execution(jobs, ex)
-    runner.check_database(ex.db)  # a folder that is missing or cannot be written: one line, before any output
-    device = str(resolve_device(ex.device))
-    err.print(f"sweep [bold]{sweep_id}[/]: {len(jobs)} runs on {backend.describe(stacks)} -> {ex.db}", highlight=False)
+    db = settings.db
+    runner.check_database(db)  # a folder that is missing or cannot be written: one line, before any output
+    backend, stacks = runner.plan_execution(jobs, settings)
+    device = str(resolve_device(settings.execution.device))
+    err.print(f"sweep [bold]{sweep_id}[/]: {len(jobs)} runs on {backend.describe(stacks)} -> {db}", highlight=False)
     with SweepProgress(len(jobs), {j.run_id: j.spec.epochs for j in jobs}, err) as progress:
         outcome = runner.execute_sweep(
-            backend, stacks, db=ex.db, observer=progress, sweep=sweep, sweep_id=sweep_id, device=device
+            backend, stacks, db=db, observer=progress, sweep=sweep, sweep_id=sweep_id, device=device
         )
-    row = queries.sweep(ex.db, sweep_id)
-    out.print(summary_table(queries.arm_summary(ex.db, sweep_id, arm_order(row)), sweep_heading(row), out.width))
+    row = queries.sweep(db, sweep_id)
+    out.print(summary_table(queries.arm_summary(db, sweep_id, arm_order(row)), sweep_heading(row), out.width))
     if outcome.failed:
         raise GstError(f"{len(outcome.failed)} of {len(jobs)} runs failed: {outcome.failed[0].error.splitlines()[0]}")
     if outcome.interrupted:
         raise KeyboardInterrupt
 
 
-@execution_options
+@execution_flags
 def run_target(
     target: Annotated[str, typer.Argument(help="Built-in preset name or TOML file.")],
     seeds: SeedsOption = None,
@@ -93,7 +95,7 @@ def run_target(
     precision: PrecisionOption = None,
     yes: YesOption = False,
     *,
-    ex: ExecutionArgs,
+    settings: SweepSettings,
 ) -> None:
     """Run every arm x seed of a preset into the database, with live progress and a summary table."""
     from gst.engine.data import load_arrays
@@ -103,10 +105,10 @@ def run_target(
         sweep_id = check_sweep_id(sweep_id) if sweep_id else new_sweep_id()
         jobs = select_jobs(sweep, sweep_id, parse_list(arms, "arms"), parse_list(seeds, "seeds"), precision)
         confirm_runs(len(jobs), yes)
-        runner.plan_execution(jobs, ex)  # every option checked before anything is written
+        runner.resolved_options(settings).check()  # every option checked before anything is written
         for dataset in sorted({job.spec.dataset for job in jobs}):
-            load_arrays(dataset, ex.data_dir)  # missing data fails here, before anything is written
-        _execute(jobs, ex, sweep=sweep, sweep_id=sweep_id)
+            load_arrays(dataset, settings.execution.data_dir)  # missing data fails here, before anything is written
+        _execute(jobs, settings, sweep=sweep, sweep_id=sweep_id)
 
 
 run_app.command(
@@ -118,21 +120,22 @@ run_app.command("spec", help="Run every arm x seed of your own TOML spec file in
 )
 
 
-@execution_options
+@execution_flags
 def resume(
     sweep_id: Annotated[str, typer.Argument(help="Sweep id (or `latest`).")],
     *,
-    ex: ExecutionArgs,
+    settings: SweepSettings,
 ) -> None:
     """Continue a sweep: apply journals left behind, re-check every run's stored epochs against its spec and
     checkpoints, skip complete runs, and continue the others from their last consistent checkpoint."""
     from gst.store import queries
 
     with guard():
-        sweep_id = queries.sweep(ex.db, sweep_id)["sweep_id"]
-        runner.plan_execution([], ex)  # options checked before anything is written
-        jobs = resumable_jobs(ex.db, sweep_id)
+        sweep_id = queries.sweep(settings.db, sweep_id)["sweep_id"]
+        runner.resolved_options(settings).check()  # options checked before anything is written
+        jobs = resumable_jobs(settings.db, sweep_id)
         if not jobs:
-            out.print(summary_table(queries.arm_summary(ex.db, sweep_id), title=f"sweep {sweep_id} is complete"))
+            summary = queries.arm_summary(settings.db, sweep_id)
+            out.print(summary_table(summary, title=f"sweep {sweep_id} is complete"))
             return
-        _execute(jobs, ex, sweep=None, sweep_id=sweep_id)
+        _execute(jobs, settings, sweep=None, sweep_id=sweep_id)

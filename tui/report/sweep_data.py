@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from gst.engine.analysis.sweep_stats import RunRecord, SweepAnalysis, analyze
-from gst.engine.spec.preset import Sweep, parse_preset
+from gst.engine.spec.preset import Sweep
 from gst.engine.spec.specs import RunSpec
 from gst.store import queries
+from gst.tui.report.stored_preset import stored_preset
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -41,11 +41,6 @@ class StoredSweep:
         return analyze(
             self.records, self.arm_order, a.instability, accuracy, a.correlation_arms, a.correlation_groups, gap
         )
-
-
-def stored_preset(row: dict[str, Any]) -> Sweep:
-    """The preset of a sweeps row, with the --set overrides it ran with."""
-    return parse_preset(row["preset_toml"], name=row["preset"], overrides=tuple(json.loads(row["overrides"] or "[]")))
 
 
 def load_sweep(db: Path, sweep_id: str) -> StoredSweep:

@@ -1,8 +1,9 @@
 """Connects the execution layer to the store: register a sweep, run its stacks on a backend, and write every
 event through this process's one StoreWriter.
 
-The CLI (`gst run`, `gst resume`) calls this; the TUI launches `gst run` as a background process that does
-the same. Which runs, in which stacks, on which backend, with which durability: gst.engine.execution.
+The CLI (`gst run`, `gst resume`) calls it in-process; the app launches the same thing as a background process
+(`gst.tui.runner.launch`). Which runs, in which stacks, on which backend, with which durability:
+gst.engine.execution.
 """
 
 from __future__ import annotations
@@ -10,71 +11,51 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from gst.engine.cadence import CheckpointEvery
-from gst.engine.execution.backend import Backend, Outcome, get_backend
-from gst.engine.execution.jobs import ExecOptions, check_sweep_id, new_sweep_id, stack_jobs
-from gst.engine.spec.errors import GstError, SpecError
+from gst.engine.execution.backend import Backend, BackendOptions, Outcome
+from gst.engine.execution.jobs import stack_jobs
+from gst.engine.execution.options import ExecutionOptions
+from gst.engine.spec.errors import StoreError
 from gst.engine.spec.events import Event
 from gst.engine.spec.job import Job
 from gst.engine.spec.preset import Sweep
-from gst.store.db import files_dir
+from gst.store.db import check_writable, files_dir
 from gst.store.register import register
 from gst.store.writer import StoreWriter
-from gst.tui.cli.execution_flags import ExecutionArgs
 
-__all__ = ["GstError", "check_sweep_id", "execute_sweep", "new_sweep_id", "plan_execution"]
 Observer = Callable[[Event], None]
 
 
-def exec_options(ex: ExecutionArgs) -> ExecOptions:
-    """The engine's view of the user's options: devices, data, checkpoint folder and cadence, journals."""
-    return ExecOptions(
-        device=ex.device,
-        data_dir=ex.data_dir,
-        checkpoint_dir=(ex.checkpoint_dir or files_dir(ex.db) / "checkpoints").expanduser().resolve(),
-        journal_dir=files_dir(ex.db) / "journal",
-        checkpoint_every=CheckpointEvery.parse(ex.checkpoint_every, keep_final=ex.keep_checkpoints),
-        keep_checkpoints=ex.keep_checkpoints,
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SweepSettings:
+    """How the user asked a sweep to execute: its database, the options every backend shares, the backend's own."""
+
+    db: Path
+    execution: ExecutionOptions
+    backend: BackendOptions
+
+
+def resolved_options(settings: SweepSettings) -> ExecutionOptions:
+    """The shared options with the durable folders filled in: checkpoints and journals beside the database."""
+    options = settings.execution
+    checkpoints = options.checkpoint_dir or files_dir(settings.db) / "checkpoints"
+    return replace(
+        options, checkpoint_dir=checkpoints.expanduser().resolve(), journal_dir=files_dir(settings.db) / "journal"
     )
 
 
-def plan_execution(jobs: list[Job], ex: ExecutionArgs) -> tuple[Backend, list[list[Job]]]:
+def plan_execution(jobs: list[Job], settings: SweepSettings) -> tuple[Backend, list[list[Job]]]:
     """The backend and the seed stacks for these jobs (every option checked before anything is written)."""
-    from gst.engine.device import resolve_device
-    from gst.engine.execution.local import parse_gpus
-
-    options = exec_options(ex)
-    if ex.backend == "ray":
-        stacks = stack_jobs(jobs, ex.stack_seeds, "cuda" if ex.gpus_per_stack else "cpu")
-        settings = ray_settings(ex)
-    else:
-        device = str(resolve_device(ex.device))
-        gpus = parse_gpus(ex.gpus)
-        stacks = stack_jobs(jobs, ex.stack_seeds, f"cuda:{gpus[0]}" if gpus else device)
-        settings = {"workers": ex.workers, "gpus": gpus, "stacks": len(stacks), "max_attempts": ex.max_attempts}
-    return get_backend(ex.backend, options, **settings), stacks
-
-
-def ray_settings(ex: ExecutionArgs) -> dict[str, object]:
-    """What the Ray backend takes from the user's options (the local layout options do not apply there)."""
-    for name, value in (("workers", ex.workers), ("gpus", ex.gpus)):
-        if value is not None:
-            raise SpecError(f"--{name}: only with --backend local (on Ray: --cpus-per-stack, --gpus-per-stack)")
-    return {
-        "address": ex.address,
-        "gpus_per_stack": ex.gpus_per_stack,
-        "cpus_per_stack": ex.cpus_per_stack,
-        "max_attempts": ex.max_attempts,
-    }
+    options = resolved_options(settings)
+    options.check()
+    stacks = stack_jobs(jobs, options.stack_seeds, settings.backend.stack_device(options))
+    return settings.backend.build(options, len(stacks)), stacks
 
 
 def check_database(db: Path) -> None:
     """StoreError now if the database cannot be written where the user pointed (missing or read-only folder)."""
-    from gst.engine.spec.errors import StoreError
-    from gst.store.db import check_writable
-
     if db.parent and str(db.parent) and not db.parent.exists():
         raise StoreError(f"{db}: folder {db.parent} does not exist")
     check_writable(db)
