@@ -97,7 +97,7 @@ def load(path: Path, device: torch.device) -> dict[str, Any] | None:
     """The checkpoint at `path`, or None if there is none."""
     if not path.is_file():
         return None
-    return torch.load(path, map_location=device, weights_only=False)  # type: ignore[no-any-return]
+    return torch.load(path, map_location=device, weights_only=False)
 
 
 _WRITER: ThreadPoolExecutor | None = None

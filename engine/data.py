@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gst.engine.spec.datasets import synthetic_test_per_class
 from gst.engine.spec.errors import DataError
 
 NPZ_NAME = "cifar10.npz"
@@ -86,20 +87,6 @@ def _cifar10(data_dir: Path, download: bool) -> ArraySet:
         np.asarray(test.data),
         np.asarray(test.targets, dtype=np.int64),
     )
-
-
-def synthetic_test_per_class() -> int:
-    """Test images per class of the synthetic set: 100, or GST_SYNTHETIC_TEST_PER_CLASS (1..100).
-
-    Evaluation dominates a tiny synthetic run, so process-level tests shrink the test split with it;
-    a smaller split is a draw of its own, not a subset of the default one.
-    """
-    raw = os.environ.get("GST_SYNTHETIC_TEST_PER_CLASS", "").strip()
-    if not raw:
-        return 100
-    if not raw.isdigit() or not 1 <= int(raw) <= 100:
-        raise DataError(f"GST_SYNTHETIC_TEST_PER_CLASS: {raw!r} is not allowed (allowed: 1..100)")
-    return int(raw)
 
 
 @lru_cache(maxsize=4)

@@ -64,7 +64,8 @@ class VGG(PrunableModel):
         for m in self.features.modules():
             if isinstance(m, nn.Conv2d):
                 nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-                nn.init.zeros_(m.bias)
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
         # The authors replace the classifier after init, so it keeps PyTorch's default Linear init.
         self.fc1 = nn.Linear(channels, 10)
         self._register_masks()

@@ -35,7 +35,7 @@ def normalised_inputs(model: nn.Module, x: torch.Tensor) -> dict[str, np.ndarray
         return record
 
     for name, bn in bns:
-        bn.register_forward_pre_hook(hook(name, bn))  # type: ignore[arg-type]
+        bn.register_forward_pre_hook(hook(name, bn))  # type: ignore[arg-type]  # torch types hooks loosely
     with torch.no_grad():
         probe(x)
     return captured

@@ -25,8 +25,8 @@ class Pruner:
         self.model = model
         self.prune = prune
         self.generator = generator
-        self._governed: dict[str, list[tuple[nn.Parameter, torch.Tensor]]] = {}
-        self._active: list[tuple[nn.Parameter, torch.Tensor]] = []
+        self._governed: dict[str, list[tuple[torch.Tensor, torch.Tensor]]] = {}
+        self._active: list[tuple[torch.Tensor, torch.Tensor]] = []
         self.noise = self._noise_injector()
         # A ResNet shortcut stays open where the mask only records noise targets, or with shortcut = "keep"
         # (the conv-only variant, method-later.md §6.17); parity blocks it for pruned conv2 channels (§3.2).
@@ -70,7 +70,7 @@ class Pruner:
         self._governed = {name: self._governed_tensors(name) for name in (self.prune.layers if self.prune else ())}
         self.refresh()
 
-    def _governed_tensors(self, name: str) -> list[tuple[nn.Parameter, torch.Tensor]]:
+    def _governed_tensors(self, name: str) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """(parameter, broadcastable mask view) pairs that a prune of `name` zeroes."""
         assert self.prune is not None
         layer, bn, mask = self.model.layer(name), self.model.batch_norm(name), self.model.mask(name)
@@ -78,14 +78,14 @@ class Pruner:
             return [(layer.weight, mask)]
         if self.noise is not None:  # BN is never masked; only Prune_L keeps its targets at zero
             return [] if self.noise.kind.temporary else [(layer.weight, mask.view(-1, 1, 1, 1))]
-        pairs: list[tuple[nn.Parameter, torch.Tensor]] = []
+        pairs: list[tuple[torch.Tensor, torch.Tensor]] = []
         if self.prune.score not in BN_SCORES:  # E[BN] disconnects the filter through BN alone (method.md §2.1)
             pairs.append((layer.weight, mask.view(-1, 1, 1, 1)))
         if bn is not None and (self.prune.score in BN_SCORES or self.prune.bn_on_prune == "mask"):
             pairs += [(bn.weight, mask), (bn.bias, mask)]
         return pairs
 
-    def governed(self) -> dict[str, list[tuple[nn.Parameter, torch.Tensor]]]:
+    def governed(self) -> dict[str, list[tuple[torch.Tensor, torch.Tensor]]]:
         """Per pruned layer: the (parameter, broadcastable mask view) pairs its mask zeroes."""
         return self._governed
 
@@ -122,7 +122,7 @@ class Pruner:
             ebn = expected_bn_relu if self.prune.score == "ebn" else expected_bn_relu_signed
             return ebn(bn.weight, bn.bias)
         if self.prune.score == "activations":
-            return self.model.activation_score(name).detach().double().cpu()  # type: ignore[operator]
+            return self.model.activation_score(name).detach().double().cpu()  # type: ignore[operator]  # only ResNets take this score (spec check)
         if self.prune.score == "l1":
             return filter_l1(layer.weight)
         return filter_l2(layer.weight)

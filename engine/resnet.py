@@ -33,6 +33,12 @@ class OptionA(nn.Module):
 class BasicBlock(nn.Module):
     """conv3x3 -> BN -> ReLU -> conv3x3 -> BN, plus a shortcut gated by conv2's mask, then ReLU."""
 
+    mask_conv1: torch.Tensor  # buffers, registered in __init__
+    mask_conv2: torch.Tensor
+    act_conv1: torch.Tensor
+    act_conv2: torch.Tensor
+    act_forwards: torch.Tensor
+
     def __init__(self, cin: int, planes: int, stride: int, conv_shortcut: bool) -> None:
         super().__init__()
         self.conv1 = nn.Conv2d(cin, planes, 3, stride, 1, bias=False)

@@ -38,7 +38,9 @@ def build_trainer(
     arrays = load_arrays(spec.dataset, data_dir, download)
     subset = class_subset(arrays.y_train, spec.examples_per_class, seed)
     data = DeviceData(arrays, subset, device)
-    model = build_model(spec.model, spec.conv4_dropout).to(device, memory_format=memory_format(device, spec.precision))
+    model = (
+        build_model(spec.model, spec.conv4_dropout).to(device).to(memory_format=memory_format(device, spec.precision))
+    )
     data_gen = torch.Generator(device=device).manual_seed(seed)
     prune_gen = torch.Generator().manual_seed(seed + PRUNE_SEED_OFFSET)
     pruner = Pruner(model, spec.prune, prune_gen)

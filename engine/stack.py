@@ -43,7 +43,7 @@ class StackedTrainers:
         self.trainers = trainers
         self.spec = first.spec
         models = [t.model for t in trainers]
-        params, buffers = stack_module_state(models)  # type: ignore[arg-type]
+        params, buffers = stack_module_state(models)
         self.params = {name: p.detach().requires_grad_() for name, p in params.items()}
         self.buffers = buffers
         self.base = copy.deepcopy(first.model).to("meta")  # structure only; tensors come from the stacks
@@ -108,7 +108,7 @@ class StackedTrainers:
         self, params: dict[str, torch.Tensor], buffers: dict[str, torch.Tensor], x: torch.Tensor
     ) -> torch.Tensor:
         """One member's logits from its slices of the stacks (vmapped over the members)."""
-        return functional_call(self.base, (params, buffers), (x,))  # type: ignore[no-any-return]
+        return functional_call(self.base, (params, buffers), (x,))
 
     def _batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         """Each run's own next batch (its subset, order and augmentation), stacked: (N, B, 3, 32, 32), (N, B)."""
@@ -134,7 +134,7 @@ class StackedTrainers:
             losses.sum().backward()  # runs share no parameter, so each gets exactly its own gradient
             with torch.no_grad():
                 for param, mask in active:
-                    param.grad.mul_(mask)  # type: ignore[union-attr]
+                    param.grad.mul_(mask)  # type: ignore[union-attr]  # backward() just gave every parameter one
                 self.optimizer.step()
                 for param, mask in active:
                     param.mul_(mask)

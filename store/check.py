@@ -14,7 +14,7 @@ from pathlib import Path
 from gst.engine.spec.schedule import schedule
 from gst.engine.spec.specs import spec_from_dict
 from gst.store.db import files_dir
-from gst.store.sql import fetch
+from gst.store.sql import Row, fetch
 from gst.store.writer import pid_alive
 
 
@@ -63,11 +63,9 @@ def _lists(db: Path, sql: str, ids: list[str]) -> dict[str, list[int]]:
     return {r["run_id"]: list(r["v"]) for r in fetch(db, sql, [ids])}
 
 
-def _check_run(
-    run: dict[str, object], epochs: list[int], moments: dict[str, object] | None, layered: list[int]
-) -> list[Violation]:
+def _check_run(run: Row, epochs: list[int], moments: Row | None, layered: list[int]) -> list[Violation]:
     run_id, status = str(run["run_id"]), run["status"]
-    total, done = int(run["epochs_total"] or 0), int(run["epochs_done"] or 0)  # type: ignore[call-overload]
+    total, done = int(run["epochs_total"] or 0), int(run["epochs_done"] or 0)
     bad: list[Violation] = []
     if epochs != list(range(1, len(epochs) + 1)):
         bad.append(Violation("contiguous epochs", run_id, f"stored epochs are not 1..n: {_short(epochs)}"))
@@ -81,7 +79,7 @@ def _check_run(
         bad.append(Violation("queued runs empty", run_id, f"queued with {len(epochs)} epochs stored"))
     spec = spec_from_dict(json.loads(str(run["spec_json"])), f"run {run_id}")
     planned = {t + 1 for t in schedule(spec)}
-    stored = list(moments["epochs"]) if moments else []  # type: ignore[call-overload]
+    stored = list(moments["epochs"]) if moments else []
     reached = {e for e in planned if e in set(epochs)}
     if set(stored) - planned:
         bad.append(
@@ -99,7 +97,7 @@ def _check_run(
                 f"no pruning event stored for epochs {_short(sorted(reached - set(stored)))}",
             )
         )
-    if moments and float(moments["err"] or 0.0) > 1e-9:  # type: ignore[arg-type]
+    if moments and float(moments["err"] or 0.0) > 1e-9:
         bad.append(Violation("drop = before - after", run_id, f"off by {moments['err']}"))
     if sorted(layered) != sorted(stored):
         bad.append(Violation("pruned layers", run_id, "pruning moments and their layer rows differ"))

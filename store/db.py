@@ -23,6 +23,7 @@ class StoreBusyError(StoreError):
     """Another process held the database file for longer than we waited."""
 
 
+DuckConfig = dict[str, str | bool | int | float | list[str]]  # duckdb.connect(config=...)
 _MIGRATED: set[Path] = set()  # files this process has already brought up to date
 
 
@@ -32,7 +33,7 @@ def files_dir(db_path: Path) -> Path:
 
 
 def _connect(
-    path: Path, read_only: bool, timeout: float, config: dict[str, object] | None = None
+    path: Path, read_only: bool, timeout: float, config: DuckConfig | None = None
 ) -> duckdb.DuckDBPyConnection:
     deadline = time.monotonic() + timeout
     delay = 0.02
@@ -64,9 +65,7 @@ def require_database(path: Path) -> None:
 
 
 @contextlib.contextmanager
-def reading(
-    path: Path, timeout: float = 10.0, config: dict[str, object] | None = None
-) -> Iterator[duckdb.DuckDBPyConnection]:
+def reading(path: Path, timeout: float = 10.0, config: DuckConfig | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only connection to an existing gst database (with extra DuckDB settings, if given)."""
     require_database(path)
     up_to_date(path, timeout)

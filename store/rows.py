@@ -201,7 +201,7 @@ def from_op(kind: str, data: dict[str, Any]) -> Row:
     if unknown or missing:
         what = f"unknown field(s) {', '.join(sorted(unknown))}" if unknown else f"missing {', '.join(sorted(missing))}"
         raise StoreError(f"journal: {row_type.TABLE} row: {what} (columns: {', '.join(columns(row_type))})")
-    return row_type(**data)  # type: ignore[no-any-return]
+    return row_type(**data)
 
 
 def rows_of(event: Event) -> list[Row]:

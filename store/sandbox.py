@@ -23,9 +23,9 @@ from typing import Any
 import duckdb
 
 from gst.engine.spec.errors import StoreError
-from gst.store.db import reading
+from gst.store.db import DuckConfig, reading
 
-SANDBOX: dict[str, object] = {
+SANDBOX: DuckConfig = {
     "enable_external_access": False,
     "autoinstall_known_extensions": False,
     "autoload_known_extensions": False,

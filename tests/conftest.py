@@ -39,7 +39,7 @@ def tiny_preset(epochs: int = 3, epc: int = 16, end: int = 2) -> str:
 def gst_process(*args: str, **kwargs: object) -> subprocess.Popen[str]:
     """`gst ARGS` in a child process."""
     return subprocess.Popen(
-        [sys.executable, "-m", "gst.tui.cli", *args],
+        [sys.executable, "-m", "gst.tui", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -16,9 +16,15 @@ def modules_after(statement: str) -> set[str]:
     return {name.split(".")[0] for name in out.split()}
 
 
-def test_spec_plan_and_events_do_not_import_torch() -> None:
-    loaded = modules_after("import gst.engine.spec.preset, gst.engine.spec.plan, gst.engine.spec.events")
+def test_every_spec_module_loads_without_torch() -> None:
+    names = sorted(p.stem for p in (ROOT / "engine" / "spec").glob("*.py") if p.stem != "__init__")
+    loaded = modules_after("import " + ", ".join(f"gst.engine.spec.{n}" for n in names))
     assert not loaded & {"torch", "numpy", "duckdb", "textual", "typer", "rich"}
+
+
+def test_the_command_line_and_the_backend_registry_load_without_torch_or_textual() -> None:
+    loaded = modules_after("import gst.tui.entry, gst.engine.execution.backend, gst.tui.runner.sweep")
+    assert not loaded & {"torch", "textual", "ray", "scipy"}
 
 
 def test_store_queries_do_not_import_torch_or_ui() -> None:
@@ -45,6 +51,17 @@ def test_engine_knows_nothing_of_store_or_ui() -> None:
 def test_store_knows_nothing_of_ui_or_torch() -> None:
     forbidden = ("textual", "typer", "rich", "torch", "gst.tui")
     assert not {n for n in imported_names("store") if n.startswith(forbidden)}
+
+
+def test_the_engine_core_contract_lists_every_core_module() -> None:
+    """A new module at the top of engine/ must join the core's contracts (so that it cannot import execution)."""
+    import tomllib
+
+    contracts = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
+    (core,) = [c for c in contracts if c["name"].startswith("engine core:")]
+    listed = {m.removeprefix("gst.engine.") for m in core["source_modules"]}
+    on_disk = {p.stem for p in (ROOT / "engine").glob("*.py") if p.stem != "__init__"}
+    assert on_disk <= listed, sorted(on_disk - listed)
 
 
 def test_import_linter_contracts_hold() -> None:

@@ -319,6 +319,6 @@ def iterative_percent(spec: RunSpec) -> float | None:
     if spec.prune is None:
         return None
     layers = plan(spec).layers
-    name = max(spec.prune.layers, key=lambda n: spec.prune.fraction[spec.prune.layers.index(n)] if spec.prune else 0)  # type: ignore[union-attr]
+    name = max(spec.prune.layers, key=lambda n: spec.prune.fraction[spec.prune.layers.index(n)] if spec.prune else 0)
     events = layers[name]
     return float(np.mean([e.percent_of_layer for e in events])) if events else 0.0

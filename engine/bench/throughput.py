@@ -149,7 +149,7 @@ def compute_loop(model_name: str, device: torch.device, batch: int, steps: int) 
     """(c) The bound: forward, backward and Adam step on one fixed, device-resident batch, in the memory
     format gst trains in."""
     torch.manual_seed(0)
-    model = build_model(model_name).to(device, memory_format=memory_format(device, "fp32")).train()
+    model = build_model(model_name).to(device).to(memory_format=memory_format(device, "fp32")).train()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     x = torch.randn(batch, 3, 32, 32, device=device)
     y = torch.randint(0, 10, (batch,), device=device)

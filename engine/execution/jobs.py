@@ -71,7 +71,7 @@ def select_jobs(
         if not all(s.isdigit() for s in seeds):
             raise SpecError(f"--seeds: {','.join(seeds)} must be integers >= 0, for example 0,1,2")
         chosen_seeds = [int(s) for s in seeds]
-    specs = {a.name: replace(a.spec, precision=precision) if precision else a.spec for a in chosen_arms}  # type: ignore[arg-type]
+    specs = {a.name: replace(a.spec, precision=precision) if precision else a.spec for a in chosen_arms}
     return [
         Job(run_id=f"{sweep_id}-{a.name}-{s}", arm=a.name, seed=s, spec=specs[a.name])
         for a in chosen_arms

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import queue
 import threading
@@ -52,9 +53,13 @@ def connect(address: str) -> None:
     if ray.is_initialized():
         return
     reachable(address)
-    local = {"include_dashboard": False} if address == "local" else {}
     try:
-        ray.init(address=None if address == "local" else address, logging_level="ERROR", log_to_driver=False, **local)
+        ray.init(
+            address=None if address == "local" else address,
+            logging_level=logging.ERROR,
+            log_to_driver=False,
+            include_dashboard=False if address == "local" else None,
+        )
     except (ConnectionError, RuntimeError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ClusterError(

@@ -194,7 +194,7 @@ def _converged(alpha: list[float], beta: list[float], k: int, tol: float) -> boo
 def top_eigenpairs(op: Operator, size: int, k: int, method: str, **kwargs: object) -> Eigenpairs:
     """Dispatch on the method name (`lanczos` or `power_parity`)."""
     if method == "power_parity":
-        return power_parity(op, size, k, **kwargs)  # type: ignore[arg-type]
+        return power_parity(op, size, k, **kwargs)  # type: ignore[arg-type]  # steps/tol of the right types
     if method == "lanczos":
-        return lanczos(op, size, k, **kwargs)  # type: ignore[arg-type]
+        return lanczos(op, size, k, **kwargs)  # type: ignore[arg-type]  # steps/tol of the right types
     raise ValueError(f"method {method!r} (allowed: {', '.join(METHODS)})")

@@ -17,7 +17,7 @@ from torch import nn
 from torch.func import functional_call, grad, jvp, vmap
 
 
-def alive_vector(model: nn.Module, governed: dict[str, list[tuple[nn.Parameter, torch.Tensor]]]) -> torch.Tensor:
+def alive_vector(model: nn.Module, governed: dict[str, list[tuple[torch.Tensor, torch.Tensor]]]) -> torch.Tensor:
     """Flat 0/1 vector over `model.parameters()`: 0 where a pruning mask zeroes the coordinate."""
     parts = []
     masks: dict[int, torch.Tensor] = {}
@@ -66,12 +66,12 @@ class FlatLoss:
 
     def unflatten(self, flat: torch.Tensor) -> dict[str, torch.Tensor]:
         """A flat (P,) vector as a name -> tensor dict shaped like the model's parameters."""
-        pieces = torch.split(flat, self.numels)
+        pieces = torch.split(flat, list(self.numels))
         return {n: t.view(s) for n, t, s in zip(self.names, pieces, self.shapes, strict=True)}
 
     def logits(self, flat: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """Logits of the model with parameters `flat` on inputs x."""
-        return functional_call(self.model, (self.unflatten(flat), self.buffers), (x,))  # type: ignore[no-any-return]
+        return functional_call(self.model, (self.unflatten(flat), self.buffers), (x,))
 
     def loss(self, flat: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """Mean loss (cross-entropy unless told otherwise) on (x, y)."""

@@ -20,7 +20,7 @@ from gst.engine.loader import DeviceData
 from gst.engine.spec.events import FlatnessMeasured
 from gst.engine.spec.specs import FlatnessSpec
 
-Governed = dict[str, list[tuple[nn.Parameter, torch.Tensor]]]
+Governed = dict[str, list[tuple[torch.Tensor, torch.Tensor]]]
 
 
 def flatness_images(data: DeviceData, spec: FlatnessSpec) -> tuple[torch.Tensor, torch.Tensor]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from gst.engine.spec.architectures import ARCHITECTURES, Architecture
 from gst.engine.spec.errors import SpecError
@@ -26,6 +26,7 @@ from gst.engine.spec.specs import (
 )
 
 PER_LAYER = ("start_epoch", "end_epoch", "fraction")
+Choice = TypeVar("Choice", bound=str)
 
 
 class Checker:
@@ -65,11 +66,12 @@ class Checker:
             raise self.fail(key, f"expected true or false, got {value!r}")
         return value
 
-    def choice(self, key: str, value: Any, allowed: tuple[str, ...]) -> str:
+    def choice(self, key: str, value: Any, allowed: tuple[Choice, ...]) -> Choice:
         """One of `allowed`."""
-        if value not in allowed:
-            raise self.fail(key, f"{value!r} is not allowed (allowed: {', '.join(allowed)})")
-        return str(value)
+        for option in allowed:
+            if value == option:
+                return option
+        raise self.fail(key, f"{value!r} is not allowed (allowed: {', '.join(allowed)})")
 
     def array(self, key: str, value: Any) -> list[Any]:
         """A list."""
@@ -161,7 +163,7 @@ def check_run(raw: dict[str, Any], where: str) -> RunSpec:
         batch_size=batch,
         conv4_dropout=dropout,
         deterministic=c.boolean("deterministic", raw.get("deterministic", d.deterministic)),
-        precision=c.choice("precision", raw.get("precision", d.precision), PRECISIONS),  # type: ignore[arg-type]
+        precision=c.choice("precision", raw.get("precision", d.precision), PRECISIONS),
         bn_probe_epochs=probes,
         prune=prune,
         flatness=flatness,
@@ -230,15 +232,15 @@ def check_prune(raw: dict[str, Any], arch: Architecture, epochs: int, c: Checker
         )
     return PruneSpec(
         layers=layers,
-        score=score,  # type: ignore[arg-type]
-        target=c.choice("target", raw["target"], TARGETS),  # type: ignore[arg-type]
+        score=score,
+        target=c.choice("target", raw["target"], TARGETS),
         start_epoch=starts,
         end_epoch=ends,
         fraction=fracs,
         retrain_period=c.integer("retrain_period", raw["retrain_period"], 1),
-        mode=mode,  # type: ignore[arg-type]
+        mode=mode,
         rate=rates,
-        bn_on_prune=bn,  # type: ignore[arg-type]
+        bn_on_prune=bn,
         scratch=scratch,
         noise=noise,
         noise_count=noise_count,

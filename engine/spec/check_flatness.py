@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from gst.engine.data import synthetic_test_per_class
 from gst.engine.spec.architectures import Architecture
 from gst.engine.spec.check import Checker
+from gst.engine.spec.datasets import test_images
 from gst.engine.spec.errors import SpecError
 from gst.engine.spec.specs import (
     CLASS_SIZES,
@@ -17,11 +17,6 @@ from gst.engine.spec.specs import (
     FlatnessSpec,
     field_names,
 )
-
-
-def available_test_images(dataset: str) -> int:
-    """Test images of the data set (the synthetic split's size follows GST_SYNTHETIC_TEST_PER_CLASS)."""
-    return 10_000 if dataset == "cifar10" else 10 * synthetic_test_per_class()
 
 
 def check_flatness(raw: Any, arch: Architecture, dataset: str, epochs: int, c: Checker) -> FlatnessSpec:
@@ -44,7 +39,7 @@ def check_flatness(raw: Any, arch: Architecture, dataset: str, epochs: int, c: C
     if not 1 <= k <= arch.params:
         raise c.fail("k", f"{k} is not a number of eigenpairs of {arch.name} (allowed: 1..{arch.params})")
     split = c.choice("split", raw.get("split", d.split), FLATNESS_SPLITS)
-    available = available_test_images(dataset) if split == "test" else CLASS_SIZES[dataset] * 10
+    available = test_images(dataset) if split == "test" else CLASS_SIZES[dataset] * 10
     count = c.integer("count", raw.get("count", d.count))
     if not 1 <= count <= available:
         raise c.fail("count", f"{count} images (allowed: 1..{available}, the {dataset} {split} split)")
@@ -62,12 +57,12 @@ def check_flatness(raw: Any, arch: Architecture, dataset: str, epochs: int, c: C
     return FlatnessSpec(
         epochs=when,
         k=k,
-        split=split,  # type: ignore[arg-type]
+        split=split,
         count=count,
-        method=c.choice("method", raw.get("method", d.method), FLATNESS_METHODS),  # type: ignore[arg-type]
+        method=c.choice("method", raw.get("method", d.method), FLATNESS_METHODS),
         eps=eps,
         vectors=vectors,
-        eps_scan=c.choice("eps_scan", raw.get("eps_scan", d.eps_scan), FLATNESS_SCANS),  # type: ignore[arg-type]
+        eps_scan=c.choice("eps_scan", raw.get("eps_scan", d.eps_scan), FLATNESS_SCANS),
         hutchinson=c.integer("hutchinson", raw.get("hutchinson", d.hutchinson), 0),
         steps=c.integer("steps", raw.get("steps", d.steps), 0),
         tol=tol,

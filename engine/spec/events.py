@@ -206,4 +206,4 @@ def event_from_dict(data: dict[str, Any]) -> Event:
             data[key] = tuple(data.get(key, ()))
         for key in ("perturb_loss", "perturb_acc"):
             data[key] = tuple(tuple(row) for row in data.get(key, ()))
-    return cls(**data)  # type: ignore[no-any-return]
+    return cls(**data)

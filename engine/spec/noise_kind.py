@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 NOISE_KINDS = ("Prune_L", "iter_{B}_zeroing", "iter_{B}_gaussian", "cumu_{B}_zeroing_restore")
-NOISE_COUNTS = ("forwards", "train_batches")
 NoiseCount = Literal["forwards", "train_batches"]
+NOISE_COUNTS: tuple[NoiseCount, ...] = ("forwards", "train_batches")
 _PATTERN = re.compile(r"^(iter|cumu)_(-?\d+)_(zeroing|gaussian|zeroing_restore)$")
 _VALID = {("iter", "zeroing"), ("iter", "gaussian"), ("cumu", "zeroing_restore")}
 
@@ -42,7 +42,7 @@ def parse_noise(text: str) -> NoiseKind:
     window = int(match[2])
     if window < 0:
         raise ValueError(f"{text!r}: B = {window} must be >= 0 ({allowed})")
-    return NoiseKind(text, match[1], match[3], window)  # type: ignore[arg-type]
+    return NoiseKind(text, match[1], match[3], window)  # type: ignore[arg-type]  # _VALID admits only the literals
 
 
 def label_batches(window: int, test_batches: int, train_batches: int = 391) -> int:

@@ -20,25 +20,31 @@ Precision = Literal["fp32", "tf32", "bf16"]
 NoiseSigma = Literal["first_alive", "all_alive"]
 Shortcut = Literal["block", "keep"]
 
-SCORES = ("magnitude", "l2", "ebn", "l1", "ebn_alt", "activations")
+SCORES: tuple[Score, ...] = ("magnitude", "l2", "ebn", "l1", "ebn_alt", "activations")
 BN_SCORES = ("ebn", "ebn_alt")  # the mask lives on the BN: gamma/beta zeroed, conv filter left as is
 OPTIMIZERS = ("adam", "sgd")
-TARGETS = ("small", "large", "random")
-MODES = ("linear_to_p", "constant_rate")
-BN_ON_PRUNE = ("mask", "keep")
-NOISE_SIGMAS = ("first_alive", "all_alive")  # Gaussian noise σ: the first never-selected filter (parity) or all
-SHORTCUTS = ("block", "keep")  # ResNet: a pruned conv2 channel blocks the shortcut too (parity) or keeps it
+TARGETS: tuple[Target, ...] = ("small", "large", "random")
+MODES: tuple[Mode, ...] = ("linear_to_p", "constant_rate")
+BN_ON_PRUNE: tuple[BnOnPrune, ...] = ("mask", "keep")
+NOISE_SIGMAS: tuple[NoiseSigma, ...] = (
+    "first_alive",
+    "all_alive",
+)  # Gaussian noise σ: the first never-selected filter (parity) or all
+SHORTCUTS: tuple[Shortcut, ...] = (
+    "block",
+    "keep",
+)  # ResNet: a pruned conv2 channel blocks the shortcut too (parity) or keeps it
 DATASETS = ("cifar10", "synthetic")
-PRECISIONS = ("fp32", "tf32", "bf16")
+PRECISIONS: tuple[Precision, ...] = ("fp32", "tf32", "bf16")
 # Train images per class in each data set (a subset may not ask for more).
 CLASS_SIZES = {"cifar10": 5000, "synthetic": 1000}
 TARGET_ABBREVIATIONS = {"small": "S", "large": "L", "random": "R"}
 FlatnessMethod = Literal["lanczos", "power_parity"]
 FlatnessSplit = Literal["test", "train"]
-FLATNESS_METHODS = ("lanczos", "power_parity")
-FLATNESS_SPLITS = ("test", "train")
+FLATNESS_METHODS: tuple[FlatnessMethod, ...] = ("lanczos", "power_parity")
+FLATNESS_SPLITS: tuple[FlatnessSplit, ...] = ("test", "train")
 FlatnessScan = Literal["until_star", "full"]
-FLATNESS_SCANS = ("until_star", "full")
+FLATNESS_SCANS: tuple[FlatnessScan, ...] = ("until_star", "full")
 # method-later §2.4: round(linspace(-0.4, 0.4, 81), 2), 0 included
 PARITY_EPS = tuple(round(-0.4 + 0.01 * i, 2) + 0.0 for i in range(81))
 

@@ -36,7 +36,8 @@ def test_synthetic_is_deterministic_and_cifar_shaped() -> None:
 
 
 def test_synthetic_test_split_follows_its_variable_and_rejects_bad_values(monkeypatch: pytest.MonkeyPatch) -> None:
-    from gst.engine.data import load_arrays, synthetic_test_per_class
+    from gst.engine.data import load_arrays
+    from gst.engine.spec.datasets import synthetic_test_per_class
     from gst.engine.spec.errors import DataError
 
     assert np.bincount(load_arrays("synthetic").y_test).tolist() == [20] * 10  # the tests' setting

@@ -6,8 +6,7 @@ import pytest
 import torch
 
 from gst.engine.spec.events import EpochEnded, RunFinished
-
-from .test_stack import alone, assert_same_run, spec, together
+from tests.engine.test_stack import alone, assert_same_run, spec, together
 
 pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")]
 

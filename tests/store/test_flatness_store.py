@@ -75,7 +75,7 @@ def registered(db: Path) -> StoreWriter:
 def test_gst_show_prints_flatness(db: Path) -> None:
     from typer.testing import CliRunner
 
-    from gst.tui.cli.root import app
+    from gst.tui.entry import app
 
     writer = registered(db)
     writer.handle(RECORD)
@@ -91,7 +91,7 @@ def test_lanczos_estimated_residuals_are_counted_and_shown_apart(db: Path) -> No
 
     from typer.testing import CliRunner
 
-    from gst.tui.cli.root import app
+    from gst.tui.entry import app
 
     writer = registered(db)
     writer.handle(replace(RECORD, residuals_checked=1))

@@ -14,7 +14,7 @@ from gst.store import queries
 from gst.store.db import files_dir, writing
 from gst.store.journal import quarantine_dir, read_journal
 from gst.store.writer import StoreWriter, catch_up
-from gst.tui.cli.root import app
+from gst.tui.entry import app
 from tests.store.test_store import as_dead, feed, register
 
 DEAD = "999999999"  # a pid no process has

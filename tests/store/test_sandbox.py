@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from gst.store.db import writing
-from gst.tui.cli.root import app
+from gst.tui.entry import app
 from tests.conftest import gst_process
 
 LONG_QUERY = "SELECT count(*) FROM range(1000000000000) a, range(1000) b"

@@ -57,5 +57,5 @@ def execution_flags(command: Callable[..., None]) -> Callable[..., None]:
         else p
         for p in own
     ]
-    wrapper.__signature__ = inspect.Signature(params + shared)  # type: ignore[attr-defined] # Typer reads it
+    wrapper.__signature__ = inspect.Signature(params + shared)  # type: ignore[attr-defined]  # Typer reads it
     return wrapper

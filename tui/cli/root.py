@@ -16,7 +16,7 @@ from gst.tui.cli import bench as cli_bench
 from gst.tui.cli import check as cli_check
 from gst.tui.cli import db as cli_db
 from gst.tui.cli import run as cli_run
-from gst.tui.cli.options import DEFAULT_DB, DataDirOption, DbOption, JsonOption, guard, out
+from gst.tui.cli.options import JsonOption, guard, out
 from gst.tui.report.tables import rows_table
 
 # A library's deprecation notice (e.g. torch's own use of torch.jit.script) is not the user's to read.
@@ -103,14 +103,6 @@ def presets_show(name: Annotated[str, typer.Argument(help="Preset name or TOML f
                 title=f"{sweep.name}: {len(sweep.seeds)} seeds x {len(sweep.arms)} arms",
             )
         )
-
-
-@app.command()
-def tui(db: DbOption = DEFAULT_DB, data_dir: DataDirOption = None) -> None:
-    """Open the terminal app: presets, composer, live dashboards, summaries, runs browser."""
-    from gst.tui.app.gst_app import GstApp
-
-    GstApp(db, data_dir).run()
 
 
 @app.command()

@@ -117,8 +117,8 @@ def instability_scatter(ax: Axes, stored: StoredSweep, analysis: SweepAnalysis) 
             )
     c = analysis.correlation
     if c is not None:
-        xs = np.array(ax.get_xlim())
-        ax.plot(xs, c.slope * xs + c.intercept, "k--", lw=1)
+        ends = np.array(ax.get_xlim())
+        ax.plot(ends, c.slope * ends + c.intercept, "k--", lw=1)
         ax.text(
             0.02, 0.02, f"r = {c.pearson_r:.2f}, p = {c.pearson_p:.2g}, n = {c.n}", transform=ax.transAxes, fontsize=8
         )

@@ -67,7 +67,7 @@ def draw_later_figE(stored: StoredSweep, analysis: SweepAnalysis, db: Path) -> F
     per arm in each panel."""
     points = _points(stored, db)
     fig = plt.figure(figsize=(22, 11), layout="constrained")
-    left, right = fig.subfigures(1, 2, width_ratios=[1.5, 1])
+    left, right = fig.subfigures(1, 2, width_ratios=[1.5, 1], squeeze=False)[0]
     axes = left.subplots(3, 3)
     arms = stored.arm_order
     colour = plt.get_cmap("tab10")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from rich.cells import cell_len
-from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
+from rich.console import Console, ConsoleOptions, JustifyMethod, RenderableType, RenderResult
 from rich.table import Table
 from rich.text import Text
 
@@ -43,7 +43,7 @@ class Col:
     header: str = ""
     keep: bool = False
     drop: int = 0
-    justify: str = ""  # left or right; empty: right for numbers, left otherwise
+    justify: JustifyMethod | None = None  # left or right; None: right for numbers, left otherwise
 
     @property
     def label(self) -> str:
@@ -96,7 +96,7 @@ def _is_number(values: list[Any]) -> bool:
 
 def rows_table(
     rows: list[dict[str, Any]],
-    columns: list[str | Col],
+    columns: Sequence[str | Col],
     title: str = "",
     width: int | None = None,
     cut_note: str = "",
@@ -117,12 +117,13 @@ def rows_table(
         caption=Text(cut_note, style="dim") if cut else None,
         caption_justify="left",
     )
-    shares = share_widths([_natural_width(c, texts[c.key]) for c in shown], width - 3 * len(shown) - 1) if cut else []
+    room = (width or 0) - 3 * len(shown) - 1
+    shares = share_widths([_natural_width(c, texts[c.key]) for c in shown], room) if cut else []
     for i, c in enumerate(shown):
         numeric = _is_number([row.get(c.key) for row in rows])
         table.add_column(
             Text(c.label),
-            justify=c.justify or ("right" if numeric else "left"),  # type: ignore[arg-type]
+            justify=c.justify or ("right" if numeric else "left"),
             no_wrap=c.keep or numeric or cut,
             overflow="ellipsis",
             width=shares[i] if cut else None,

@@ -32,4 +32,4 @@ def resume_arguments(db: Path, sweep_id: str, device: str = "auto") -> list[str]
 
 def child_command(arguments: list[str]) -> tuple[list[str], dict[str, str]]:
     """The program, its arguments and environment for a background sweep (it stops on SIGINT)."""
-    return [sys.executable, "-m", "gst.tui.cli", *arguments], {**os.environ, HANDLE_SIGINT: "1"}
+    return [sys.executable, "-m", "gst.tui", *arguments], {**os.environ, HANDLE_SIGINT: "1"}

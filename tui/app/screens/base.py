@@ -7,18 +7,28 @@ a screen left open on a finished sweep costs next to nothing while a sweep train
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.screen import Screen
 
 from gst.engine.spec.errors import GstError
 
+if TYPE_CHECKING:
+    from gst.tui.app.gst_app import GstApp
+
 QUIET_TICKS = 10  # unchanged probes before probing less often
 QUIET_EVERY = 5
 
 
-class PollingScreen(Screen[None]):
+class GstScreen(Screen[None]):
+    """A screen of gst's app: `self.app` is typed as the GstApp it runs in (its database and launcher)."""
+
+    if TYPE_CHECKING:
+        app: GstApp
+
+
+class PollingScreen(GstScreen):
     """Calls `load()` in a worker thread every `interval` seconds and passes the result to `show()`."""
 
     interval = 1.0

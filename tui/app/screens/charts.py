@@ -79,11 +79,11 @@ class ChartsScreen(PollingScreen):
 
     def fingerprint(self) -> tuple[object, ...]:
         """Runs, epochs done and statuses of the sweep."""
-        return sweep_fingerprint(self.app.db, self.sweep_id)  # type: ignore[attr-defined]
+        return sweep_fingerprint(self.app.db, self.sweep_id)
 
     def load(self) -> SweepLive:
         """One read of what changed in the sweep."""
-        return load_live(self.app.db, self.sweep_id, self.live)  # type: ignore[attr-defined]
+        return load_live(self.app.db, self.sweep_id, self.live)
 
     def failed(self, message: str) -> None:
         """Say it where the chart would be."""

@@ -12,7 +12,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Label, Select, Static, Switch
 
 from gst.engine.spec.architectures import ARCHITECTURES
@@ -23,6 +22,7 @@ from gst.engine.spec.preset_writer import arms_toml
 from gst.engine.spec.specs import BN_ON_PRUNE, DATASETS, MODES, SCORES, TARGETS, RunSpec, spec_from_dict, spec_to_dict
 from gst.store.db import files_dir
 from gst.tui.app.messages import LaunchRequested
+from gst.tui.app.screens.base import GstScreen
 from gst.tui.app.screens.confirm import ConfirmScreen
 from gst.tui.app.widgets.spec_form import ADVANCED_FIELDS, AdvancedFields, field_row
 from gst.tui.report.tables import Fitted, plan_table
@@ -77,7 +77,7 @@ def load_sweep_from(text: str) -> Sweep:
     raise SpecError(f"load: {text!r} is neither a preset (allowed: {', '.join(builtin_names())}) nor a TOML file")
 
 
-class ComposerScreen(Screen[None]):
+class ComposerScreen(GstScreen):
     """A form for every spec key, a live plan, several named arms, load, save (never silently over a file), launch."""
 
     BINDINGS = [
@@ -200,8 +200,8 @@ class ComposerScreen(Screen[None]):
     @on(Switch.Changed)
     def validate(self) -> bool:
         """Re-check everything; put the message beside its field and refresh the plan."""
-        for label in self.query(".field-error"):
-            label.update("")  # type: ignore[attr-defined]
+        for label in self.query(".field-error").results(Label):
+            label.update("")
         status = self.query_one("#composer-status", Static)
         try:
             spec, seeds = self.spec()
@@ -320,7 +320,7 @@ class ComposerScreen(Screen[None]):
         if not ARM_NAME.match(name):
             self.notify(f"file name: {name!r} must be letters, digits, '_', '-' or '.'", severity="error")
             return
-        folder = files_dir(self.app.db) / "composed" / time.strftime("%Y%m%d-%H%M%S")  # type: ignore[attr-defined]
+        folder = files_dir(self.app.db) / "composed" / time.strftime("%Y%m%d-%H%M%S")
         path = self.write(folder / f"{name}.toml")
         if path is None:
             return

@@ -76,16 +76,16 @@ class DashboardScreen(PollingScreen):
 
     def fingerprint(self) -> tuple[object, ...]:
         """Runs, epochs done and statuses of the sweep."""
-        return sweep_fingerprint(self.app.db, self.sweep_id)  # type: ignore[attr-defined]
+        return sweep_fingerprint(self.app.db, self.sweep_id)
 
     def load(self) -> SweepLive:
         """One read of what changed in the sweep."""
-        self.live = load_live(self.app.db, self.sweep_id, self.live)  # type: ignore[attr-defined]
+        self.live = load_live(self.app.db, self.sweep_id, self.live)
         return self.live
 
     def failed(self, message: str) -> None:
         """A sweep launched here that has not registered yet is waiting, not an error; a failed launch says why."""
-        launch = self.app.launcher.find(self.sweep_id)  # type: ignore[attr-defined]
+        launch = self.app.launcher.find(self.sweep_id)
         header = self.query_one("#sweep-header", Static)
         if launch is not None and launch.state in ("queued", "running"):
             header.update(
@@ -108,7 +108,7 @@ class DashboardScreen(PollingScreen):
         self.sweep_id = live.sweep_id
         self.sub_title = f"sweep {live.sweep_id} ({self.why})"
         header = header_text(live, self.why)
-        launch = self.app.launcher.find(live.sweep_id)  # type: ignore[attr-defined]
+        launch = self.app.launcher.find(live.sweep_id)
         if launch is not None and launch.state == "failed":
             tail = launch.stderr_tail[-1] if launch.stderr_tail else f"exit code {launch.returncode}"
             header.append(f"\nlaunch failed: {clean(tail)}", style="bold red").append("  (o: full log)", style="dim")

@@ -5,13 +5,13 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Log, Static
 
+from gst.tui.app.screens.base import GstScreen
 from gst.tui.report.cells import clean
 
 
-class LogScreen(Screen[None]):
+class LogScreen(GstScreen):
     """Follows the launch's log while it runs; says so when the sweep was not launched here."""
 
     BINDINGS = [Binding("escape", "app.pop_screen", "Back")]
@@ -35,7 +35,7 @@ class LogScreen(Screen[None]):
 
     def refresh_log(self) -> None:
         """Append new lines and update the state line."""
-        launches = self.app.launcher.launches  # type: ignore[attr-defined]
+        launches = self.app.launcher.launches
         launch = next((x for x in reversed(launches) if x.sweep_id == self.sweep_id), None)
         if launch is None and self.sweep_id == "latest" and launches:
             launch = launches[-1]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from rich.console import Group
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Label, OptionList, Static
 
 from gst.engine.execution.jobs import parse_list, select_jobs
@@ -16,6 +17,7 @@ from gst.engine.spec.errors import GstError
 from gst.engine.spec.plan import plan
 from gst.engine.spec.preset import Sweep, builtin_names, load_preset
 from gst.tui.app.messages import LaunchRequested
+from gst.tui.app.screens.base import GstScreen
 from gst.tui.report.tables import Fitted, plan_table
 
 PREVIEW_ARMS = 4
@@ -39,15 +41,15 @@ def preset_details(sweep: Sweep) -> Group:
     ]
     for arm in sweep.arms[:PREVIEW_ARMS]:
         title, moments = f"{arm.name} ({arm.spec.label}, {arm.spec.epochs} epochs)", plan(arm.spec)
-        parts.append(Fitted(lambda width, title=title, moments=moments: plan_table(title, moments, width)))
+        parts.append(Fitted(partial(plan_table, title, moments)))
     if len(sweep.arms) > PREVIEW_ARMS:
         parts.append(
             Text(f"... and {len(sweep.arms) - PREVIEW_ARMS} more arms (gst plan preset {sweep.name})", style="dim")
         )
-    return Group(*parts)  # type: ignore[arg-type]
+    return Group(*parts)  # type: ignore[arg-type]  # Fitted renders itself (__rich_console__)
 
 
-class PresetsScreen(Screen[None]):
+class PresetsScreen(GstScreen):
     """Pick a preset, see what it will do, launch it."""
 
     BINDINGS = [

@@ -8,11 +8,11 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from gst.engine.spec.errors import GstError
 from gst.store import queries
+from gst.tui.app.screens.base import GstScreen
 from gst.tui.report.cells import clean
 from gst.tui.report.tables import fmt
 
@@ -20,7 +20,7 @@ MAX_ROWS = 1000
 EXAMPLE = "SELECT arm, count(*) AS runs, avg(final_test_acc) AS final FROM runs GROUP BY arm ORDER BY arm"
 
 
-class QueryScreen(Screen[None]):
+class QueryScreen(GstScreen):
     """Type a query, Enter runs it on a read-only connection; the first MAX_ROWS rows are shown."""
 
     BINDINGS = [Binding("escape", "app.pop_screen", "Back"), Binding("ctrl+r", "run", "Run")]
@@ -47,7 +47,7 @@ class QueryScreen(Screen[None]):
     def execute(self, sql: str) -> None:
         """Read-only query off the UI thread; errors become the status line."""
         try:
-            columns, rows = queries.query(self.app.db, sql)  # type: ignore[attr-defined]
+            columns, rows = queries.query(self.app.db, sql)
         except GstError as exc:
             message = Text(
                 f"query failed: {clean(str(exc))}", style="red"

@@ -103,11 +103,11 @@ class RunDetailScreen(PollingScreen):
 
     def fingerprint(self) -> tuple[object, ...]:
         """Status and epochs done of the run."""
-        return run_fingerprint(self.app.db, self.run_id)  # type: ignore[attr-defined]
+        return run_fingerprint(self.app.db, self.run_id)
 
     def load(self) -> RunData:
         """Run row, epochs and events."""
-        db = self.app.db  # type: ignore[attr-defined]
+        db = self.app.db
         return queries.run(db, self.run_id), queries.epochs(db, [self.run_id]), queries.prune_events(db, [self.run_id])
 
     def failed(self, message: str) -> None:

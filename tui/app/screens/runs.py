@@ -80,11 +80,11 @@ class RunsScreen(PollingScreen):
 
     def fingerprint(self) -> tuple[object, ...]:
         """The database's runs and statuses, and which sweep is highlighted and whether a filter is on."""
-        return (*database_fingerprint(self.app.db), self.current_sweep(), self.filtering)  # type: ignore[attr-defined]
+        return (*database_fingerprint(self.app.db), self.current_sweep(), self.filtering)
 
     def load(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """Sweeps, and the runs of the highlighted sweep (of every sweep while filtering)."""
-        db = self.app.db  # type: ignore[attr-defined]
+        db = self.app.db
         sweeps = sweep_list(db)
         if self.filtering:
             return sweeps, run_list(db, None)

@@ -46,13 +46,13 @@ class SummaryScreen(PollingScreen):
 
     def fingerprint(self) -> tuple[object, ...]:
         """Runs, epochs done and statuses: the analysis (bootstrap CIs) reruns only when they change."""
-        return sweep_fingerprint(self.app.db, self.sweep_id)  # type: ignore[attr-defined]
+        return sweep_fingerprint(self.app.db, self.sweep_id)
 
     def load(self) -> tuple[StoredSweep, SweepAnalysis]:
         """Read and analyse the sweep."""
         from gst.tui.report.sweep_data import load_sweep
 
-        stored = load_sweep(self.app.db, self.sweep_id)  # type: ignore[attr-defined]
+        stored = load_sweep(self.app.db, self.sweep_id)
         return stored, stored.analyze()
 
     def failed(self, message: str) -> None:
@@ -95,7 +95,7 @@ class SummaryScreen(PollingScreen):
         from gst.tui.report.sweep_data import load_sweep
 
         try:
-            paths = draw(load_sweep(self.app.db, self.sweep_id), self.app.db, Path("figures"))  # type: ignore[attr-defined]
+            paths = draw(load_sweep(self.app.db, self.sweep_id), self.app.db, Path("figures"))
         except GstError as exc:
             self.app.call_from_thread(self.notify, str(exc), severity="error")
             return

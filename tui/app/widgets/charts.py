@@ -47,7 +47,7 @@ class AccuracyChart(PlotWidget):
     DEFAULT_CSS = "AccuracyChart { height: 1fr; min-height: 8; }"
 
     def __init__(self, **kwargs: object) -> None:
-        super().__init__(allow_pan_and_zoom=False, **kwargs)  # type: ignore[arg-type]
+        super().__init__(allow_pan_and_zoom=False, **kwargs)  # type: ignore[arg-type]  # Widget's own keywords, passed through
         self.can_focus = False  # screen keys (zoom, pan) stay the screen's
         self.drawn: object = None
 

@@ -58,7 +58,7 @@ class CurveStrip(Widget):
     DEFAULT_CSS = "CurveStrip { height: 2; text-wrap: nowrap; text-overflow: clip; }"
 
     def __init__(self, label: str, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+        super().__init__(**kwargs)  # type: ignore[arg-type]  # Widget's own keywords, passed through
         self.label = label
         self.test: list[float] = []
         self.train: list[float] = []

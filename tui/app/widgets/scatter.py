@@ -32,7 +32,7 @@ class ScatterPlot(PlotWidget):
     DEFAULT_CSS = "ScatterPlot { height: 1fr; min-height: 10; }"
 
     def __init__(self, **kwargs: object) -> None:
-        super().__init__(allow_pan_and_zoom=False, **kwargs)  # type: ignore[arg-type]
+        super().__init__(allow_pan_and_zoom=False, **kwargs)  # type: ignore[arg-type]  # Widget's own keywords, passed through
         self.can_focus = False
         self.series: dict[str, list[tuple[float, float]]] = {}
         self.drawn: object = None

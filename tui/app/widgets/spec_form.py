@@ -75,7 +75,7 @@ class AdvancedFields(Collapsible):
     def value(self, name: str) -> str:
         """A select's choice or an input's text."""
         widget = self.query_one(f"#{name}")
-        return str(widget.value).strip()  # type: ignore[attr-defined]
+        return str(widget.value).strip()  # type: ignore[attr-defined]  # every field is an Input or a Select
 
     @on(Select.Changed)
     def sync(self) -> None:

@@ -15,10 +15,9 @@ from gst.engine.bench.speed import runs_per_hour
 from gst.engine.execution.local import plan_workers
 from gst.store import queries
 from gst.store.sql import fetch
-from gst.tui.cli.root import app
-
-from ..conftest import gst_process, tiny_preset  # type: ignore[import-not-found]
-from .test_processes import wait_for
+from gst.tui.entry import app
+from tests.conftest import gst_process, tiny_preset
+from tests.engine.execution.test_processes import wait_for
 
 runner = CliRunner()
 COLUMNS = "epoch, lr, train_loss, train_acc, test_loss, test_acc, pre_prune_test_acc, params_remaining"

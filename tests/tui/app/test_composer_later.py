@@ -13,8 +13,7 @@ from gst.engine.spec.preset import parse_preset
 from gst.tui.app.gst_app import GstApp
 from gst.tui.app.screens.composer import ComposerScreen
 from gst.tui.app.widgets.spec_form import NO_NOISE, AdvancedFields, noise_parts, noise_value
-
-from .test_app_literal import rendered
+from tests.tui.app.test_app_literal import rendered
 
 LAYER = "layer3.2.conv1"
 

@@ -23,11 +23,10 @@ from gst.engine.spec.events import EpochEnded, Event, RunStarted
 from gst.engine.spec.preset import load_preset
 from gst.store import queries
 from gst.store.sql import fetch
-from gst.tui.cli.root import app
+from gst.tui.entry import app
 from gst.tui.runner.sweep import execute_sweep
-
-from ..conftest import gst_process, tiny_preset  # type: ignore[import-not-found]
-from .test_processes import wait_for
+from tests.conftest import gst_process, tiny_preset
+from tests.engine.execution.test_processes import wait_for
 
 ray = pytest.importorskip("ray")
 pytestmark = pytest.mark.xdist_group("ray")  # one local cluster per test worker, shared by these tests

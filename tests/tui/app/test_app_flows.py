@@ -25,9 +25,8 @@ from gst.tui.app.screens.run_detail import RunDetailScreen
 from gst.tui.app.screens.runs import RunsScreen
 from gst.tui.app.screens.summary import SummaryScreen
 from gst.tui.app.widgets.charts import AccuracyChart
-
-from .fabricate import fabricate
-from .test_app import notifications, text_of, wait_until
+from tests.tui.app.test_app import notifications, text_of, wait_until
+from tests.tui.fabricate import fabricate
 
 SHORT = ("base.epochs=12", "base.lr_milestones=[]", "base.prune.end_epoch=[6, 6, 6, 9]")
 

@@ -22,9 +22,8 @@ from gst.tui.app.screens.run_detail import RunDetailScreen
 from gst.tui.app.screens.runs import RunsScreen
 from gst.tui.app.screens.summary import SummaryScreen
 from gst.tui.report.cells import TITLE_CHARS
-
-from .fabricate import fabricate
-from .test_app import wait_until
+from tests.tui.app.test_app import wait_until
+from tests.tui.fabricate import fabricate
 
 HOSTILE = "[red]x[/red] :x: \u202eevil"
 SHOWN = "[red]x[/red] :x: evil"  # what the screen must show: markup and emoji code literal, the override gone

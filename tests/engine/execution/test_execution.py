@@ -18,10 +18,9 @@ from gst.store.db import writing
 from gst.store.register import contiguous, resumable_jobs
 from gst.store.sql import fetch
 from gst.store.writer import StoreWriter
-from gst.tui.cli.root import app
+from gst.tui.entry import app
 from gst.tui.report.sweep_data import stored_preset
-
-from ..conftest import tiny_preset  # type: ignore[import-not-found]
+from tests.conftest import tiny_preset
 
 runner = CliRunner()
 

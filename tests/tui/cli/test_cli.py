@@ -9,7 +9,7 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from gst.tui.cli.root import app
+from gst.tui.entry import app
 
 runner = CliRunner()
 

@@ -19,8 +19,7 @@ from gst.tui.app.screens.dashboard import DashboardScreen
 from gst.tui.app.screens.log import LogScreen
 from gst.tui.app.screens.run_detail import RunDetailScreen
 from gst.tui.app.screens.summary import SummaryScreen
-
-from .fabricate import fabricate
+from tests.tui.fabricate import fabricate
 
 FROZEN = ("base.epochs=24", "base.lr_milestones=[]", "base.prune.end_epoch=[12, 12, 12, 18]")
 SIZES = {"80x24": (80, 24), "160x48": (160, 48)}

@@ -7,7 +7,7 @@ import torch
 from typer.testing import CliRunner
 
 from gst.engine.bench.flatness_cost import GST_PASSES, PARITY_PASSES, flatness_bench, scan_passes
-from gst.tui.cli.root import app
+from gst.tui.entry import app
 
 
 @pytest.mark.parametrize(

@@ -19,8 +19,7 @@ import pytest
 
 from gst.store import queries
 from gst.store.sql import fetch
-
-from ..conftest import tiny_preset  # type: ignore[import-not-found]
+from tests.conftest import tiny_preset
 
 pytestmark = pytest.mark.slow
 
@@ -49,7 +48,7 @@ def gst(
     }
     if not fault:
         env.pop("GST_FAULT")
-    cmd = [sys.executable, "-m", "gst.tui.cli", *args]
+    cmd = [sys.executable, "-m", "gst.tui", *args]
     return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout)
 
 
@@ -149,7 +148,7 @@ def test_killed_parent_leaves_no_worker_and_a_killed_worker_is_retried(tmp_path:
     spec, db = spec_file(tmp_path), tmp_path / "gst.duckdb"
     # the parent SIGKILLs itself when it receives its second event from a worker: the workers are training
     env = {**os.environ, "GST_HANDLE_SIGINT": "1", "GST_FAULT": "received:2"}
-    proc = subprocess.Popen([sys.executable, "-m", "gst.tui.cli", *run_args(spec, db, "workers")], env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "gst.tui", *run_args(spec, db, "workers")], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     workers: set[int] = set()
     while proc.poll() is None:
@@ -178,7 +177,7 @@ def test_killed_parent_leaves_no_worker_and_a_killed_worker_is_retried(tmp_path:
 def test_sigterm_interrupts_and_damaged_checkpoints_fall_back(tmp_path: Path, references: References) -> None:
     spec, db = spec_file(tmp_path), tmp_path / "gst.duckdb"
     args = [*run_args(spec, db, "in-process"), "--checkpoint-every", "1"]
-    proc = subprocess.Popen([sys.executable, "-m", "gst.tui.cli", *args], env={**os.environ, "GST_HANDLE_SIGINT": "1"},
+    proc = subprocess.Popen([sys.executable, "-m", "gst.tui", *args], env={**os.environ, "GST_HANDLE_SIGINT": "1"},
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     checkpoints = db.parent / "gst.duckdb.d" / "checkpoints"
     deadline = time.monotonic() + 120
@@ -204,7 +203,7 @@ def test_sigterm_interrupts_and_damaged_checkpoints_fall_back(tmp_path: Path, re
 
 def test_database_held_by_a_reader_loses_nothing(tmp_path: Path, references: References) -> None:
     spec, db = spec_file(tmp_path), tmp_path / "gst.duckdb"
-    proc = subprocess.Popen([sys.executable, "-m", "gst.tui.cli", *run_args(spec, db, "in-process")],
+    proc = subprocess.Popen([sys.executable, "-m", "gst.tui", *run_args(spec, db, "in-process")],
                             env={**os.environ, "GST_HANDLE_SIGINT": "1"}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
     deadline = time.monotonic() + 120
     while not db.exists() and time.monotonic() < deadline:

@@ -9,11 +9,10 @@ import matplotlib.image
 import pytest
 from typer.testing import CliRunner
 
-from gst.tui.cli.root import app
+from gst.tui.entry import app
 from gst.tui.report.figures import DRAWERS
 from gst.tui.report.sweep_data import load_sweep
-
-from .fabricate import fabricate
+from tests.tui.fabricate import fabricate
 
 runner = CliRunner()
 

@@ -14,7 +14,7 @@ from gst.engine.analysis.sweep_stats import mean_stability
 from gst.engine.spec.events import FlatnessMeasured
 from gst.store import queries
 from gst.store.writer import StoreWriter
-from gst.tui.cli.root import app
+from gst.tui.entry import app
 from tests.tui.fabricate import fabricate
 
 OVERRIDES = ("base.lr_milestones=[]", "base.prune.end_epoch=[10, 10, 10, 15]", "base.flatness.epochs=[20]")

@@ -20,8 +20,7 @@ from gst.tui.app.screens.run_detail import RunDetailScreen
 from gst.tui.app.screens.runs import RunsScreen
 from gst.tui.app.screens.summary import SummaryScreen
 from gst.tui.app.widgets.curve import CurveStrip
-
-from .fabricate import fabricate
+from tests.tui.fabricate import fabricate
 
 
 def text_of(widget: Static) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from gst.tui.cli.root import app
+from gst.tui.entry import app
 from tests.tui.fabricate import fabricate
 
 SMOKE_CIFAR = ("run", "preset", "smoke", "--set", 'base.dataset="cifar10"', "--device", "cpu")
@@ -123,7 +123,7 @@ def test_bad_input_in_subprocesses(tmp_path: Path) -> None:
     while todo:
         stack, todo = todo[:4], todo[4:]
         procs = [
-            (args, subprocess.Popen([sys.executable, "-m", "gst.tui.cli", *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env))
+            (args, subprocess.Popen([sys.executable, "-m", "gst.tui", *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env))
             for args in stack
         ]  # fmt: skip
         for args, proc in procs:

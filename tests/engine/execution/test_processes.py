@@ -12,9 +12,8 @@ from typer.testing import CliRunner
 
 from gst.store import queries
 from gst.store.sql import fetch
-from gst.tui.cli.root import app
-
-from ..conftest import gst_process, tiny_preset  # type: ignore[import-not-found]
+from gst.tui.entry import app
+from tests.conftest import gst_process, tiny_preset
 
 pytestmark = pytest.mark.slow  # real gst processes
 

@@ -13,8 +13,7 @@ from gst.tui.app.screens.presets import unwrap
 from gst.tui.app.screens.run_detail import lr_text, zoomed
 from gst.tui.app.widgets.charts import epoch_ticks, mean_band
 from gst.tui.app.widgets.curve import BLOCKS, drop_style, sparkline, value_range
-
-from .fabricate import fabricate
+from tests.tui.fabricate import fabricate
 
 
 def test_sparkline_is_scaled_to_the_run_and_fills_the_width() -> None:

@@ -18,8 +18,7 @@ from gst.tui.cli.root import COMMAND_ORDER, app
 from gst.tui.report.cells import cap, clean, fmt
 from gst.tui.report.sweep_data import load_sweep
 from gst.tui.report.tables import Col, Fitted, plan_table, rows_table
-
-from .fabricate import fabricate
+from tests.tui.fabricate import fabricate
 
 runner = CliRunner()
 

@@ -1,0 +1,28 @@
+"""Sizes of the data sets a spec can name, known without loading them (torch- and numpy-free)."""
+
+from __future__ import annotations
+
+import os
+
+from gst.engine.spec.errors import DataError
+
+CIFAR10_TEST_IMAGES = 10_000
+
+
+def synthetic_test_per_class() -> int:
+    """Test images per class of the synthetic set: 100, or GST_SYNTHETIC_TEST_PER_CLASS (1..100).
+
+    Evaluation dominates a tiny synthetic run, so process-level tests shrink the test split with it;
+    a smaller split is a draw of its own, not a subset of the default one.
+    """
+    raw = os.environ.get("GST_SYNTHETIC_TEST_PER_CLASS", "").strip()
+    if not raw:
+        return 100
+    if not raw.isdigit() or not 1 <= int(raw) <= 100:
+        raise DataError(f"GST_SYNTHETIC_TEST_PER_CLASS: {raw!r} is not allowed (allowed: 1..100)")
+    return int(raw)
+
+
+def test_images(dataset: str) -> int:
+    """Test images of the data set (the synthetic split's size follows GST_SYNTHETIC_TEST_PER_CLASS)."""
+    return CIFAR10_TEST_IMAGES if dataset == "cifar10" else 10 * synthetic_test_per_class()

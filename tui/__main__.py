@@ -1,0 +1,5 @@
+"""`python -m gst.tui`: the `gst` program."""
+
+from gst.tui.entry import app
+
+app()
