@@ -20,21 +20,25 @@ from gst.engine.spec.events import BnActivations, EpochEnded, Event, Pruned
 from gst.engine.spec.journal import JournalFile, event_op, journal_owner, now, replay_order
 from gst.store.apply import Op, apply_ops
 from gst.store.db import StoreBusyError, files_dir, writing
-from gst.store.journal import replay
+from gst.store.replay import replay
 from gst.store.rows import RunRow, SweepRow
 
 log = logging.getLogger(__name__)
 
 
 def pid_alive(pid: int) -> bool:
-    """True if a process with this pid exists on this host."""
+    """True if a process with this pid runs on this host (a zombie, dead but not yet reaped, does not)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True  # no /proc (not Linux): existing is alive
+    return state not in ("Z", "X")
 
 
 class StoreWriter:

@@ -5,7 +5,7 @@ It sits above both front ends so that neither imports the other; the app (and Te
 
 from __future__ import annotations
 
-from gst.tui.cli.options import DEFAULT_DB, DataDirOption, DbOption
+from gst.tui.cli.flags import DEFAULT_DB, DataDirOption, DbOption
 from gst.tui.cli.root import app
 
 __all__ = ["app"]

@@ -19,11 +19,11 @@ from torch.utils.data import DataLoader, Dataset
 from gst.engine.data import MEAN, STD, synthetic_arrays
 from gst.engine.device import memory_format
 from gst.engine.models import build_model
-from gst.engine.run import build_trainer
 from gst.engine.spec.job import Job
 from gst.engine.spec.schedule import schedule
 from gst.engine.spec.specs import RunSpec, spec_from_dict
 from gst.engine.train import Trainer
+from gst.engine.train_job import build_trainer
 
 WARMUP = 2
 

@@ -37,7 +37,7 @@ def run_stack(
     interrupted (after writing their last snapshots) and re-raises.
     """
     from gst.engine.checkpoint import Checkpointer  # torch: imported when a stack trains, not with the backends
-    from gst.engine.run import execute_stack
+    from gst.engine.train_job import execute_stack
 
     journal = JournalFile(options.journals, owner_pid)
     done: set[str] = set()
@@ -52,7 +52,7 @@ def run_stack(
     }
 
     def forward(event: Event) -> None:
-        journal.append(event_op(event))
+        journal.append(event_op(event, owner_pid))
         if isinstance(event, RunFinished):
             journal.sync()
             done.add(event.run_id)

@@ -4,7 +4,7 @@ A journal is a file of JSON lines under `<db>.d/journal/`, each one operation:
 `{"op": "sweep", "sweep": {…}}` and `{"op": "run", "run": {…}}` (registrations, written by the database
 writer), or `{"op": "event", "event": {…}, "host": …, "pid": …, "at": …}` (written by the producer that trains
 the run, before it checkpoints past the event). Each operation is journaled once, by whoever creates it, and
-reaches the database from memory, or from the journal when its writer died (`gst.store.journal`).
+reaches the database from memory, or from the journal when its writer died (`gst.store.replay`).
 
 A file is named `<owner pid>-<producer pid>-<random>.jsonl`: the owner is the process that deletes it once its
 operations are in the database (a worker's journal is owned by the launching process); a replayer skips the
@@ -32,9 +32,10 @@ def now() -> str:
     return datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
 
 
-def event_op(event: Event, at: str | None = None) -> Op:
-    """The journal operation that carries one engine event."""
-    return {"op": "event", "event": event_to_dict(event), "host": HOST, "pid": os.getpid(), "at": at or now()}
+def event_op(event: Event, owner_pid: int | None = None) -> Op:
+    """The journal operation that carries one engine event; `pid` is the process that owns the run (the one
+    a user stops), the launching process when a worker trains it."""
+    return {"op": "event", "event": event_to_dict(event), "host": HOST, "pid": owner_pid or os.getpid(), "at": now()}
 
 
 def journal_name(owner_pid: int) -> str:

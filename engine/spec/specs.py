@@ -171,7 +171,7 @@ def spec_hash(spec: RunSpec) -> str:
 
 def spec_from_dict(raw: dict[str, Any], where: str = "spec") -> RunSpec:
     """Build and validate a RunSpec from plain data (TOML or JSON); raise SpecError naming the key."""
-    from gst.engine.spec.check import check_run
+    from gst.engine.spec.validate import check_run
 
     return check_run(raw, where)
 

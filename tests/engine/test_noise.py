@@ -14,13 +14,13 @@ from gst.engine.cadence import CheckpointEvery
 from gst.engine.checkpoint import Checkpointer
 from gst.engine.models import PrunableModel
 from gst.engine.noise import NOISE_SEED_OFFSET, NoiseInjector
-from gst.engine.run import build_trainer, execute
 from gst.engine.spec.architectures import Architecture, LayerInfo
 from gst.engine.spec.errors import SpecError
 from gst.engine.spec.events import Event, NoiseWindowClosed, Pruned, RunStarted
 from gst.engine.spec.job import Job
 from gst.engine.spec.noise_kind import label_batches, parse_noise
 from gst.engine.spec.specs import RunSpec, spec_from_dict
+from gst.engine.train_job import build_trainer, execute
 
 
 class OneConv(PrunableModel):

@@ -8,10 +8,10 @@ import pytest
 
 from gst.engine.cadence import CheckpointEvery
 from gst.engine.checkpoint import Checkpointer
-from gst.engine.run import execute, execute_stack
 from gst.engine.spec.events import EpochEnded, Event, Pruned, RunFinished, RunStarted
 from gst.engine.spec.job import Job
 from gst.engine.spec.specs import RunSpec, spec_from_dict
+from gst.engine.train_job import execute, execute_stack
 
 SEEDS = (0, 1, 2)
 

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from gst.store import queries
 from gst.store.db import files_dir, writing
-from gst.store.journal import quarantine_dir, read_journal
+from gst.store.replay import quarantine_dir, read_journal
 from gst.store.writer import StoreWriter, catch_up
 from gst.tui.entry import app
 from tests.store.test_store import as_dead, feed, register

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gst.engine.execution.jobs import new_sweep_id
-from gst.tui.runner.launch import child_command, resume_arguments, run_arguments
+from gst.tui.runner.background import child_command, resume_arguments, run_arguments
 
 LOG_LINES = 500
 

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from gst.tui.cli.options import DEFAULT_DB, READ_INTERRUPTED, DbOption, JsonOption, guard, out
+from gst.tui.cli.flags import DEFAULT_DB, READ_INTERRUPTED, DbOption, JsonOption, guard, out
 
 
 def summary(

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from gst.engine.spec.errors import GstError
-from gst.tui.cli.options import DeviceOption, JsonOption, err, guard, out
+from gst.tui.cli.flags import DeviceOption, JsonOption, err, guard, out
 
 MODELS = ("conv4", "vgg11", "resnet18", "resnet20", "resnet56")
 CPU_STEPS = {"conv4": 30, "vgg11": 8, "resnet18": 4, "resnet20": 8, "resnet56": 4}

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from gst.tui.cli.options import DEFAULT_DB, DbOption, JsonOption, err, guard, out
+from gst.tui.cli.flags import DEFAULT_DB, DbOption, JsonOption, err, guard, out
 from gst.tui.report.tables import rows_table
 
 
@@ -20,7 +20,7 @@ def check(
     """Check every run: contiguous epochs, pruning only on schedule, drop = before - after, statuses that match
     the rows, no journal left unapplied."""
     from gst.store import queries
-    from gst.store.check import check_sweep
+    from gst.store.invariants import check_sweep
 
     with guard():
         if sweep_id is not None:

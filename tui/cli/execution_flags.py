@@ -13,7 +13,7 @@ from typing import Any
 
 from gst.engine.execution.backend import BACKENDS, backend_options
 from gst.engine.execution.options import ExecutionOptions, flag_fields
-from gst.tui.cli.options import DEFAULT_DB, DbOption, declared, guard
+from gst.tui.cli.flags import DEFAULT_DB, DbOption, declared, guard
 from gst.tui.runner.sweep import SweepSettings
 
 

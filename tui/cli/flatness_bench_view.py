@@ -9,7 +9,7 @@ from rich.table import Table
 
 from gst.engine.bench.flatness_cost import FlatnessBench, flatness_bench, scan_passes
 from gst.engine.spec.errors import GstError
-from gst.tui.cli.options import err, out
+from gst.tui.cli.flags import err, out
 
 
 def flatness_table(r: FlatnessBench) -> Table:

@@ -14,9 +14,9 @@ from gst.engine.spec.preset import builtin_names, load_preset, preset_text
 from gst.tui.cli import analysis as cli_analysis
 from gst.tui.cli import bench as cli_bench
 from gst.tui.cli import check as cli_check
-from gst.tui.cli import db as cli_db
 from gst.tui.cli import run as cli_run
-from gst.tui.cli.options import JsonOption, guard, out
+from gst.tui.cli import store_commands as cli_db
+from gst.tui.cli.flags import JsonOption, guard, out
 from gst.tui.report.tables import rows_table
 
 # A library's deprecation notice (e.g. torch's own use of torch.jit.script) is not the user's to read.

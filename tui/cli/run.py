@@ -13,9 +13,9 @@ from gst.engine.spec.job import Job
 from gst.engine.spec.plan import plan
 from gst.engine.spec.preset import Sweep, load_preset
 from gst.store.register import resumable_jobs
-from gst.tui.cli.confirm import YesOption, confirm_runs
 from gst.tui.cli.execution_flags import execution_flags
-from gst.tui.cli.options import JsonOption, SetOption, err, guard, out, stop_on_signals
+from gst.tui.cli.flags import JsonOption, SetOption, err, guard, out, stop_on_signals
+from gst.tui.cli.many_runs import YesOption, confirm_runs
 from gst.tui.report.tables import plan_table, summary_table, sweep_heading
 from gst.tui.runner import sweep as runner
 from gst.tui.runner.sweep import SweepSettings

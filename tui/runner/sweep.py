@@ -2,7 +2,7 @@
 event through this process's one StoreWriter.
 
 The CLI (`gst run`, `gst resume`) calls it in-process; the app launches the same thing as a background process
-(`gst.tui.runner.launch`). Which runs, in which stacks, on which backend, with which durability:
+(`gst.tui.runner.background`). Which runs, in which stacks, on which backend, with which durability:
 gst.engine.execution.
 """
 

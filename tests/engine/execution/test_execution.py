@@ -13,8 +13,8 @@ from gst.engine.checkpoint import Checkpointer, previous
 from gst.engine.spec.errors import SpecError
 from gst.engine.spec.events import EpochEnded, RunFinished
 from gst.store import queries
-from gst.store.check import check_sweep
 from gst.store.db import writing
+from gst.store.invariants import check_sweep
 from gst.store.register import contiguous, resumable_jobs
 from gst.store.sql import fetch
 from gst.store.writer import StoreWriter

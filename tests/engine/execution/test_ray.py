@@ -17,10 +17,10 @@ from typer.testing import CliRunner
 from gst.engine.checkpoint import load
 from gst.engine.execution.jobs import select_jobs, stack_jobs
 from gst.engine.execution.options import ExecutionOptions, RayOptions
-from gst.engine.run import execute
 from gst.engine.spec.errors import GstError
 from gst.engine.spec.events import EpochEnded, Event, RunStarted
 from gst.engine.spec.preset import load_preset
+from gst.engine.train_job import execute
 from gst.store import queries
 from gst.store.sql import fetch
 from gst.tui.entry import app

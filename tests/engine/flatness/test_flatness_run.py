@@ -10,13 +10,13 @@ import torch
 from gst.engine.flatness.hvp import FlatLoss, alive_vector
 from gst.engine.flatness.measure import flatness_images, measure
 from gst.engine.flatness.perturb import evaluate_one
-from gst.engine.run import build_trainer, execute
 from gst.engine.spec.errors import SpecError
 from gst.engine.spec.events import Event, FlatnessMeasured, event_from_dict, event_to_dict
 from gst.engine.spec.job import Job
 from gst.engine.spec.schedule import LayerEvent
 from gst.engine.spec.specs import FlatnessSpec, RunSpec, spec_from_dict
 from gst.engine.train import Trainer
+from gst.engine.train_job import build_trainer, execute
 
 FLAT = {"epochs": [2], "k": 2, "count": 16, "eps": [-0.1, 0.0, 0.1], "vectors": 2, "hutchinson": 1, "steps": 6}
 

@@ -24,7 +24,7 @@ from gst.tui.app.screens.query import QueryScreen
 from gst.tui.app.screens.run_detail import RunDetailScreen
 from gst.tui.app.screens.runs import RunsScreen
 from gst.tui.app.screens.summary import SummaryScreen
-from gst.tui.app.widgets.charts import AccuracyChart
+from gst.tui.app.widgets.accuracy_chart import AccuracyChart
 from tests.tui.app.test_app import notifications, text_of, wait_until
 from tests.tui.fabricate import fabricate
 

@@ -11,7 +11,7 @@ from gst.tui.app.estimate import ROUGH_IPS, duration, estimate, rough_epoch_seco
 from gst.tui.app.live import RunLive, SweepLive
 from gst.tui.app.screens.presets import unwrap
 from gst.tui.app.screens.run_detail import lr_text, zoomed
-from gst.tui.app.widgets.charts import epoch_ticks, mean_band
+from gst.tui.app.widgets.accuracy_chart import epoch_ticks, mean_band
 from gst.tui.app.widgets.curve import BLOCKS, drop_style, sparkline, value_range
 from tests.tui.fabricate import fabricate
 

@@ -13,7 +13,7 @@ from gst.engine.spec.errors import GstError
 from gst.engine.spec.plan import plan
 from gst.engine.spec.preset import load_preset
 from gst.store.db import writing
-from gst.tui.cli.confirm import CONFIRM_ABOVE, confirm_runs
+from gst.tui.cli.many_runs import CONFIRM_ABOVE, confirm_runs
 from gst.tui.cli.root import COMMAND_ORDER, app
 from gst.tui.report.cells import cap, clean, fmt
 from gst.tui.report.sweep_data import load_sweep

@@ -10,7 +10,7 @@ from textual.widgets import Footer, Header, Static
 from gst.store.browse import sweep_fingerprint
 from gst.tui.app.live import SweepLive, load_live
 from gst.tui.app.screens.base import PollingScreen
-from gst.tui.app.widgets.charts import ARM_COLOURS, AccuracyChart, Series, mean_band
+from gst.tui.app.widgets.accuracy_chart import ARM_COLOURS, AccuracyChart, Series, mean_band
 from gst.tui.report.cells import clean
 
 

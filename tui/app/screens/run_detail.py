@@ -18,7 +18,7 @@ from gst.engine.spec.specs import spec_from_dict
 from gst.store import queries
 from gst.store.browse import run_fingerprint
 from gst.tui.app.screens.base import PollingScreen
-from gst.tui.app.widgets.charts import AccuracyChart, Series
+from gst.tui.app.widgets.accuracy_chart import AccuracyChart, Series
 from gst.tui.app.widgets.curve import drop_style
 from gst.tui.report.cells import cap, cell, clean
 from gst.tui.report.tables import Fitted, fmt, plan_table

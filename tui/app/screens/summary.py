@@ -16,7 +16,7 @@ from gst.engine.analysis.sweep_stats import INSTABILITY_LABELS
 from gst.engine.spec.errors import GstError
 from gst.store.browse import sweep_fingerprint
 from gst.tui.app.screens.base import PollingScreen
-from gst.tui.app.widgets.charts import ARM_COLOURS
+from gst.tui.app.widgets.accuracy_chart import ARM_COLOURS
 from gst.tui.app.widgets.scatter import ArmPoint, ScatterPlot
 from gst.tui.report.cells import clean
 

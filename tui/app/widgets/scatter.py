@@ -9,7 +9,7 @@ from textual_plot import HiResMode, PlotWidget
 
 if TYPE_CHECKING:
     from gst.engine.analysis.sweep_stats import Interval
-from gst.tui.app.widgets.charts import ARM_COLOURS
+from gst.tui.app.widgets.accuracy_chart import ARM_COLOURS
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from rich.text import Text
 
 from gst.engine.spec.errors import GstError
 from gst.store import queries
-from gst.tui.cli.options import DEFAULT_DB, READ_INTERRUPTED, DbOption, JsonOption, guard, handle_sigint_if_asked, out
+from gst.tui.cli.flags import DEFAULT_DB, READ_INTERRUPTED, DbOption, JsonOption, guard, handle_sigint_if_asked, out
 from gst.tui.report.cells import cap, clean, fmt
 from gst.tui.report.tables import Col, rows_table
 

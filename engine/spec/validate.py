@@ -145,7 +145,7 @@ def check_run(raw: dict[str, Any], where: str) -> RunSpec:
         prune = check_prune(prune_raw, ARCHITECTURES[model], epochs, Checker(where, "prune."))
     flatness = None
     if raw.get("flatness") is not None:
-        from gst.engine.spec.check_flatness import check_flatness
+        from gst.engine.spec.validate_flatness import check_flatness
 
         flatness = check_flatness(raw["flatness"], ARCHITECTURES[model], dataset, epochs, Checker(where, "flatness."))
     return RunSpec(

@@ -6,7 +6,6 @@ import math
 from typing import Any
 
 from gst.engine.spec.architectures import Architecture
-from gst.engine.spec.check import Checker
 from gst.engine.spec.datasets import test_images
 from gst.engine.spec.errors import SpecError
 from gst.engine.spec.specs import (
@@ -17,6 +16,7 @@ from gst.engine.spec.specs import (
     FlatnessSpec,
     field_names,
 )
+from gst.engine.spec.validate import Checker
 
 
 def check_flatness(raw: Any, arch: Architecture, dataset: str, epochs: int, c: Checker) -> FlatnessSpec:

@@ -17,7 +17,7 @@ from rich.markup import escape
 from gst.engine.execution.options import ExecutionOptions
 from gst.engine.spec.errors import GstError
 from gst.tui.report.cells import clean
-from gst.tui.runner.launch import HANDLE_SIGINT
+from gst.tui.runner.background import HANDLE_SIGINT
 
 out = Console(soft_wrap=True)  # results only
 err = Console(stderr=True, soft_wrap=True)  # progress, messages
