@@ -11,7 +11,7 @@ from rich.console import Console, ConsoleOptions, JustifyMethod, RenderableType,
 from rich.table import Table
 from rich.text import Text
 
-from gst.engine.spec.plan import Plan
+from gst.engine.spec.plan import Plan, PlannedEvent
 from gst.tui.report.cells import TITLE_CHARS, cap, cell
 
 
@@ -166,6 +166,8 @@ def plan_table(arm: str, plan: Plan, width: int | None = None) -> Table | Text:
     if plan.temporary:  # noise: the schedule picks targets, nothing is removed
         title = f"{arm}: noise on scheduled targets, removes nothing ({plan.params_total:,} parameters kept), {len(plan.moments)} noise events"
         columns = [Col("alive", "never targeted", drop=1, justify="right") if c.key == "alive" else c for c in columns]
+    if any(e.window for events in plan.layers.values() for e in events):
+        columns.insert(4, Col("window", "window train+test", keep=True, justify="right"))
     rows: list[dict[str, Any]] = []
     for name, events in plan.layers.items():
         if not events:
@@ -183,9 +185,27 @@ def plan_table(arm: str, plan: Plan, width: int | None = None) -> Table | Text:
                 "layer": name, "events": str(len(events)), "epochs": epochs,
                 "k": "/".join(map(str, ks)) if len(ks) <= 3 else f"{ks[0]}-{ks[-1]}",
                 "iterative": f"{sum(pcts) / len(pcts):.2f}", "alive": f"{events[-1].alive:,}",
+                "window": window_text(events),
             }
         )  # fmt: skip
     return rows_table(rows, columns, title=title, width=width, title_limit=200)
+
+
+def window_text(events: list[PlannedEvent]) -> str:
+    """The noise windows of a layer's events as 'train+test', equal ones once with their count ('1106+395 ×4');
+    '(cut)' marks a window a later event or the end of the run cuts short."""
+    texts = [
+        f"{e.window.train_forwards}+{e.window.eval_forwards}{'' if e.window.complete else ' (cut)'}"
+        for e in events
+        if e.window is not None
+    ]
+    groups: list[tuple[str, int]] = []
+    for text in texts:
+        if groups and groups[-1][0] == text:
+            groups[-1] = (text, groups[-1][1] + 1)
+        else:
+            groups.append((text, 1))
+    return ", ".join(text if n == 1 else f"{text} ×{n}" for text, n in groups)
 
 
 class Fitted:
