@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -29,10 +30,26 @@ def title_text(title: str, limit: int = TITLE_CHARS) -> Text:
     return Text(cap(title, limit), style="table.title")
 
 
-def sweep_heading(row: dict[str, Any]) -> str:
-    """'sweep ID: TITLE' from a sweeps row; the preset's name (a spec file's stem) only when it has no title."""
-    title = (row.get("title") or "").strip()
-    return f"sweep {row['sweep_id']}: {title}" if title else f"sweep {row['sweep_id']} ({row.get('preset') or '?'})"
+def sweep_heading(row: dict[str, Any], notes: Sequence[str] = ()) -> str:
+    """'sweep ID: TITLE [--set ...; NOTES]' from a sweeps row: the preset's title (its name, a spec file's stem,
+    only when it has none), then what ran differently from it: the stored --set overrides and `notes`."""
+    title = cap((row.get("title") or "").strip())
+    head = f"sweep {row['sweep_id']}: {title}" if title else f"sweep {row['sweep_id']} ({row.get('preset') or '?'})"
+    told = [*override_notes(row), *notes]
+    return head + (f" [{cap('; '.join(told), NOTE_CHARS)}]" if told else "")
+
+
+NOTE_CHARS = 400  # the notes after a title: long enough for every override of a sweep, and still bounded
+HEADING_CHARS = TITLE_CHARS + NOTE_CHARS + 4
+
+
+def override_notes(row: dict[str, Any]) -> list[str]:
+    """The sweep's stored --set items as one note ('--set base.dataset="cifar10", base.epochs=2'), or none."""
+    try:
+        items = json.loads(row.get("overrides") or "[]")
+    except (TypeError, ValueError):
+        items = []
+    return [f"--set {', '.join(str(i) for i in items)}"] if items else []
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +160,7 @@ SUMMARY_COLUMNS = [
 
 def summary_table(rows: list[dict[str, Any]], title: str, width: int | None = None) -> Table:
     """Per-arm results of a sweep (the end of `gst run`), fitted to `width`."""
-    return rows_table(rows, list(SUMMARY_COLUMNS), title=title, width=width)
+    return rows_table(rows, list(SUMMARY_COLUMNS), title=title, width=width, title_limit=HEADING_CHARS)
 
 
 PLAN_COLUMNS = [
