@@ -1,0 +1,64 @@
+"""The CLI keeps its word: `gst bench` names each measurement as it starts, `gst resume` takes the options the
+README says it does, and `gst models` writes every count with thousands separators."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from gst.engine.bench import speed
+from gst.engine.bench.speed import BenchReport
+from gst.engine.bench.throughput import best_interleaved
+from gst.tui.entry import app
+
+README = Path(__file__).resolve().parents[3] / "README.md"
+
+
+def test_interleaved_passes_are_announced_as_they_start() -> None:
+    heard: list[str] = []
+    best = best_interleaved({"plain": lambda: 1.0, "gst": lambda: 2.0}, 2, heard.append)
+    assert best == {"plain": 1.0, "gst": 2.0}
+    assert heard == ["plain pass, round 1 of 2", "gst pass, round 1 of 2", "plain pass, round 2 of 2",
+                     "gst pass, round 2 of 2"]  # fmt: skip
+
+
+def test_bench_shows_each_measurement_on_stderr(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fake(model: str, device: object, *, steps: int, seed_images: dict[int, int], note: object) -> BenchReport:
+        for what in ("plain pass, round 1 of 3", "2 seeds at batch 3, stacked", "checkpoint snapshot and write"):
+            note(what)  # type: ignore[operator]  # the CLI's announcer
+        return BenchReport(model=model, device="cpu", batch=128, plain_ips=1, gst_ips=2, compute_ips=2, eval_ips=3,
+                           runs_per_hour={"3": {"one_at_a_time": 10, "stacked": 9}})  # fmt: skip
+
+    monkeypatch.setattr(speed, "run_bench", fake)
+    result = CliRunner().invoke(app, ["bench", "--model", "conv4", "--device", "cpu", "--steps", "1"])
+    assert result.exit_code == 0, result.output
+    lines = result.stderr.splitlines()
+    assert lines[0] == "measuring conv4 on cpu (1 steps per loop)…"
+    assert [line.split(" (")[0].strip() for line in lines[1:]] == [
+        "plain pass, round 1 of 3", "2 seeds at batch 3, stacked", "checkpoint snapshot and write"
+    ]  # fmt: skip
+    assert "s so far)" in lines[1]
+
+
+def test_resume_takes_the_options_of_run_the_readme_says_it_does() -> None:
+    cmd = typer.main.get_command(app)
+
+    def options(command: object) -> set[str]:
+        return {o for p in command.params for o in p.opts if o.startswith("--")}  # type: ignore[attr-defined]
+
+    run, resume = options(cmd.commands["run"].commands["preset"]), options(cmd.commands["resume"])  # type: ignore[attr-defined]
+    row = next(line for line in README.read_text().splitlines() if line.startswith("| `gst resume"))
+    taken, refused = row.split(", not ")
+    assert set(re.findall(r"`(--[a-z-]+)`", refused)) == run - resume
+    assert set(re.findall(r"`(--[a-z-]+)`", taken)) <= resume
+
+
+def test_models_writes_every_count_with_thousands_separators() -> None:
+    result = CliRunner().invoke(app, ["models"], env={"COLUMNS": "120"})
+    assert result.exit_code == 0
+    assert "9,248" in result.output and "1,180,160" in result.output
+    assert not re.search(r"(?<![\d,.])\d{4,}(?![\d,])", result.output.replace("resnet", "").replace("vgg", ""))
