@@ -62,3 +62,16 @@ def test_models_writes_every_count_with_thousands_separators() -> None:
     assert result.exit_code == 0
     assert "9,248" in result.output and "1,180,160" in result.output
     assert not re.search(r"(?<![\d,.])\d{4,}(?![\d,])", result.output.replace("resnet", "").replace("vgg", ""))
+
+
+@pytest.mark.parametrize(("override", "message"), [
+    ('base.pre_prune_test="always"', "arm unpruned: pre_prune_test: 'always' is not allowed (allowed: pruning_epochs, every_epoch)"),
+    ("arm.prune_L.flatness={epochs = [5], k = 1000000, count = 16}",
+     "arm prune_L: flatness.k: 1000000 is more than the 189175 alive parameters at epoch 5 (allowed: 1..189175)"),
+])  # fmt: skip
+def test_a_bad_cadence_or_k_is_one_line_exit_1_nothing_written(override: str, message: str, tmp_path: Path) -> None:
+    db = tmp_path / "gst.duckdb"
+    result = CliRunner().invoke(app, ["run", "preset", "smoke", "--set", override, "--db", str(db)])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: ") and message in result.stderr and result.stderr.count("\n") == 1
+    assert not db.exists() and not list(tmp_path.iterdir())
