@@ -200,7 +200,7 @@ def plan_table(arm: str, plan: Plan, width: int | None = None) -> Table | Text:
         rows.append(
             {
                 "layer": name, "events": str(len(events)), "epochs": epochs,
-                "k": "/".join(f"{k:,}" for k in ks) if len(ks) <= 3 else f"{ks[0]:,}-{ks[-1]:,}",
+                "k": "/".join(map(str, ks)) if len(ks) <= 3 else f"{ks[0]}-{ks[-1]}",
                 "iterative": f"{sum(pcts) / len(pcts):.2f}", "alive": f"{events[-1].alive:,}",
                 "window": window_text(events),
             }

@@ -73,7 +73,7 @@ async def test_composer_validates_beside_the_field_and_plans_live(db: Path, tmp_
         await pilot.pause()
         assert str(app.screen.query_one("#err-fraction").content) == ""  # type: ignore[attr-defined]
         plan_text = text_of(app.screen.query_one("#composer-plan", Static))
-        assert "589,824 of 1,250,858 parameters" in plan_text and "196,608" in plan_text and "2, 3, 4" in plan_text
+        assert "589,824 of 1,250,858 parameters" in plan_text and "196608" in plan_text and "2, 3, 4" in plan_text
         await type_into(pilot, "#end_epoch", "9")
         await pilot.pause()
         assert "end_epoch[0]: 9 is not an epoch index of a 5-epoch run" in str(

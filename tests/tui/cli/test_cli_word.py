@@ -75,3 +75,11 @@ def test_a_bad_cadence_or_k_is_one_line_exit_1_nothing_written(override: str, me
     assert result.exit_code == 1
     assert result.stderr.startswith("error: ") and message in result.stderr and result.stderr.count("\n") == 1
     assert not db.exists() and not list(tmp_path.iterdir())
+
+
+def test_plan_at_80_columns_keeps_each_layers_noise_windows() -> None:
+    result = CliRunner().invoke(app, ["plan", "preset", "later_fig5", "--arm", "zeroing_1105"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    table = [line for line in result.stdout.splitlines() if line.startswith(("┏", "┃", "│", "└"))]
+    assert "window train+test" in table[1] and max(len(line) for line in table) <= 80
+    assert any("conv8" in line and "1106+395 ×7" in line for line in table)
