@@ -50,9 +50,9 @@ def tiny_problem(dtype: torch.dtype) -> tuple[FlatLoss, torch.Tensor]:
             param.mul_(keep)
         parts.append(keep.reshape(-1))
     alive = torch.cat(parts)
-    x = torch.randn(32, 3, 8, 8, generator=torch.Generator().manual_seed(2)).to(dtype)
-    y = torch.randint(0, 4, (32,), generator=torch.Generator().manual_seed(3))
-    return FlatLoss(model, x, y, alive, chunk=32), alive
+    x = torch.randn(16, 3, 8, 8, generator=torch.Generator().manual_seed(2)).to(dtype)
+    y = torch.randint(0, 4, (16,), generator=torch.Generator().manual_seed(3))
+    return FlatLoss(model, x, y, alive, chunk=16), alive
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +64,9 @@ def exact() -> torch.Tensor:
     return torch.linalg.eigvalsh(dense[keep][:, keep])
 
 
-@pytest.mark.parametrize("below", [20, 3, 0, -5])
+@pytest.mark.parametrize(
+    "below", [20, pytest.param(3, marks=pytest.mark.slow), 0, pytest.param(-5, marks=pytest.mark.slow)]
+)
 def test_lanczos_matches_the_dense_hessian_up_to_and_past_the_alive_count(exact: torch.Tensor, below: int) -> None:
     f, alive = tiny_problem(torch.float32)
     assert (f.size, int(alive.sum())) == (192, 143)
