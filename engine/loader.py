@@ -16,9 +16,11 @@ PAD = 4  # pixels of zero (black) padding for the random crop, as torchvision's 
 
 
 class DeviceData:
-    """Train subset and test set as uint8 NCHW tensors on `device`."""
+    """Train subset and test set (or its `test_indices` subset) as uint8 NCHW tensors on `device`."""
 
-    def __init__(self, arrays: ArraySet, train_indices: np.ndarray, device: torch.device) -> None:
+    def __init__(
+        self, arrays: ArraySet, train_indices: np.ndarray, device: torch.device, test_indices: np.ndarray | None = None
+    ) -> None:
         def to_device(x: np.ndarray) -> torch.Tensor:
             return torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2))).to(device)
 
@@ -26,8 +28,11 @@ class DeviceData:
         self.subset_hash = indices_hash(train_indices)  # stored with the run
         self.x_train = to_device(arrays.x_train[train_indices])  # (N, 3, 32, 32) uint8
         self.y_train = torch.from_numpy(arrays.y_train[train_indices]).to(device)
-        self.x_test = to_device(arrays.x_test)
-        self.y_test = torch.from_numpy(arrays.y_test.copy()).to(device)  # the arrays may be shared read-only
+        x_test, y_test = (arrays.x_test, arrays.y_test) if test_indices is None else (
+            arrays.x_test[test_indices], arrays.y_test[test_indices]
+        )  # fmt: skip
+        self.x_test = to_device(x_test)
+        self.y_test = torch.from_numpy(y_test.copy()).to(device)  # the arrays may be shared read-only
         self.mean = torch.tensor(MEAN, device=device).view(1, 3, 1, 1) * 255
         self.std = torch.tensor(STD, device=device).view(1, 3, 1, 1) * 255
         self._padded: torch.Tensor | None = None

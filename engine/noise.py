@@ -8,6 +8,8 @@ own RNG, and reports how many training and eval forwards each window noised. `st
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,20 +17,20 @@ import torch
 from torch import nn
 
 from gst.engine.models import PrunableModel
-from gst.engine.spec.noise_kind import NoiseKind
+from gst.engine.spec.noise_kind import NoiseCount, NoiseKind
+from gst.engine.spec.noise_window import WindowCount
 
 NOISE_SEED_OFFSET = 7_919  # the noise RNG's stream differs from the pruning RNG's
 
 
 @dataclass
 class Window:
-    """One layer's open noise window: targets, forwards seen and noised, and (restore) the snapshot."""
+    """One layer's open noise window: targets, its count of forwards (shared with `gst plan`), and (restore)
+    the snapshot."""
 
     epoch: int  # the event's epoch (epochs completed), for the report
     targets: torch.Tensor  # filter indices (CPU, long)
-    forwards: int = 0  # forwards seen since the event (the authors' counter c)
-    train: int = 0  # noised (or zeroed) training forwards
-    eval: int = 0  # noised (or zeroed) eval forwards
+    count: WindowCount
     snapshot: dict[str, torch.Tensor] | None = None
 
 
@@ -50,13 +52,14 @@ class NoiseInjector:
     model: PrunableModel
     layers: tuple[str, ...]
     kind: NoiseKind
-    count: str = "forwards"
+    count: NoiseCount = "forwards"
     seed: int = 0
     sigma_from: str = "first_alive"  # or "all_alive": σ over every never-selected filter (method-later §6.12)
     windows: dict[str, Window] = field(default_factory=dict)
     reports: list[WindowReport] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        self._paused = False
         self.generator = torch.Generator().manual_seed(self.seed + NOISE_SEED_OFFSET)
         self._hooks = [
             self.model.layer(name).register_forward_pre_hook(self._hook(name))
@@ -66,9 +69,19 @@ class NoiseInjector:
 
     def _hook(self, name: str) -> Any:
         def pre_forward(module: nn.Module, _inputs: Any) -> None:
-            self.forward(name, module.training)
+            if not self._paused:
+                self.forward(name, module.training)
 
         return pre_forward
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        """Forwards inside (a flatness measurement's) neither count in a window nor get noise."""
+        self._paused = True
+        try:
+            yield
+        finally:
+            self._paused = False
 
     def on_event(self, layer: str, epoch: int, chosen: torch.Tensor) -> None:
         """Filters `chosen` of `layer` were just selected (already marked in the mask): open a new window."""
@@ -79,7 +92,7 @@ class NoiseInjector:
         targets = chosen.cpu().long()
         if self.kind.family == "cumu":  # all ever-selected filters, old and new
             targets = torch.nonzero(self.model.mask(layer).cpu() == 0).squeeze(1)
-        self.windows[layer] = Window(epoch=epoch, targets=targets)
+        self.windows[layer] = Window(epoch=epoch, targets=targets, count=WindowCount(self.kind, self.count))
 
     @torch.no_grad()
     def forward(self, layer: str, training: bool) -> None:
@@ -87,25 +100,19 @@ class NoiseInjector:
         window = self.windows.get(layer)
         if window is None:
             return
-        b = self.kind.window
-        window.forwards += 1
-        j = window.forwards
-        if self.kind.family == "cumu" and j == 1:
+        action = window.count.take(training)
+        if self.kind.family == "cumu" and window.count.forwards == 1:
             window.snapshot = self._snapshot(layer, window.targets)
-        if self.count == "forwards":
-            closing = j > b if self.kind.family == "cumu" else j > b + 1
-        else:  # train_batches: B training forwards, and the eval forwards before the last of them
-            closing = window.train >= b and (b > 0 or training)
-        if closing:
+        if action == "close":
             self._close(layer, complete=True)
             return
         self._step(layer, window.targets)
-        if training:
-            window.train += 1
-        else:
-            window.eval += 1
-        if self.count == "forwards" and self.kind.family == "iter" and j == b + 1:
+        if action == "noise_and_close":
             self._close(layer, complete=True)
+
+    def is_open(self) -> bool:
+        """Whether any layer's window is open (its next forward would be noised or close it)."""
+        return bool(self.windows)
 
     def _step(self, layer: str, targets: torch.Tensor) -> None:
         conv = self.model.layer(layer)
@@ -153,13 +160,13 @@ class NoiseInjector:
         if window.snapshot is not None:  # restore: weights, gamma, beta and running statistics, bitwise
             for key, tensor in self._tensors(layer).items():
                 tensor[window.targets.to(tensor.device)] = window.snapshot[key].to(tensor.device)
-        self.reports.append(WindowReport(window.epoch, layer, window.train, window.eval, complete))
+        self.reports.append(WindowReport(window.epoch, layer, window.count.train, window.count.eval, complete))
 
     def drain(self, final: bool = False) -> list[WindowReport]:
         """Reports of windows closed since the last call; with `final`, also the windows still open."""
         if final:
             for layer, w in self.windows.items():
-                self.reports.append(WindowReport(w.epoch, layer, w.train, w.eval, complete=False))
+                self.reports.append(WindowReport(w.epoch, layer, w.count.train, w.count.eval, complete=False))
         reports, self.reports = self.reports, []
         return reports
 
@@ -170,9 +177,9 @@ class NoiseInjector:
                 name: {
                     "epoch": w.epoch,
                     "targets": w.targets.clone(),
-                    "forwards": w.forwards,
-                    "train": w.train,
-                    "eval": w.eval,
+                    "forwards": w.count.forwards,
+                    "train": w.count.train,
+                    "eval": w.count.eval,
                     "snapshot": None if w.snapshot is None else {k: v.cpu() for k, v in w.snapshot.items()},
                 }
                 for name, w in self.windows.items()
@@ -187,9 +194,7 @@ class NoiseInjector:
             name: Window(
                 epoch=w["epoch"],
                 targets=w["targets"].cpu().long(),
-                forwards=w["forwards"],
-                train=w["train"],
-                eval=w["eval"],
+                count=WindowCount(self.kind, self.count, w["forwards"], w["train"], w["eval"]),
                 snapshot=None if w["snapshot"] is None else dict(w["snapshot"]),
             )
             for name, w in state["windows"].items()

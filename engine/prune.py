@@ -7,6 +7,8 @@ zero gradient, the effective weight is 0) without a masked copy of every weight 
 
 from __future__ import annotations
 
+import contextlib
+
 import torch
 from torch import nn
 
@@ -54,6 +56,14 @@ class Pruner:
     def noise_reports(self, final: bool = False) -> list[WindowReport]:
         """Noise windows closed since the last call (with `final`, also those still open)."""
         return self.noise.drain(final) if self.noise is not None else []
+
+    def noise_open(self) -> bool:
+        """Whether a noise window is open, so that the next forward would count in it."""
+        return self.noise is not None and self.noise.is_open()
+
+    def noise_paused(self) -> contextlib.AbstractContextManager[None]:
+        """Forwards inside are not the run's (flatness measurements): noise windows ignore them."""
+        return self.noise.paused() if self.noise is not None else contextlib.nullcontext()
 
     def state_dict(self) -> dict[str, object]:
         """Pruning state outside the model's buffers (noise windows and RNG); checkpointed with the model."""

@@ -58,7 +58,7 @@ class Trainer:
         self.events = schedule(self.spec)
         self.last_prune_epoch = max(self.events) + 1 if self.events else 0
         # Results do not depend on it: small batches stay in CPU caches, large ones fill a GPU.
-        self.eval_batch_size = self.spec.test_batch_size or (1024 if self.data.device.type == "cuda" else 128)
+        self.eval_batch_size = self.spec.eval_batch_size(self.data.device.type)
 
     def autocast(self) -> contextlib.AbstractContextManager[object]:
         """bf16 autocast when asked for, else nothing."""
@@ -105,6 +105,11 @@ class Trainer:
             self.measure_flatness(emit, t + 1)  # before this epoch's pruning (method-later §2.1)
         began = time.perf_counter()
         pruned = None
+        before = None
+        if t not in self.events and spec.pre_prune_test == "every_epoch" and self.pruner.noise_open():
+            # The authors test before pruning at every epoch, and noise windows count those forwards; without an
+            # open window the pass would repeat the next one exactly, so it is skipped (method-later §1.2).
+            _, before = self.evaluate()
         if t in self.events:
             _, before = self.evaluate()
             layers = self.pruner.apply(self.events[t])
@@ -132,7 +137,7 @@ class Trainer:
                 train_acc=train_acc,
                 test_loss=test_loss,
                 test_acc=test_acc,
-                pre_prune_test_acc=pruned.acc_before if pruned else test_acc,
+                pre_prune_test_acc=before if before is not None else test_acc,
                 params_remaining=self.pruner.params_remaining(),
                 seconds=seconds,
             )
@@ -171,7 +176,8 @@ class Trainer:
 
         assert self.spec.flatness is not None
         governed = self.pruner.governed()
-        emit(measure(self.run_id, epoch, self.model, governed, self.data, self.spec.flatness, self.eval_batch_size))
+        with self.pruner.noise_paused():  # its forwards are no forwards of the run: windows neither count nor noise
+            emit(measure(self.run_id, epoch, self.model, governed, self.data, self.spec.flatness, self.eval_batch_size))
 
     def train_epoch(self) -> tuple[float, float]:
         """One pass over the shuffled train set; running-average loss and accuracy (%) over minibatches."""

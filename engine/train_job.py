@@ -15,6 +15,7 @@ from gst.engine.device import memory_format, resolve_device, seed_everything, se
 from gst.engine.loader import DeviceData
 from gst.engine.models import build_model, count_params
 from gst.engine.prune import Pruner
+from gst.engine.spec.datasets import TEST_SUBSET_SEED
 from gst.engine.spec.events import RunFinished, RunStarted
 from gst.engine.spec.job import Job, Where
 from gst.engine.spec.journal import HOST
@@ -37,7 +38,9 @@ def build_trainer(
     set_precision(spec.precision)
     arrays = load_arrays(spec.dataset, data_dir, download)
     subset = class_subset(arrays.y_train, spec.examples_per_class, seed)
-    data = DeviceData(arrays, subset, device)
+    # A test subset is one draw for every run (TEST_SUBSET_SEED), so arms and seeds are tested on the same images.
+    test = class_subset(arrays.y_test, spec.test_per_class, TEST_SUBSET_SEED) if spec.test_per_class else None
+    data = DeviceData(arrays, subset, device, test)
     model = (
         build_model(spec.model, spec.conv4_dropout).to(device).to(memory_format=memory_format(device, spec.precision))
     )

@@ -12,6 +12,7 @@ import duckdb
 from gst.engine.spec.errors import StoreError
 from gst.store.db import reading, require_database
 from gst.store.sandbox import run_query
+from gst.store.schema import schema_tables
 from gst.store.sql import Row, fetch
 
 
@@ -109,15 +110,13 @@ def query(db: Path, sql: str, timeout: float | None = None) -> tuple[list[str], 
     return run_query(db, sql, timeout)
 
 
-TABLES = ("sweeps", "runs", "epochs", "prune_events", "prune_layers", "bn_activations")
-
-
 def export(db: Path, out_dir: Path, fmt: str, force: bool = False) -> list[Path]:
-    """Write every table to `out_dir` as parquet or csv files; returns the paths written.
+    """Write every table of the schema to `out_dir` as parquet or csv files; returns the paths written.
 
     Files of the same names are overwritten only with `force`; nothing is written if any would be.
     """
-    targets = [out_dir / f"{table}.{fmt}" for table in TABLES]
+    tables = schema_tables()
+    targets = [out_dir / f"{table}.{fmt}" for table in tables]
     if out_dir.exists() and not out_dir.is_dir():
         raise StoreError(f"{out_dir}: is a file, not a folder; give a folder to export into")
     clash = [p.name for p in targets if p.exists()]
@@ -129,7 +128,7 @@ def export(db: Path, out_dir: Path, fmt: str, force: bool = False) -> list[Path]
     except OSError as exc:
         raise StoreError(f"{out_dir}: cannot create the folder ({exc.strerror})") from None
     with reading(db) as conn:
-        for table, path in zip(TABLES, targets, strict=True):
+        for table, path in zip(tables, targets, strict=True):
             try:
                 _export_table(conn, table, path, fmt)
             except (OSError, duckdb.Error) as exc:

@@ -1,4 +1,4 @@
-"""Reads of the flatness tables (migrations 0005, 0006) for `gst show`, `gst summary` and `gst figure`."""
+"""Reads of the flatness tables (migrations 0005, 0006, 0010) for `gst show`, `gst summary` and `gst figure`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from gst.store.sql import Row, fetch
 SCALARS = (
     "epoch, method, split, n_examples, k, hvps, eigenvalues, residuals, residuals_checked, eig_sum, eig_sum_positive, lambda_max, "
     "lambda_min, grad_sq_trace, grad_cov_trace_centered, hutchinson_trace, tic, eps_star, test_loss, test_acc, "
-    "seconds_hessian, seconds_noise, seconds_perturb"
+    "seconds_hessian, seconds_noise, seconds_perturb, unresolved, residual_bound"
 )
 
 

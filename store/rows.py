@@ -158,6 +158,8 @@ class FlatnessRow:
     seconds_noise: float
     seconds_perturb: float
     residuals_checked: int  # leading residuals that are true products (migration 0006 appends the column)
+    unresolved: int  # pairs whose residual is above residual_bound: not known to be eigenpairs (migration 0010)
+    residual_bound: float
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -248,7 +250,8 @@ def flatness_row(e: FlatnessMeasured) -> FlatnessRow:
         lambda_min=e.lambda_min, grad_sq_trace=e.grad_sq_trace, grad_cov_trace_centered=e.grad_cov_trace_centered,
         hutchinson_trace=_null(e.hutchinson_trace), tic=_null(e.tic), eps_star=_null(e.eps_star),
         test_loss=e.test_loss, test_acc=e.test_acc, seconds_hessian=e.seconds_hessian,
-        seconds_noise=e.seconds_noise, seconds_perturb=e.seconds_perturb,
+        seconds_noise=e.seconds_noise, seconds_perturb=e.seconds_perturb, residual_bound=e.residual_bound,
+        unresolved=sum(not r <= e.residual_bound for r in e.residuals) if e.unresolved is None else e.unresolved,
     )  # fmt: skip
 
 

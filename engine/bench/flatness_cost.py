@@ -19,7 +19,7 @@ from typing import Any
 
 import torch
 
-from gst.engine.bench.throughput import synchronize
+from gst.engine.bench.throughput import Note, quiet, synchronize
 from gst.engine.data import synthetic_arrays
 from gst.engine.flatness.eigen import EXPLICIT, Eigenpairs, lanczos, power_parity
 from gst.engine.flatness.folded import FoldedForward, score
@@ -150,6 +150,7 @@ def flatness_bench(
     repeats: int = 2,
     solver_model: str | None = None,
     full_k: int = 100,
+    note: Note = quiet,
 ) -> FlatnessBench:
     """Measure units on `model_name` and both solvers' top-k accuracy.
 
@@ -165,15 +166,19 @@ def flatness_bench(
     size = sum(p.numel() for p in model.parameters())
     f = FlatLoss(model, x, y, torch.ones(size, device=device), chunk=n["chunk"])
     v = torch.randn(max(n["block"], 1), size, device=device)
+    note(f"one Hessian-vector product on {images} images")
     hvp = _time(lambda: f.hvp(v[:1]), device, repeats)
     block = n["block"]
+    note(f"{block} products at once")
     hvp_block = _time(lambda: f.hvp(v[:block]), device, repeats) / block
     xs = data.normalize(data.x_test[: min(pass_images, len(arrays.y_test))])
     ys = data.y_test[: xs.shape[0]]
     scale = TEST_IMAGES / xs.shape[0]
     batches = [(xs[i : i + 256], ys[i : i + 256]) for i in range(0, xs.shape[0], 256)]
+    note(f"test pass of the plain module ({xs.shape[0]} images)")
     plain = _time(lambda: score(model, batches), device, repeats) * scale  # the authors evaluate the module itself
     folded = FoldedForward.checked(f, batches[0][0]) if n["stack"] == 1 else None
+    note("test pass of gst's evaluation copy")
     if folded is not None:  # the fold is paid once per pass, the batches scale with the test set
         setup = _time(lambda: folded.module(f.theta), device, repeats)
         built = folded.module(f.theta)
@@ -182,6 +187,7 @@ def flatness_bench(
         single = _time(lambda: evaluate_one(f, f.theta, lambda: batches), device, repeats) * scale
     stack = n["stack"]
     thetas = f.theta + 0.01 * torch.randn(stack, size, device=device)
+    note(f"{stack} perturbed models per pass")
     stacked = _time(lambda: evaluate_many(f, thetas, lambda: batches), device, repeats) * scale / stack
     g = f
     if solver_model not in (None, model_name) or solver_images not in (None, images):
@@ -190,8 +196,11 @@ def flatness_bench(
         count = solver_images or images
         other_size = sum(p.numel() for p in other.parameters())
         g = FlatLoss(other, x[:count], y[:count], torch.ones(other_size, device=device), chunk=n["chunk"])
+    note(f"power_parity solver, k = {k}")
     parity = _result("power_parity", *_solve("power_parity", g, k, block, device))
+    note(f"lanczos solver, k = {k}")
     fast = _result("lanczos", *_solve("lanczos", g, k, block, device))
+    note(f"lanczos solver, k = {full_k}")
     full = _result("lanczos", *_solve("lanczos", g, full_k, block, device, explicit=min(EXPLICIT, full_k)))
     parity_full = min(2000, round((parity.products - k) / k * 100))
     per_product = hvp_block if block > 1 else hvp  # what gst does on this device

@@ -104,16 +104,19 @@ def runs_per_hour(model: str, device: str, batch: int, images: int, seeds: int, 
     return 3600 * seeds / _steady_seconds(events)
 
 
-def run_bench(model: str, device: torch.device, *, steps: int, seed_images: dict[int, int]) -> BenchReport:
-    """Every measurement on one device, in one process, in one go."""
+def run_bench(
+    model: str, device: torch.device, *, steps: int, seed_images: dict[int, int], note: bench.Note = bench.quiet
+) -> BenchReport:
+    """Every measurement on one device, in one process, in one go; `note` hears each one's name as it starts."""
     batch = 128
+    note("setting up (a) plain, (b) gst, (c) compute and eval loops")
     passes = {
         "plain": bench.plain_loop(model, device, batch, steps),
         "gst": bench.gst_loop(model, device, batch, steps),
         "compute": bench.compute_loop(model, device, batch, steps),
         "eval": bench.eval_loop(model, device),
     }
-    best = bench.best_interleaved(passes, REPEATS)
+    best = bench.best_interleaved(passes, REPEATS, note)
     report = BenchReport(
         model=model,
         device=str(device),
@@ -133,13 +136,15 @@ def run_bench(model: str, device: torch.device, *, steps: int, seed_images: dict
         report.default_mode = "stacked"
     modes = ("one_at_a_time", "stacked", "workers") if plan.size > 1 else ("one_at_a_time", "stacked")
     for seed_batch, images in seed_images.items():
-        rates = {
-            mode: runs_per_hour(model, str(device), seed_batch, images, report.seeds, mode, plan) for mode in modes
-        }
+        rates = {}
+        for mode in modes:
+            note(f"{report.seeds} seeds at batch {seed_batch}, {mode.replace('_', ' ')}")
+            rates[mode] = runs_per_hour(model, str(device), seed_batch, images, report.seeds, mode, plan)
         key = str(seed_batch)
         report.runs_per_hour[key] = rates
         report.stacking_speedup[key] = rates["stacked"] / rates["one_at_a_time"]
         report.seed_batching_speedup[key] = rates[report.default_mode] / rates["one_at_a_time"]
+    note("checkpoint snapshot and write")
     cost = bench.checkpoint_cost(model, device)
     report.checkpoint_mb, report.snapshot_s, report.checkpoint_write_s = cost.megabytes, cost.snapshot_s, cost.write_s
     report.peak_memory_mb = bench.peak_memory_mb(device)

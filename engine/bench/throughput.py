@@ -177,15 +177,23 @@ def eval_loop(model_name: str, device: torch.device) -> Pass:
     return evaluate
 
 
-def best_interleaved(passes: dict[str, Pass], repeats: int) -> dict[str, float]:
+Note = Callable[[str], None]  # told the name of each measurement as it starts (gst bench shows it)
+
+
+def quiet(_what: str) -> None:
+    """A `Note` that says nothing."""
+
+
+def best_interleaved(passes: dict[str, Pass], repeats: int, note: Note = quiet) -> dict[str, float]:
     """Run the passes in turn, `repeats` rounds, and keep each one's best rate.
 
     Interleaving exposes every loop to the same machine state; the best of several passes filters out
     interference from other processes (as `timeit` does).
     """
     best = dict.fromkeys(passes, 0.0)
-    for _ in range(repeats):
+    for round_ in range(repeats):
         for name, one_pass in passes.items():
+            note(f"{name} pass, round {round_ + 1} of {repeats}")
             best[name] = max(best[name], one_pass())
     return best
 

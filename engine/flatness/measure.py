@@ -12,7 +12,7 @@ import time
 import torch
 from torch import nn
 
-from gst.engine.flatness.eigen import EXPLICIT, top_eigenpairs
+from gst.engine.flatness.eigen import EXPLICIT, RESIDUAL_BOUND, top_eigenpairs, unresolved
 from gst.engine.flatness.gradnoise import gradient_noise, hutchinson_trace
 from gst.engine.flatness.hvp import FlatLoss, alive_vector
 from gst.engine.flatness.perturb import eps_star, perturbation_table
@@ -102,6 +102,8 @@ def measure(
         eigenvalues=tuple(values),
         residuals=tuple(pairs.residuals.tolist()),
         residuals_checked=pairs.checked,
+        unresolved=unresolved(pairs.residuals),
+        residual_bound=RESIDUAL_BOUND,
         steps=pairs.steps,
         hvps=pairs.products,
         grad_sq_trace=noise.uncentered,

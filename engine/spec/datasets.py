@@ -7,6 +7,8 @@ import os
 from gst.engine.spec.errors import DataError
 
 CIFAR10_TEST_IMAGES = 10_000
+TEST_PER_CLASS = {"cifar10": 1000, "synthetic": 100}  # the most a `test_per_class` subset may ask for
+TEST_SUBSET_SEED = 0  # one subset for every run of every sweep, so arms and seeds are compared on the same images
 
 
 def synthetic_test_per_class() -> int:
@@ -23,6 +25,8 @@ def synthetic_test_per_class() -> int:
     return int(raw)
 
 
-def test_images(dataset: str) -> int:
-    """Test images of the data set (the synthetic split's size follows GST_SYNTHETIC_TEST_PER_CLASS)."""
-    return CIFAR10_TEST_IMAGES if dataset == "cifar10" else 10 * synthetic_test_per_class()
+def test_images(dataset: str, per_class: int = 0) -> int:
+    """Test images a run evaluates: the data set's test split (the synthetic split's size follows
+    GST_SYNTHETIC_TEST_PER_CLASS), or its class-balanced subset of `per_class` images per class (0: all)."""
+    split = CIFAR10_TEST_IMAGES // 10 if dataset == "cifar10" else synthetic_test_per_class()
+    return 10 * (min(per_class, split) if per_class else split)

@@ -139,6 +139,8 @@ class FlatnessMeasured:
     residuals_checked: int | None = (
         None  # leading residuals that are true products (None: all; Lanczos: the rest estimated)
     )
+    unresolved: int | None = None  # pairs whose residual is above `residual_bound` (None: an older record)
+    residual_bound: float = 0.1  # engine.flatness.eigen.RESIDUAL_BOUND when measured
     eps: tuple[float, ...] = ()
     perturb_loss: tuple[tuple[float, ...], ...] = ()
     perturb_acc: tuple[tuple[float, ...], ...] = ()

@@ -19,6 +19,7 @@ BnOnPrune = Literal["mask", "keep"]
 Precision = Literal["fp32", "tf32", "bf16"]
 NoiseSigma = Literal["first_alive", "all_alive"]
 Shortcut = Literal["block", "keep"]
+PrePruneTest = Literal["pruning_epochs", "every_epoch"]
 
 SCORES: tuple[Score, ...] = ("magnitude", "l2", "ebn", "l1", "ebn_alt", "activations")
 BN_SCORES = ("ebn", "ebn_alt")  # the mask lives on the BN: gamma/beta zeroed, conv filter left as is
@@ -34,6 +35,9 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     "block",
     "keep",
 )  # ResNet: a pruned conv2 channel blocks the shortcut too (parity) or keeps it
+# When the test pass before pruning runs: only at epochs with a pruning event (gst's default, the early paper's
+# loop), or at every epoch as the authors' later configs (`pre_prune_acc=True`); noise windows count it.
+PRE_PRUNE_TESTS: tuple[PrePruneTest, ...] = ("pruning_epochs", "every_epoch")
 DATASETS = ("cifar10", "synthetic")
 PRECISIONS: tuple[Precision, ...] = ("fp32", "tf32", "bf16")
 # Train images per class in each data set (a subset may not ask for more).
@@ -105,6 +109,8 @@ class RunSpec:
     momentum: float = 0.0  # sgd only (0.9 in the later paper), not Nesterov
     weight_decay: float = 0.0  # L2 on all parameters (BN and masked ones too)
     test_batch_size: int = 0  # 0: the device's default; noise windows counting forwards depend on it
+    test_per_class: int = 0  # 0: the whole test split; else a class-balanced subset (a deviation from the paper)
+    pre_prune_test: PrePruneTest = "pruning_epochs"  # or "every_epoch": two test passes each epoch (later configs)
     batch_size: int | Literal["auto"] = 128  # "auto" = max(1, round(n_train / 391)), method.md §5
     conv4_dropout: tuple[float, ...] = ()  # () or (p_block1, p_block2, p_fc1), method.md §1.2
     deterministic: bool = False
@@ -124,6 +130,11 @@ class RunSpec:
         if self.batch_size == "auto":
             return max(1, round(self.train_size / 391))
         return self.batch_size
+
+    def eval_batch_size(self, device_type: str) -> int:
+        """Test images per eval forward: `test_batch_size`, else 1024 on a GPU and 128 elsewhere (results do not
+        depend on it, but noise windows that count forwards do)."""
+        return self.test_batch_size or (1024 if device_type == "cuda" else 128)
 
     @property
     def label(self) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from gst.engine.spec.architectures import ARCHITECTURES, Architecture
+from gst.engine.spec.datasets import TEST_PER_CLASS, test_images
 from gst.engine.spec.errors import SpecError
 from gst.engine.spec.noise_kind import NOISE_COUNTS, NoiseCount, NoiseKind, parse_noise
 from gst.engine.spec.specs import (
@@ -15,6 +16,7 @@ from gst.engine.spec.specs import (
     MODES,
     NOISE_SIGMAS,
     OPTIMIZERS,
+    PRE_PRUNE_TESTS,
     PRECISIONS,
     SCORES,
     SHORTCUTS,
@@ -137,6 +139,7 @@ def check_run(raw: dict[str, Any], where: str) -> RunSpec:
     if weight_decay < 0:
         raise c.fail("weight_decay", f"{weight_decay} must be >= 0")
     test_batch = c.integer("test_batch_size", raw.get("test_batch_size", d.test_batch_size), 0)
+    test_per_class = check_test_per_class(raw.get("test_per_class", d.test_per_class), dataset, c)
     prune_raw = raw.get("prune")
     prune = None
     if prune_raw is not None and prune_raw is not False:
@@ -147,7 +150,10 @@ def check_run(raw: dict[str, Any], where: str) -> RunSpec:
     if raw.get("flatness") is not None:
         from gst.engine.spec.validate_flatness import check_flatness
 
-        flatness = check_flatness(raw["flatness"], ARCHITECTURES[model], dataset, epochs, Checker(where, "flatness."))
+        flatness = check_flatness(
+            raw["flatness"], ARCHITECTURES[model], dataset, epochs, Checker(where, "flatness."),
+            test_count=test_images(dataset, test_per_class), prune=prune,
+        )  # fmt: skip
     return RunSpec(
         model=model,
         dataset=dataset,
@@ -160,6 +166,8 @@ def check_run(raw: dict[str, Any], where: str) -> RunSpec:
         momentum=momentum,
         weight_decay=weight_decay,
         test_batch_size=test_batch,
+        test_per_class=test_per_class,
+        pre_prune_test=c.choice("pre_prune_test", raw.get("pre_prune_test", d.pre_prune_test), PRE_PRUNE_TESTS),
         batch_size=batch,
         conv4_dropout=dropout,
         deterministic=c.boolean("deterministic", raw.get("deterministic", d.deterministic)),
@@ -168,6 +176,15 @@ def check_run(raw: dict[str, Any], where: str) -> RunSpec:
         prune=prune,
         flatness=flatness,
     )
+
+
+def check_test_per_class(value: Any, dataset: str, c: Checker) -> int:
+    """`test_per_class`: 0 (the whole test split) or a class-balanced subset no larger than a class."""
+    per_class = c.integer("test_per_class", value, 0)
+    most = TEST_PER_CLASS[dataset]
+    if per_class > most:
+        raise c.fail("test_per_class", f"{per_class} is larger than a {dataset} test class (allowed: 0..{most})")
+    return per_class
 
 
 def check_prune(raw: dict[str, Any], arch: Architecture, epochs: int, c: Checker) -> PruneSpec:

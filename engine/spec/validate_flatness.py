@@ -6,21 +6,25 @@ import math
 from typing import Any
 
 from gst.engine.spec.architectures import Architecture
-from gst.engine.spec.datasets import test_images
 from gst.engine.spec.errors import SpecError
+from gst.engine.spec.plan import alive_coordinates
 from gst.engine.spec.specs import (
     CLASS_SIZES,
     FLATNESS_METHODS,
     FLATNESS_SCANS,
     FLATNESS_SPLITS,
     FlatnessSpec,
+    PruneSpec,
     field_names,
 )
 from gst.engine.spec.validate import Checker
 
 
-def check_flatness(raw: Any, arch: Architecture, dataset: str, epochs: int, c: Checker) -> FlatnessSpec:
-    """Validate `[flatness]` against the model's parameter count, the run length and the data split."""
+def check_flatness(
+    raw: Any, arch: Architecture, dataset: str, epochs: int, c: Checker, *, test_count: int, prune: PruneSpec | None
+) -> FlatnessSpec:
+    """Validate `[flatness]` against the model's alive parameters at each measured epoch, the run length and the
+    data split (`test_count`: the test images the run evaluates)."""
     if not isinstance(raw, dict):
         raise SpecError(f"{c.where}: flatness: expected a table (or leave it out: no flatness measurements)")
     c.unknown(raw, field_names(FlatnessSpec))
@@ -38,8 +42,11 @@ def check_flatness(raw: Any, arch: Architecture, dataset: str, epochs: int, c: C
     k = c.integer("k", raw.get("k", d.k))
     if not 1 <= k <= arch.params:
         raise c.fail("k", f"{k} is not a number of eigenpairs of {arch.name} (allowed: 1..{arch.params})")
+    alive, at = min((alive_coordinates(arch, prune, e), e) for e in when)
+    if k > alive:  # the Hessian restricted to alive weights has only `alive` eigenpairs
+        raise c.fail("k", f"{k} is more than the {alive} alive parameters at epoch {at} (allowed: 1..{alive})")
     split = c.choice("split", raw.get("split", d.split), FLATNESS_SPLITS)
-    available = test_images(dataset) if split == "test" else CLASS_SIZES[dataset] * 10
+    available = test_count if split == "test" else CLASS_SIZES[dataset] * 10
     count = c.integer("count", raw.get("count", d.count))
     if not 1 <= count <= available:
         raise c.fail("count", f"{count} images (allowed: 1..{available}, the {dataset} {split} split)")

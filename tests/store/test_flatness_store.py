@@ -103,6 +103,23 @@ def test_lanczos_estimated_residuals_are_counted_and_shown_apart(db: Path) -> No
     assert "worst residual 0.0001 over the top 1, estimated 0.0003 over the rest" in result.output
 
 
+def test_unresolved_eigenvalues_are_counted_and_named(db: Path) -> None:
+    from dataclasses import replace
+
+    from typer.testing import CliRunner
+
+    from gst.tui.entry import app
+
+    writer = registered(db)
+    writer.handle(replace(RECORD, residuals=(1e-4, 33.0, math.nan), unresolved=2))
+    writer.handle(replace(RECORD, run_id="s1-a-1", residuals=(1e-4, 0.5, 0.2)))  # an older record: counted here
+    assert writer.close()
+    rows = {r["run_id"]: r for r in queries_flatness.flatness(db, ["s1-a-0", "s1-a-1"])}
+    assert (rows["s1-a-0"]["unresolved"], rows["s1-a-1"]["unresolved"]) == (2, 2)
+    result = CliRunner().invoke(app, ["show", "s1-a-0", "--db", str(db)])
+    assert "2 of 3 eigenvalues are unresolved (residual above 0.1" in " ".join(result.output.split())
+
+
 def test_a_database_from_before_0006_is_migrated_by_its_first_reader(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -129,6 +146,7 @@ def test_a_database_from_before_0006_is_migrated_by_its_first_reader(
     old_database(tmp_path / "old.duckdb")  # a read (gst show, summary) of a new column used to be a binder error
     (row,) = queries_flatness.flatness(tmp_path / "old.duckdb", ["r"])
     assert row["residuals_checked"] == 2  # every earlier residual was a true one
+    assert (row["unresolved"], row["residual_bound"]) == (1, 0.1)  # 0.2 says: not known to be an eigenvalue
 
     import contextlib
 

@@ -21,12 +21,13 @@ def fabricate(
     overrides: tuple[str, ...] = (),
     epochs: int | None = None,
     sweep_id: str | None = None,
+    arms: list[str] | None = None,
 ) -> str:
     """Register `preset` (with `seeds` seeds) and write every run; bigger per-event rates give bigger drops and accuracy."""
     extra = (f"base.epochs={epochs}",) if epochs else ()
     sweep = load_preset(preset, (*overrides, *extra, f"seeds={list(range(seeds))}"))
     sweep_id = sweep_id or new_sweep_id()
-    jobs = select_jobs(sweep, sweep_id, None, None)
+    jobs = select_jobs(sweep, sweep_id, arms, None)
     writer = StoreWriter(db)
     writer.open()
     register(writer, sweep, sweep_id, jobs, "cpu")

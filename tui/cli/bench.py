@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import time
+from collections.abc import Callable, Iterator
 from typing import Annotated
 
 import typer
@@ -13,6 +16,24 @@ from gst.tui.cli.flags import DeviceOption, JsonOption, err, guard, out
 
 MODELS = ("conv4", "vgg11", "resnet18", "resnet20", "resnet56")
 CPU_STEPS = {"conv4": 30, "vgg11": 8, "resnet18": 4, "resnet20": 8, "resnet56": 4}
+
+
+@contextlib.contextmanager
+def announcing(title: str) -> Iterator[Callable[[str], None]]:
+    """A status line on stderr naming each measurement as it starts, with the time so far (on a terminal a
+    spinner, elsewhere one line each), so a long bench on a busy machine never looks stuck."""
+    began = time.monotonic()
+    err.print(f"{title}…", highlight=False)
+    with err.status(title) as status:
+
+        def note(what: str) -> None:
+            text = f"{what} ({time.monotonic() - began:.0f} s so far)"
+            if err.is_terminal:
+                status.update(f"{title}: {text}")
+            else:
+                err.print(f"  {text}", highlight=False)
+
+        yield note
 
 
 def bench(
@@ -60,12 +81,12 @@ def bench(
             raise GstError(f"--steps: {steps} must be >= 1")
         dev = resolve_device(device)
         steps = steps or (200 if dev.type == "cuda" else CPU_STEPS[model])
-        err.print(f"measuring {model} on {dev} ({steps} steps per loop)…")
         if dev.type == "cuda":
             seed_images = {128: 12800, 3: 1280}
         else:  # images per seeds-together run: a few seconds per run on a 2-core CPU
             seed_images = {128: 1280, 3: 300} if model == "conv4" else {128: 512, 3: 120}
-        report = run_bench(model, dev, steps=steps, seed_images=seed_images)
+        with announcing(f"measuring {model} on {dev} ({steps} steps per loop)") as note:
+            report = run_bench(model, dev, steps=steps, seed_images=seed_images, note=note)
         if as_json:
             out.print(json.dumps(report.to_json(), indent=2), markup=False, highlight=False)
             return

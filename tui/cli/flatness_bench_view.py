@@ -9,7 +9,7 @@ from rich.table import Table
 
 from gst.engine.bench.flatness_cost import FlatnessBench, flatness_bench, scan_passes
 from gst.engine.spec.errors import GstError
-from gst.tui.cli.flags import err, out
+from gst.tui.cli.flags import out
 
 
 def flatness_table(r: FlatnessBench) -> Table:
@@ -75,10 +75,13 @@ def run_flatness_bench(
     solver_model: str | None = None,
 ) -> None:
     """Measure and print."""
-    err.print(f"measuring flatness costs of {model} on {device} ({images} images)…")
-    report = flatness_bench(
-        model, device, images=images, solver_images=solver_images, pass_images=pass_images, solver_model=solver_model
-    )
+    from gst.tui.cli.bench import announcing
+
+    with announcing(f"measuring flatness costs of {model} on {device} ({images} images)") as note:
+        report = flatness_bench(
+            model, device, images=images, solver_images=solver_images, pass_images=pass_images,
+            solver_model=solver_model, note=note,
+        )  # fmt: skip
     if as_json:
         out.print(json.dumps(report.to_json(), indent=2), markup=False, highlight=False)
     else:

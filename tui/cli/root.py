@@ -17,7 +17,7 @@ from gst.tui.cli import check as cli_check
 from gst.tui.cli import run as cli_run
 from gst.tui.cli import store_commands as cli_db
 from gst.tui.cli.flags import JsonOption, guard, out
-from gst.tui.report.tables import rows_table
+from gst.tui.report.tables import Col, rows_table
 
 # A library's deprecation notice (e.g. torch's own use of torch.jit.script) is not the user's to read.
 warnings.filterwarnings("ignore", category=FutureWarning, module=r"torch(\.|$)")
@@ -120,14 +120,15 @@ def models(as_json: JsonOption = False) -> None:
         out.print_json(json.dumps(data))
         return
     for arch in ARCHITECTURES.values():
-        rows = [
-            {"layer": x.name, "kind": x.kind, "units": x.units, "params": x.own_params, "scores": "/".join(x.scores)}
+        rows = [  # every count with thousands separators, as the title's
+            {"layer": x.name, "kind": x.kind, "units": f"{x.units:,}", "params": f"{x.own_params:,}",
+             "scores": "/".join(x.scores)}
             for x in arch.layers
-        ]
+        ]  # fmt: skip
         out.print(
             rows_table(
                 rows,
-                ["layer", "kind", "units", "params", "scores"],
+                ["layer", "kind", Col("units", justify="right"), Col("params", justify="right"), "scores"],
                 title=f"{arch.name}: {arch.params:,} parameters. {arch.summary}",
             )
         )

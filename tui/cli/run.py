@@ -40,7 +40,10 @@ def _plan(sweep: Sweep, arm: str | None, as_json: bool) -> None:
         out.print_json(json.dumps({"arms": {a.name: plan(a.spec).to_json() for a in arms}}))
         return
     for a in arms:
-        out.print(plan_table(f"{a.name} ({a.spec.label}, {a.spec.epochs} epochs)", plan(a.spec), out.width))
+        arm_plan = plan(a.spec)
+        out.print(plan_table(f"{a.name} ({a.spec.label}, {a.spec.epochs} epochs)", arm_plan, out.width))
+        if a.spec.test_batch_size == 0 and any(e.window for events in arm_plan.layers.values() for e in events):
+            err.print(f"{a.name}: windows counted at test batch 128 (a CPU's default; 1024 on a GPU)", highlight=False)
 
 
 def plan_target(

@@ -13,6 +13,7 @@ from rich.text import Text
 
 from gst.engine.spec.errors import GstError
 from gst.store import queries
+from gst.store.schema import schema_tables
 from gst.tui.cli.flags import DEFAULT_DB, READ_INTERRUPTED, DbOption, JsonOption, guard, handle_sigint_if_asked, out
 from gst.tui.report.cells import cap, clean, fmt
 from gst.tui.report.tables import Col, rows_table
@@ -106,7 +107,7 @@ def show(
 
 
 def query(
-    sql: Annotated[str, typer.Argument(help=f"SQL over the tables {', '.join(queries.TABLES)}.")],
+    sql: Annotated[str, typer.Argument(help=f"SQL over the tables {', '.join(schema_tables())}.")],
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV.")] = False,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -18,7 +19,9 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 from gst.engine.analysis.sweep_stats import SweepAnalysis, drop_curve, iterative_percent, mean_curve, method_label  # noqa: E402
 from gst.engine.spec.errors import GstError  # noqa: E402
 from gst.store import queries  # noqa: E402
+from gst.tui.report.cells import cap  # noqa: E402
 from gst.tui.report.sweep_data import StoredSweep  # noqa: E402
+from gst.tui.report.tables import NOTE_CHARS, override_notes  # noqa: E402
 
 Drawer = Callable[[StoredSweep, SweepAnalysis, Path], Figure]
 
@@ -39,7 +42,7 @@ def draw(stored: StoredSweep, db: Path, out_dir: Path) -> list[Path]:
 
 
 def _save(fig: Figure, stored: StoredSweep, out_dir: Path) -> list[Path]:
-    fig.suptitle(f"{stored.sweep.title}  [sweep {stored.sweep_id}]", fontsize=9)
+    fig.suptitle(figure_title(stored), fontsize=9)
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = out_dir / f"{stored.sweep.name}-{stored.sweep_id}"
     paths = [stem.with_suffix(".png"), stem.with_suffix(".pdf")]
@@ -47,6 +50,14 @@ def _save(fig: Figure, stored: StoredSweep, out_dir: Path) -> list[Path]:
         fig.savefig(path, dpi=130, bbox_inches="tight")
     plt.close(fig)
     return paths
+
+
+def figure_title(stored: StoredSweep) -> str:
+    """The preset's title and sweep id, then (wrapped) the --set overrides, test subset and lacking arms."""
+    notes = override_notes(stored.row) + stored.notes()
+    lines = [f"{cap(stored.sweep.title)}  [sweep {stored.sweep_id}]"]
+    lines += textwrap.wrap(cap("; ".join(notes), NOTE_CHARS), 110) if notes else []
+    return "\n".join(lines)
 
 
 def _colors(arms: list[str]) -> dict[str, tuple[float, float, float, float]]:

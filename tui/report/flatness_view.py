@@ -53,6 +53,14 @@ def print_flatness(console: Console, db: Path, run_id: str) -> None:
             f"epoch {row['epoch']}: top eigenvalues {top}  (k = {row['k']}, worst residual {worst})",
             highlight=False,
         )
+        if row.get("unresolved"):
+            console.print(
+                Text(
+                    f"epoch {row['epoch']}: {row['unresolved']} of {row['k']} eigenvalues are unresolved (residual "
+                    f"above {row['residual_bound']:g}: not known to be eigenvalues); Σλ and TIC include them",
+                    style="yellow",
+                )
+            )
 
 
 def flatness_points(stored: StoredSweep, db: Path) -> list[dict[str, Any]]:
@@ -68,11 +76,13 @@ def flatness_summary(stored: StoredSweep, db: Path) -> Group | None:
     if not points:
         return None
     table = Table(title="flatness per arm (mean over runs)", title_justify="left")
-    for label in ("arm", "n", "stab. %", "Σλ", "Tr C", "ε*", "TIC", "no ε*"):
+    for label in ("arm", "n", "stab. %", "Σλ", "Tr C", "ε*", "TIC", "no ε*", "unres."):
         table.add_column(label, justify="left" if label == "arm" else "right", no_wrap=True)
     for a in arm_means(stored, points):
         means = [a[m] for m in ("stability", *MEASURES)]
-        table.add_row(a["arm"], str(a["n"]), *(fmt(v, 3) for v in means), str(a["eps_star_missing"]))
+        table.add_row(
+            a["arm"], str(a["n"]), *(fmt(v, 3) for v in means), str(a["eps_star_missing"]), str(a["unresolved_runs"])
+        )
     lines: list[Any] = [table]
     for c in flatness_correlations(points):
         x, y = LABELS.get(c.x, c.x), LABELS.get(c.y, c.y)
@@ -85,6 +95,8 @@ def flatness_summary(stored: StoredSweep, db: Path) -> Group | None:
         )
     if len(lines) == 1:
         lines.append(Text("flatness correlations: need at least 3 measured runs with spread", style="dim"))
+    if any(p.get("unresolved") for p in points):
+        lines.append(Text("unres.: runs with eigenvalues whose residual says they are not resolved", style="yellow"))
     return Group(*lines)
 
 
@@ -93,7 +105,8 @@ def flatness_json(stored: StoredSweep, db: Path) -> dict[str, Any] | None:
     points = flatness_points(stored, db)
     if not points:
         return None
-    keep = ("run_id", "arm", "epoch", "stability", "best_test_acc", *MEASURES, "lambda_min", "grad_cov_trace_centered")
+    keep = ("run_id", "arm", "epoch", "stability", "best_test_acc", *MEASURES, "lambda_min", "grad_cov_trace_centered",
+            "unresolved")  # fmt: skip
     return {
         "arms": arm_means(stored, points),
         "correlations": [asdict(c) for c in flatness_correlations(points)],
@@ -109,8 +122,9 @@ def arm_means(stored: StoredSweep, points: list[dict[str, Any]]) -> list[dict[st
         if mine:
             means = {m: _mean([p[m] for p in mine]) for m in ("stability", *MEASURES)}
             arms.append(
-                {"arm": arm, "n": len(mine), **means, "eps_star_missing": sum(p["eps_star"] is None for p in mine)}
-            )
+                {"arm": arm, "n": len(mine), **means, "eps_star_missing": sum(p["eps_star"] is None for p in mine),
+                 "unresolved_runs": sum(bool(p.get("unresolved")) for p in mine)}
+            )  # fmt: skip
     return arms
 
 

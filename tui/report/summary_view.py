@@ -20,7 +20,7 @@ from gst.engine.analysis.sweep_stats import (
 )
 from gst.tui.report.cells import cell, clean
 from gst.tui.report.sweep_data import StoredSweep
-from gst.tui.report.tables import Col, rows_table, sweep_heading, title_text
+from gst.tui.report.tables import HEADING_CHARS, Col, rows_table, title_text
 
 INSTABILITY_LABEL = {"mean_drop": "mean drop pp", "a2_drop": "A2 drop pp", "mean_stability": "Mean Stability (%)"}
 GAP_LABEL = {"gap": "gap pp", "gap_at_best": "gap@best pp"}
@@ -74,7 +74,7 @@ def fitted_table(stored: StoredSweep, analysis: SweepAnalysis, width: int) -> Ta
         Col("acc", acc), Col("acc_ci", "95% CI", drop=2),
         Col("gap", GAP_LABEL[analysis.gap]), Col("gap_ci", "95% CI", drop=6), Col("events", drop=4),
     ]  # fmt: skip
-    return rows_table(rows, cols, title=sweep_heading(stored.row), width=width)
+    return rows_table(rows, cols, title=stored.heading, width=width, title_limit=HEADING_CHARS)
 
 
 def summary_renderable(stored: StoredSweep, analysis: SweepAnalysis, width: int | None = None) -> Group:
@@ -82,7 +82,7 @@ def summary_renderable(stored: StoredSweep, analysis: SweepAnalysis, width: int 
     if width is not None:
         return Group(fitted_table(stored, analysis, width), *_lines(stored, analysis))
     acc = "best %" if analysis.accuracy == "best_test_acc" else "final %"
-    title = title_text(f"sweep {stored.sweep_id} ({stored.sweep.name}): {stored.sweep.title}", 200)
+    title = title_text(stored.heading, HEADING_CHARS)
     table = Table(title=title, title_justify="left")
     for col in (
         "arm",

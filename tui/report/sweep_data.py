@@ -7,10 +7,12 @@ from pathlib import Path
 from typing import Any
 
 from gst.engine.analysis.sweep_stats import RunRecord, SweepAnalysis, analyze
+from gst.engine.spec.datasets import test_images
 from gst.engine.spec.preset import Sweep
 from gst.engine.spec.specs import RunSpec
 from gst.store import queries
 from gst.tui.report.stored_preset import stored_preset
+from gst.tui.report.tables import sweep_heading
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -32,6 +34,27 @@ class StoredSweep:
         """Arms in preset order, limited to those with runs in this sweep."""
         present = {r.arm for r in self.records}
         return [a.name for a in self.sweep.arms if a.name in present]
+
+    def notes(self) -> list[str]:
+        """What this sweep ran differently from its preset's title, besides the --set overrides: a test subset
+        (a deviation from the paper, which tests on the whole split) and the arms it lacks (a partial sweep)."""
+        notes = []
+        subsets = sorted({(s.dataset, s.test_per_class) for s in self.specs.values() if s.test_per_class})
+        for dataset, per_class in subsets:
+            whole = test_images(dataset)
+            notes.append(
+                f"test subset {per_class}/class: {test_images(dataset, per_class):,} of {whole:,} {dataset} test images, not the paper's all"
+            )
+        present = {r.arm for r in self.records}
+        lacking = [a.name for a in self.sweep.arms if a.name not in present]
+        if lacking:
+            notes.append(f"partial: lacks arm{'s' if len(lacking) > 1 else ''} {', '.join(lacking)}")
+        return notes
+
+    @property
+    def heading(self) -> str:
+        """The sweep's title with everything that ran differently (see `sweep_heading`)."""
+        return sweep_heading(self.row, self.notes())
 
     def analyze(self) -> SweepAnalysis:
         """Summaries with the preset's instability and accuracy measures."""

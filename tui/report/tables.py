@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -11,7 +12,7 @@ from rich.console import Console, ConsoleOptions, JustifyMethod, RenderableType,
 from rich.table import Table
 from rich.text import Text
 
-from gst.engine.spec.plan import Plan
+from gst.engine.spec.plan import Plan, PlannedEvent
 from gst.tui.report.cells import TITLE_CHARS, cap, cell
 
 
@@ -29,10 +30,26 @@ def title_text(title: str, limit: int = TITLE_CHARS) -> Text:
     return Text(cap(title, limit), style="table.title")
 
 
-def sweep_heading(row: dict[str, Any]) -> str:
-    """'sweep ID: TITLE' from a sweeps row; the preset's name (a spec file's stem) only when it has no title."""
-    title = (row.get("title") or "").strip()
-    return f"sweep {row['sweep_id']}: {title}" if title else f"sweep {row['sweep_id']} ({row.get('preset') or '?'})"
+def sweep_heading(row: dict[str, Any], notes: Sequence[str] = ()) -> str:
+    """'sweep ID: TITLE [--set ...; NOTES]' from a sweeps row: the preset's title (its name, a spec file's stem,
+    only when it has none), then what ran differently from it: the stored --set overrides and `notes`."""
+    title = cap((row.get("title") or "").strip())
+    head = f"sweep {row['sweep_id']}: {title}" if title else f"sweep {row['sweep_id']} ({row.get('preset') or '?'})"
+    told = [*override_notes(row), *notes]
+    return head + (f" [{cap('; '.join(told), NOTE_CHARS)}]" if told else "")
+
+
+NOTE_CHARS = 400  # the notes after a title: long enough for every override of a sweep, and still bounded
+HEADING_CHARS = TITLE_CHARS + NOTE_CHARS + 4
+
+
+def override_notes(row: dict[str, Any]) -> list[str]:
+    """The sweep's stored --set items as one note ('--set base.dataset="cifar10", base.epochs=2'), or none."""
+    try:
+        items = json.loads(row.get("overrides") or "[]")
+    except (TypeError, ValueError):
+        items = []
+    return [f"--set {', '.join(str(i) for i in items)}"] if items else []
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +160,7 @@ SUMMARY_COLUMNS = [
 
 def summary_table(rows: list[dict[str, Any]], title: str, width: int | None = None) -> Table:
     """Per-arm results of a sweep (the end of `gst run`), fitted to `width`."""
-    return rows_table(rows, list(SUMMARY_COLUMNS), title=title, width=width)
+    return rows_table(rows, list(SUMMARY_COLUMNS), title=title, width=width, title_limit=HEADING_CHARS)
 
 
 PLAN_COLUMNS = [
@@ -166,6 +183,8 @@ def plan_table(arm: str, plan: Plan, width: int | None = None) -> Table | Text:
     if plan.temporary:  # noise: the schedule picks targets, nothing is removed
         title = f"{arm}: noise on scheduled targets, removes nothing ({plan.params_total:,} parameters kept), {len(plan.moments)} noise events"
         columns = [Col("alive", "never targeted", drop=1, justify="right") if c.key == "alive" else c for c in columns]
+    if any(e.window for events in plan.layers.values() for e in events):
+        columns.insert(4, Col("window", "window train+test", keep=True, justify="right"))
     rows: list[dict[str, Any]] = []
     for name, events in plan.layers.items():
         if not events:
@@ -183,9 +202,27 @@ def plan_table(arm: str, plan: Plan, width: int | None = None) -> Table | Text:
                 "layer": name, "events": str(len(events)), "epochs": epochs,
                 "k": "/".join(map(str, ks)) if len(ks) <= 3 else f"{ks[0]}-{ks[-1]}",
                 "iterative": f"{sum(pcts) / len(pcts):.2f}", "alive": f"{events[-1].alive:,}",
+                "window": window_text(events),
             }
         )  # fmt: skip
     return rows_table(rows, columns, title=title, width=width, title_limit=200)
+
+
+def window_text(events: list[PlannedEvent]) -> str:
+    """The noise windows of a layer's events as 'train+test', equal ones once with their count ('1106+395 ×4');
+    '(cut)' marks a window a later event or the end of the run cuts short."""
+    texts = [
+        f"{e.window.train_forwards}+{e.window.eval_forwards}{'' if e.window.complete else ' (cut)'}"
+        for e in events
+        if e.window is not None
+    ]
+    groups: list[tuple[str, int]] = []
+    for text in texts:
+        if groups and groups[-1][0] == text:
+            groups[-1] = (text, groups[-1][1] + 1)
+        else:
+            groups.append((text, 1))
+    return ", ".join(text if n == 1 else f"{text} ×{n}" for text, n in groups)
 
 
 class Fitted:
