@@ -21,13 +21,13 @@ KEY_NAMES = {
     "plus": "+", "minus": "-", "equals_sign": "=", "escape": "esc", "space": "space", "left": "←", "right": "→",
     "up": "↑", "down": "↓", "shift+left": "shift+←", "shift+right": "shift+→", "circumflex_accent": "^",
 }  # fmt: skip
-GROUP_WIDTH = 36  # one group's table: key column and what it does
+GROUP_WIDTH = 32  # one group's table: key column and what it does (two groups side by side at 80 columns)
 Groups = dict[str, list[tuple[str, str]]]
 
 
-def place(node: DOMNode, screen: Screen[object]) -> str:
-    """Where a binding comes from, in words."""
-    if node is screen.app:
+def place(node: DOMNode, binding: Binding, screen: Screen[object]) -> str:
+    """Where a binding comes from, in words (Textual's own screen keys, tab and copy, count as everywhere)."""
+    if node is screen.app or binding in Screen.BINDINGS:
         return "everywhere"
     if node is screen:
         return f"this screen ({type(screen).__name__.removesuffix('Screen')})"
@@ -39,7 +39,7 @@ def screen_bindings(screen: Screen[object]) -> Groups:
     by_action: dict[tuple[str, str], list[str]] = {}
     for key, active in screen.active_bindings.items():
         binding = active.binding
-        where = place(active.node, screen)
+        where = place(active.node, binding, screen)
         label = binding.description or binding.action
         by_action.setdefault((where, label), [])
         if (name := KEY_NAMES.get(key, key)) not in by_action[(where, label)]:
@@ -57,7 +57,7 @@ def help_renderable(groups: Groups, width: int) -> RenderableType:
     for where, rows in groups.items():
         table = Table(title=Text(where, style="bold"), title_justify="left", box=None, show_header=False,
                       width=min(GROUP_WIDTH, width), padding=(0, 1))  # fmt: skip
-        table.add_column(no_wrap=True, max_width=14)
+        table.add_column(no_wrap=True, max_width=12)
         table.add_column(ratio=1)
         for key, does in rows:
             table.add_row(Text(key, style="bold"), Text(does))

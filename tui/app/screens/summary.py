@@ -85,10 +85,12 @@ class SummaryScreen(SweepScreen):
                 arms.append(ArmPoint(arm.arm, x, y))
         c = analysis.correlation
         self.query_one(ScatterPlot).set_points(series, arms, None if c is None else (c.slope, c.intercept))
-        parts = [Text(f"{analysis.accuracy.replace('_', ' ')} (%) vs {INSTABILITY_LABELS[analysis.instability]}:")]
-        parts += [Text(f"· {clean(name)}", style=ARM_COLOURS[i % len(ARM_COLOURS)]) for i, name in enumerate(series)]
+        width = max(20, self.size.width - 2)
+        title = Text(f"{analysis.accuracy.replace('_', ' ')} (%) vs {INSTABILITY_LABELS[analysis.instability]}")
+        parts = [Text(f"· {clean(name)}", style=ARM_COLOURS[i % len(ARM_COLOURS)]) for i, name in enumerate(series)]
         parts.append(Text("◆ mean ± 95% CI" + (" ─ fit" if c is not None else ""), style="dim"))
-        legend = fitted(parts, max(20, self.size.width - 2), " ")  # one line: the plot keeps its x-axis at 80x24
+        # two lines that never wrap, so the plot keeps its x-axis numbers at 80x24
+        legend = Text("\n").join([fitted([title], width), fitted(parts, width, " ")])
         self.query_one("#scatter-legend", Static).update(
             legend if series else Text("no completed pruned runs yet", style="dim")
         )

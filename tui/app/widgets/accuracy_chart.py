@@ -20,7 +20,9 @@ from textual_plot import HiResMode, PlotWidget
 from gst.tui.app.widgets.drops import DROP_CLASSES, drop_text
 from gst.tui.report.cells import clean
 
-ARM_COLOURS = ("green", "cyan", "yellow", "magenta", "blue", "red", "bright_green", "bright_cyan", "white")
+# explicit colours: the default terminal theme paints the named red and magenta alike, so two arms looked the same;
+# none is a drop class's colour (drops.py), so a marker never hides in a line
+ARM_COLOURS = ("#87d75f", "#5f87ff", "#ff8700", "#ff87af", "#00af87", "#d0d0d0", "#afaf5f", "#af87ff", "#af875f")
 CURSOR_STYLE = "#a0a0a0"
 
 

@@ -24,7 +24,8 @@ def sparkline(
     style: str = "green",
 ) -> Text:
     """Values stretched or squeezed onto exactly `width` columns; a column holding pruning moments shows the glyph
-    of the largest drop in it, in that class's colour (so no moment vanishes, however small its drop)."""
+    of the largest drop in it, in that class's colour (so no moment vanishes, however small its drop). Stretched,
+    an epoch spans several columns and only the first shows its glyph."""
     text = Text()
     if not values or width <= 0:
         return text
@@ -33,7 +34,8 @@ def sparkline(
     for c in range(width):
         start = c * n // width
         stop = max(start + 1, (c + 1) * n // width)
-        drops = [marks[i] for i in range(start, stop) if marks and i in marks]
+        first = (c - 1) * n // width if c else -1  # the previous column's epoch: its glyph is drawn already
+        drops = [marks[i] for i in range(start, stop) if marks and i in marks and i > first]
         if drops:
             kind = drop_class(max(drops))
             text.append(kind.glyph, style=kind.style)
