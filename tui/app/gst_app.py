@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
+from functools import partial
 from pathlib import Path
 
 from rich.console import Group
@@ -18,37 +19,17 @@ from gst.engine.spec.errors import GstError
 from gst.store import queries
 from gst.tui.app.estimate import duration, estimate
 from gst.tui.app.launcher import Launch, Launcher
-from gst.tui.app.messages import CancelRequested, LaunchRequested, ResumeRequested, SweepSelected
-from gst.tui.app.screens.charts import ChartsScreen
-from gst.tui.app.screens.composer import ComposerScreen
+from gst.tui.app.messages import CancelRequested, LaunchRequested, ResumeRequested, RunsMarked, SweepSelected
+from gst.tui.app.navigation import HISTORY, SCREEN_KEYS, make_screen
 from gst.tui.app.screens.confirm import ConfirmScreen
-from gst.tui.app.screens.dashboard import DashboardScreen
-from gst.tui.app.screens.help import HelpScreen
-from gst.tui.app.screens.jump import JumpScreen
-from gst.tui.app.screens.log import LogScreen
-from gst.tui.app.screens.presets import PresetsScreen
-from gst.tui.app.screens.query import QueryScreen
-from gst.tui.app.screens.runs import RunsScreen
-from gst.tui.app.screens.summary import SummaryScreen
 from gst.tui.report.cells import clean
-
-# screen keys that work everywhere (inputs keep their letters while focused)
-SCREEN_KEYS = {
-    "p": ("presets", "Presets"),
-    "c": ("composer", "Compose"),
-    "r": ("runs", "Runs"),
-    "d": ("dashboard", "Dashboard"),
-    "s": ("summary", "Summary"),
-    "g": ("charts", "Charts"),
-    "o": ("log", "Launch log"),
-    "e": ("query", "SQL query"),
-}
 
 
 class GstApp(App[None]):
     """Owns the database path, the launcher and the current sweep; screens read the database and post messages."""
 
     CSS_PATH = "gst.tcss"
+    DEFAULT_MODE = "presets"  # every screen key is a mode: one instance each, its state kept, never stacked
     TITLE = "gst"
     SUB_TITLE = "generalization-stability tradeoff"
     BINDINGS = [
@@ -64,11 +45,14 @@ class GstApp(App[None]):
         self.data_dir = data_dir
         self.launcher = Launcher(db, self.launch_changed)
         self.selected_sweep: str | None = None
+        self.marked: tuple[str, frozenset[str]] = ("", frozenset())  # (sweep id, run ids) marked in the run table
+        self.history: list[str] = []  # modes left, most recent last: Esc on a screen's own page goes back there
+        for name, _ in SCREEN_KEYS.values():
+            self.add_mode(name, partial(make_screen, self, name))
 
     def on_mount(self) -> None:
-        """Start the launch queue and open the presets."""
+        """Start the launch queue (the presets screen is the default mode's)."""
         self.launcher.start()
-        self.push_screen(PresetsScreen())
         self.startup_notices()
 
     def startup_notices(self) -> None:
@@ -120,8 +104,15 @@ class GstApp(App[None]):
 
     @on(SweepSelected)
     def sweep_selected(self, message: SweepSelected) -> None:
-        """`d` and `s` follow the sweep the user picked."""
+        """`d` and `s` follow the sweep the user picked; with `then`, show it there at once."""
         self.selected_sweep = message.sweep_id
+        if message.then:
+            self.action_open(message.then)
+
+    @on(RunsMarked)
+    def runs_marked(self, message: RunsMarked) -> None:
+        """Remember the marked runs: the charts overlay them."""
+        self.marked = (message.sweep_id, message.run_ids)
 
     # -- launching ---------------------------------------------------------
 
@@ -154,7 +145,7 @@ class GstApp(App[None]):
             data_dir=data_dir,
         )
         self.selected_sweep = launch.sweep_id
-        self.push_screen(DashboardScreen(launch.sweep_id, "launched here"))
+        self.action_open("dashboard")
 
     @on(CancelRequested)
     def cancel_requested(self, message: CancelRequested) -> None:
@@ -193,52 +184,52 @@ class GstApp(App[None]):
 
     # -- navigation --------------------------------------------------------
 
-    def screen_factories(self) -> dict[str, Callable[[], Screen[None]]]:
-        """Every screen a key or the `:` jump opens, by name."""
-        return {
-            "presets": PresetsScreen,
-            "composer": ComposerScreen,
-            "runs": RunsScreen,
-            "dashboard": lambda: DashboardScreen(*self.current_sweep()),
-            "summary": lambda: SummaryScreen(*self.current_sweep()),
-            "charts": lambda: ChartsScreen(*self.current_sweep()),
-            "log": lambda: LogScreen(*self.current_sweep()),
-            "query": QueryScreen,
-        }
-
     def action_open(self, name: str) -> None:
-        """Open a screen by name; the presets screen is the bottom of the stack, so `p` goes back to it."""
-        if name == "presets":
-            while len(self.screen_stack) > 2:
+        """Switch to a screen (k9s style): one instance per screen, never stacked; its key again closes what was
+        opened on top of it (a run, a question). Sweep screens follow the current sweep."""
+        if name == self.current_mode:
+            while len(self.screen_stack) > 1:
                 self.pop_screen()
-            return
-        if type(self.screen).__name__.lower() == f"{name}screen":
-            return
-        self.push_screen(self.screen_factories()[name]())
+        else:
+            self.history = [m for m in self.history if m not in (self.current_mode, name)][-HISTORY:]
+            self.history.append(self.current_mode)
+        stack = self._screen_stacks.get(name)
+        follow = getattr(stack[0], "follow", None) if stack else None
+        if follow is not None:
+            follow(*self.current_sweep())
+        self.switch_mode(name)
+
+    def go_back(self) -> None:
+        """Esc: close what is on top (a run, a question), else go back to the screen shown before."""
+        if len(self.screen_stack) > 1:
+            self.pop_screen()
+        elif self.history:
+            self.switch_mode(self.history.pop())
+
+    async def action_back(self) -> None:
+        """`app.back`: see `go_back`."""
+        self.go_back()
+
+    async def action_pop_screen(self) -> None:
+        """Screens bound to `app.pop_screen` go back the same way (a screen's own page is never popped)."""
+        self.go_back()
 
     def action_jump(self) -> None:
         """k9s-style `:name` jump to any screen."""
+        from gst.tui.app.screens.jump import JumpScreen
 
         def chosen(name: str | None) -> None:
             if name:
                 self.action_open(name)
 
-        self.push_screen(JumpScreen(list(self.screen_factories())), chosen)
+        self.push_screen(JumpScreen([name for name, _ in SCREEN_KEYS.values()]), chosen)
 
     def action_help(self) -> None:
-        """Every binding, app-wide and per screen."""
-        groups: dict[str, list[Binding]] = {"everywhere": [b for b in self.BINDINGS if isinstance(b, Binding)]}
-        for cls in (
-            PresetsScreen,
-            ComposerScreen,
-            DashboardScreen,
-            ChartsScreen,
-            SummaryScreen,
-            RunsScreen,
-            QueryScreen,
-        ):
-            groups[cls.__name__.removesuffix("Screen").lower()] = [b for b in cls.BINDINGS if isinstance(b, Binding)]
-        self.push_screen(HelpScreen(groups))
+        """Every key of the screen shown: its own, its focused widget's and the app's."""
+        from gst.tui.app.screens.help import HelpScreen, screen_bindings
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(screen_bindings(self.screen)))
 
     def action_dashboard(self) -> None:
         """Watch the current sweep."""

@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gst.engine.spec.errors import GstError
 from gst.store import browse
-from gst.tui.report.stored_preset import arm_order
+from gst.tui.report.stored_preset import stored_preset
 
 
 @dataclass
@@ -24,10 +25,41 @@ class RunLive:
     train_acc: list[float] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
     drops: dict[int, float] = field(default_factory=dict)  # pruning epoch -> accuracy drop (pp)
+    befores: dict[int, float] = field(default_factory=dict)  # pruning epoch -> test accuracy before it (%)
 
     def drop_marks(self) -> dict[int, float]:
         """Pruning drops keyed by position in the curve."""
         return {i: self.drops[e] for i, e in enumerate(self.epochs) if e in self.drops}
+
+    @property
+    def final(self) -> float | None:
+        """Test accuracy at the last epoch so far."""
+        return self.test_acc[-1] if self.test_acc else None
+
+    @property
+    def best(self) -> float | None:
+        """Best test accuracy from the last pruning epoch on (the whole run if unpruned), as the engine stores it."""
+        last = max(self.drops, default=0)
+        values = [v for e, v in zip(self.epochs, self.test_acc, strict=False) if e >= last]
+        return max(values) if values else None
+
+    @property
+    def gap(self) -> float | None:
+        """Train minus test accuracy at the last epoch so far (pp)."""
+        return self.train_acc[-1] - self.test_acc[-1] if self.test_acc and self.train_acc else None
+
+    def instability(self, measure: str) -> float | None:
+        """The sweep's instability measure so far: mean drop, the last event's drop, or Mean Stability (%)."""
+        if measure == "mean_stability":  # as engine.analysis: 100 when unpruned or pruned only at scratch
+            if max(self.drops, default=0) <= 1:
+                return 100.0
+            ratios = [100.0 * (b - self.drops[e]) / b for e, b in self.befores.items() if b]
+            return sum(ratios) / len(ratios) if ratios else 100.0
+        if not self.drops:
+            return None
+        if measure == "a2_drop":
+            return self.drops[max(self.drops)]
+        return sum(self.drops.values()) / len(self.drops)
 
 
 @dataclass
@@ -40,6 +72,7 @@ class SweepLive:
     runs: list[RunLive]
     events: list[dict[str, Any]]
     arm_names: list[str] = field(default_factory=list)
+    instability: str = "mean_drop"  # the preset's [analysis] measure: mean_drop | a2_drop | mean_stability
 
     @property
     def epochs_done(self) -> int:
@@ -109,11 +142,24 @@ def load_live(db: Path, sweep_id: str, previous: SweepLive | None = None) -> Swe
     for e in rows.events:
         if e["run_id"] in fresh:
             runs[e["run_id"]].drops[e["epoch"]] = e["drop_pp"]
+            runs[e["run_id"]].befores[e["epoch"]] = e["acc_before"]
     events.sort(key=lambda e: (e["epoch"], e["run_id"]), reverse=True)
-    names = previous.arm_names if previous is not None and same and previous.arm_names else arm_order(rows.sweep)
+    if previous is not None and same and previous.arm_names:
+        names, measure = previous.arm_names, previous.instability
+    else:
+        names, measure = preset_facts(rows.sweep)
     order = {name: i for i, name in enumerate(names)}
     ordered = sorted(runs.values(), key=lambda r: (order.get(r.arm, len(order)), r.seed))
     return SweepLive(
         sweep_id=rows.sweep["sweep_id"], preset=rows.sweep["preset"], title=rows.sweep["title"] or "",
-        runs=ordered, events=events, arm_names=names,
+        runs=ordered, events=events, arm_names=names, instability=measure,
     )  # fmt: skip
+
+
+def preset_facts(row: dict[str, Any]) -> tuple[list[str], str]:
+    """Arm names in the preset's order and its instability measure (none and mean drop when it no longer parses)."""
+    try:
+        sweep = stored_preset(row)
+    except GstError:
+        return [], "mean_drop"
+    return [a.name for a in sweep.arms], sweep.analysis.instability

@@ -42,8 +42,16 @@ class ResumeRequested(Message):
 
 
 class SweepSelected(Message):
-    """The user picked a sweep: `d` and `s` follow it from now on."""
+    """The user picked a sweep: `d` and `s` follow it from now on; `then` names a screen to show it in now."""
 
-    def __init__(self, sweep_id: str) -> None:
+    def __init__(self, sweep_id: str, then: str | None = None) -> None:
         super().__init__()
-        self.sweep_id = sweep_id
+        self.sweep_id, self.then = sweep_id, then
+
+
+class RunsMarked(Message):
+    """The user marked runs of a sweep (space in the run table): the charts overlay their curves."""
+
+    def __init__(self, sweep_id: str, run_ids: frozenset[str]) -> None:
+        super().__init__()
+        self.sweep_id, self.run_ids = sweep_id, run_ids

@@ -19,7 +19,7 @@ from gst.tui.app.screens.help import HelpScreen
 from gst.tui.app.screens.run_detail import RunDetailScreen
 from gst.tui.app.screens.runs import RunsScreen
 from gst.tui.app.screens.summary import SummaryScreen
-from gst.tui.app.widgets.curve import CurveStrip
+from gst.tui.app.widgets.run_table import RunTable
 from tests.tui.fabricate import fabricate
 
 
@@ -114,12 +114,12 @@ async def test_launching_smoke_fills_the_database_and_moves_the_sparklines(db: P
         await pilot.press("y")
         await pilot.pause()
         assert isinstance(app.screen, DashboardScreen)
-        strips = lambda: list(app.screen.query(CurveStrip))  # noqa: E731
-        await wait_until(pilot, lambda: strips() and len(strips()[0].test) >= 2)
-        first = len(strips()[0].test)
-        await wait_until(pilot, lambda: len(strips()[0].test) > first)  # the curve grows while the run goes on
-        await wait_until(pilot, lambda: strips()[0].status == "completed")
-        assert strips()[0].marks  # pruning epochs are marked on the curve
+        rows = lambda: app.screen.query_one(RunTable).runs  # noqa: E731
+        await wait_until(pilot, lambda: rows() and len(rows()[0].test) >= 2)
+        first = len(rows()[0].test)
+        await wait_until(pilot, lambda: len(rows()[0].test) > first)  # the curve grows while the run goes on
+        await wait_until(pilot, lambda: rows()[0].status == "completed")
+        assert rows()[0].marks  # pruning epochs are marked on the curve
         assert app.screen.query_one("#events").row_count == 3  # type: ignore[attr-defined]
         (run,) = queries.runs(db)
         assert run["arm"] == "prune_L" and run["status"] == "completed" and run["epochs_done"] == 5

@@ -14,13 +14,14 @@ import duckdb
 import pytest
 from textual.geometry import Region
 from textual.widget import Widget
-from textual.widgets import DataTable, Label, Static
+from textual.widgets import DataTable, Static
 
 from gst.tui.app.gst_app import GstApp
 from gst.tui.app.screens.dashboard import DashboardScreen
 from gst.tui.app.screens.run_detail import RunDetailScreen
 from gst.tui.app.screens.runs import RunsScreen
 from gst.tui.app.screens.summary import SummaryScreen
+from gst.tui.app.widgets.run_table import RunTable
 from gst.tui.report.cells import TITLE_CHARS
 from tests.tui.app.test_app import wait_until
 from tests.tui.fabricate import fabricate
@@ -69,12 +70,14 @@ async def test_hostile_database_text_renders_literally_on_every_screen(db: Path)
 
         await app.push_screen(DashboardScreen("lit"))
         events = app.screen.query_one("#events", DataTable)
-        await wait_until(pilot, lambda: events.row_count > 0 and len(app.screen.query(".arm-title")) == 3, 30)
-        await pilot.pause()
-        arm_titles = "\n".join(rendered(label) for label in app.screen.query(".arm-title").results(Label))
+        runs = app.screen.query_one(RunTable)
+        await wait_until(pilot, lambda: events.row_count > 0 and runs.row_count == 3, 30)
         await pilot.pause(0.3)
-        shown = rendered(events)  # the run column is 16 wide: the cell holds the whole name
-        assert literal(arm_titles) and "[red]x[/red] :x:" in shown and "\u202e" not in shown and "❌" not in shown
+        table = rendered(runs)  # the arm column is 16 wide: the cell holds the whole name, cut with an ellipsis
+        assert SHOWN in [str(runs.get_row_at(i)[1]) for i in range(runs.row_count)]
+        assert "[red]x[/red] :x…" in table and "\u202e" not in table and "❌" not in table
+        shown = rendered(events)  # the run column is 16 wide: cut with an ellipsis
+        assert "[red]x[/red] :x…" in shown and "\u202e" not in shown and "❌" not in shown
         assert f"{SHOWN}/0" in [str(events.get_row_at(i)[0]) for i in range(events.row_count)]
 
         await app.push_screen(RunDetailScreen(RUN))

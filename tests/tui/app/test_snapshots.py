@@ -80,6 +80,31 @@ async def with_query(pilot: Pilot[None]) -> None:
     await settle(pilot, lambda: pilot.app.screen.query_one("#sql-result", DataTable).row_count > 0)
 
 
+async def with_marks(pilot: Pilot[None]) -> None:
+    """The dashboard sorted by final accuracy (descending), the two best runs marked."""
+    await push(pilot, DashboardScreen("frozen"), rows("#events"))
+    await keys(pilot, "7", "7", "ctrl+home", "space", "space")
+
+
+async def with_cursor(pilot: Pilot[None]) -> None:
+    """Marked runs overlaid on the charts, the epoch cursor on a pruning moment (epoch 4)."""
+    await with_marks(pilot)
+    await keys(pilot, "g")
+    await settle(pilot, lambda: drawn(pilot))
+    await keys(pilot, "right", "right", "right", "right")
+
+
+async def with_run_cursor(pilot: Pilot[None]) -> None:
+    """A run with the epoch cursor on its first pruning moment, the epoch table following."""
+    await push(pilot, RunDetailScreen("frozen-ebn_S_r40-0"), rows("#run-epochs"))
+    await keys(pilot, "right", "right", "right", "right")
+
+
+async def with_run_help(pilot: Pilot[None]) -> None:
+    await push(pilot, RunDetailScreen("frozen-ebn_S_r40-0"), rows("#run-epochs"))
+    await keys(pilot, "question_mark")
+
+
 async def with_confirm(pilot: Pilot[None]) -> None:
     pilot.app.screen.query_one("#device", Input).value = "cpu"  # the estimate does not depend on this machine
     await keys(pilot, "l")
@@ -89,12 +114,16 @@ SCREENS: dict[str, Callable[[Pilot[None]], Awaitable[None]]] = {
     "presets": lambda p: keys(p),
     "composer": lambda p: keys(p, "c"),
     "dashboard": lambda p: push(p, DashboardScreen("frozen"), rows("#events")),
+    "dashboard_marked": with_marks,
     "charts": lambda p: push(p, ChartsScreen("frozen"), drawn),
     "charts_runs": lambda p: push(p, ChartsScreen("frozen"), drawn),
+    "charts_cursor": with_cursor,
     "summary": lambda p: push(p, SummaryScreen("frozen"), drawn),
     "runs": lambda p: keys(p, "r"),
     "run_detail": lambda p: push(p, RunDetailScreen("frozen-ebn_S_r40-0"), rows("#run-epochs")),
+    "run_detail_cursor": with_run_cursor,
     "help": lambda p: keys(p, "question_mark"),
+    "help_run_detail": with_run_help,
     "query": with_query,
     "log": with_log,
     "confirm": with_confirm,

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rich.color import ColorSystem, ColorType
+from rich.console import Console
+from rich.style import Style
+from rich.text import Text
+
 from gst.engine.spec.preset import load_preset, parse_preset
 from gst.engine.spec.preset_writer import arms_toml
 from gst.engine.spec.specs import RunSpec
@@ -12,7 +17,8 @@ from gst.tui.app.live import RunLive, SweepLive
 from gst.tui.app.screens.presets import unwrap
 from gst.tui.app.screens.run_detail import lr_text, zoomed
 from gst.tui.app.widgets.accuracy_chart import epoch_ticks, mean_band
-from gst.tui.app.widgets.curve import BLOCKS, drop_style, sparkline, value_range
+from gst.tui.app.widgets.curve import BLOCKS, sparkline, value_range
+from gst.tui.app.widgets.drops import DROP_CLASSES, drop_class, drop_legend, drop_style
 from tests.tui.fabricate import fabricate
 
 
@@ -23,13 +29,36 @@ def test_sparkline_is_scaled_to_the_run_and_fills_the_width() -> None:
     assert line.plain[0] == BLOCKS[0] and line.plain[-1] != BLOCKS[0] and BLOCKS[-1] in line.plain
 
 
-def test_every_pruning_moment_is_marked_however_small_or_negative() -> None:
+def test_every_pruning_moment_is_marked_by_its_class_however_small_or_negative() -> None:
     values = [50.0 + i for i in range(300)]
-    marks = {10: 0.02, 150: -0.3, 290: 4.0}  # the paper's 0.02 pp regime, a gain, a big drop
+    marks = {10: 0.02, 100: 0.5, 150: -0.3, 290: 4.0}  # the paper's 0.02 pp regime, a middle drop, a gain, a big one
     line = sparkline(values, 60, *value_range(values), marks=marks)
+    assert [line.plain[i // 5] for i in sorted(marks)] == ["·", "▽", "▲", "▼"]  # 300 epochs on 60 columns
     styles = [str(span.style) for span in line.spans]
-    assert styles.count(drop_style(0.02)) == 2 and drop_style(4.0) in styles  # 0.02 and -0.3 share magenta
-    assert drop_style(4.0) == "bold red" and drop_style(0.5) == "bold yellow" and drop_style(-0.3) == "bold magenta"
+    assert all(styles.count(drop_style(d)) == 1 for d in marks.values())
+
+
+def test_drop_classes_differ_in_truecolor_256_and_16_colours_and_by_glyph() -> None:
+    assert [drop_class(d).name for d in (4.0, 1.0, 0.5, 0.2, 0.02, 0.0, -0.3)] == [
+        "≥1 pp", "≥1 pp", "≥0.2", "≥0.2", "<0.2", "<0.2", "gain"
+    ]  # fmt: skip
+    assert [drop_style(d) for d in (4.0, 0.5, 0.02, -0.3)] == [
+        "bold #ff3030", "bold #ffd700", "bold #00d7ff", "bold #d75fff"
+    ]  # fmt: skip
+    colours = [Style.parse(c.style).color for c in DROP_CLASSES]
+    # explicit colours: Textual's default terminal theme paints the named red and magenta alike (#f4005f)
+    assert all(c is not None and c.type == ColorType.TRUECOLOR for c in colours)
+    for system in (ColorSystem.TRUECOLOR, ColorSystem.EIGHT_BIT, ColorSystem.STANDARD, ColorSystem.WINDOWS):
+        assert len({c.downgrade(system) for c in colours if c is not None}) == 4, system
+    sgr = {}
+    for c in DROP_CLASSES:  # what a 16-colour terminal receives
+        console = Console(color_system="standard", force_terminal=True, width=20)
+        with console.capture() as out:
+            console.print(Text(c.glyph, style=c.style), end="")
+        sgr[c.name] = out.get()
+    assert len(set(sgr.values())) == 4 and sgr["≥1 pp"] == "\x1b[1;91m▼\x1b[0m"
+    assert len({c.glyph for c in DROP_CLASSES}) == 4  # told apart without colour too
+    assert drop_legend().plain == "prune drop: ▼ ≥1 pp ▽ ≥0.2 · <0.2 ▲ gain"
 
 
 def test_epoch_ticks_are_round_integers() -> None:

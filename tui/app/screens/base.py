@@ -94,3 +94,24 @@ class PollingScreen(GstScreen):
         if getattr(self, "_last_error", None) != message:
             self._last_error = message
             self.notify(message, severity="error", timeout=6)
+
+
+class SweepScreen(PollingScreen):
+    """A screen of one sweep, the app's current one: `follow` moves it to another sweep, keeping its settings."""
+
+    def __init__(self, sweep_id: str, why: str = "selected") -> None:
+        super().__init__()
+        self.sweep_id, self.why = sweep_id, why
+        self.resolved = False  # whether a load has shown the sweep (`latest` then names it)
+
+    def follow(self, sweep_id: str, why: str) -> None:
+        """Show `sweep_id` from now on (the current sweep changed); `latest` keeps a sweep already shown."""
+        if sweep_id == self.sweep_id or (sweep_id == "latest" and self.resolved):
+            return
+        self.sweep_id, self.why, self.resolved = sweep_id, why, False
+        self.forget()
+        if hasattr(self, "_ticks"):
+            self.refresh_now()
+
+    def forget(self) -> None:
+        """Drop what was shown of the previous sweep."""

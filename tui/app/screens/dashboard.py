@@ -8,60 +8,94 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
-from textual.widgets import DataTable, Footer, Header, Label, Static
+from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from gst.store.browse import sweep_fingerprint
 from gst.tui.app.live import SweepLive, load_live
-from gst.tui.app.messages import CancelRequested, ResumeRequested, SweepSelected
-from gst.tui.app.screens.base import PollingScreen
-from gst.tui.app.widgets.curve import CurveStrip, drop_style
-from gst.tui.report.cells import cell, clean, fmt
+from gst.tui.app.messages import CancelRequested, ResumeRequested, RunsMarked, SweepSelected
+from gst.tui.app.screens.base import SweepScreen
+from gst.tui.app.widgets.drops import drop_text
+from gst.tui.app.widgets.run_table import RunRow, RunTable
+from gst.tui.report.cells import cell, clean
 
 EVENT_ROWS = 200
-EVENT_COLUMNS = (("run", 16), ("epoch", 5), ("k", 6), ("before %", 8), ("after %", 8), ("drop pp", 7))
+EVENT_COLUMNS = (("run", 16), ("epoch", 5), ("k", 6), ("before %", 8), ("after %", 8), ("drop pp", 8))
 
 
-def header_text(live: SweepLive, why: str) -> Text:
-    """One line: which sweep and why it is shown, runs, epochs and (while something trains) the ETA."""
+def header_text(live: SweepLive, why: str, width: int = 0) -> Text:
+    """One line: which sweep and why it is shown, runs, epochs and (while something trains) the ETA.
+
+    At `width` it never wraps: the longer wording of each part gives way to a shorter one first, then the
+    preset name, then the reason; the sweep id, progress and ETA stay.
+    """
+    stopped = live.count("failed") + live.count("interrupted")
     eta = live.eta_seconds
-    parts = [
-        f"{live.count('completed')}/{len(live.runs)} done, {live.count('running')} running"
-        + (f", {live.count('failed') + live.count('interrupted')} stopped" if live.count("failed") + live.count("interrupted") else ""),
-        f"epochs {live.epochs_done}/{live.epochs_total}",
+    eta_text = f"ETA {timedelta(seconds=int(eta))}" if eta is not None else ""
+    sweep = clean(live.sweep_id)
+    variants = [
+        (f" ({why})", clean(live.preset), f"{live.count('completed')}/{len(live.runs)} done, {live.count('running')} running"
+         + (f", {stopped} stopped" if stopped else ""), f"epochs {live.epochs_done}/{live.epochs_total}"),
+        (f" ({why})", clean(live.preset), f"{live.count('completed')}/{len(live.runs)} done"
+         + (f" {live.count('running')}▶" if live.count("running") else "") + (f" {stopped}✗" if stopped else ""),
+         f"ep {live.epochs_done}/{live.epochs_total}"),
+        ("", "", f"{live.count('completed')}/{len(live.runs)} done", f"ep {live.epochs_done}/{live.epochs_total}"),
     ]  # fmt: skip
-    if eta is not None:
-        parts.append(f"ETA {timedelta(seconds=int(eta))}")
-    head = Text.assemble("sweep ", (clean(live.sweep_id), "bold"), f" ({why}) · ", clean(live.preset))
-    return Text(" · ").join([head, *map(Text, parts)])
+    for why_part, preset, runs, epochs in variants:
+        parts = [p for p in (preset, runs, epochs, eta_text) if p]
+        text = Text.assemble("sweep ", (sweep, "bold"), why_part, " · ", " · ".join(parts))
+        if not width or text.cell_len <= width:
+            return text
+    text.truncate(width, overflow="ellipsis")
+    return text
 
 
-class DashboardScreen(PollingScreen):
-    """Everything a sweep has measured so far, refreshed every second from the database."""
+def run_rows(live: SweepLive) -> list[RunRow]:
+    """The run table's rows: every run of the sweep so far, in the preset's order."""
+    return [
+        RunRow(
+            run_id=r.run_id,
+            arm=r.arm,
+            seed=r.seed,
+            status=r.status,
+            epochs_done=len(r.epochs),
+            epochs_total=r.epochs_total,
+            final=r.final,
+            best=r.best,
+            instability=r.instability(live.instability),
+            gap=r.gap,
+            order=i,
+            test=r.test_acc,
+            train=r.train_acc,
+            marks=r.drop_marks(),
+        )  # fmt: skip
+        for i, r in enumerate(live.runs)
+    ]
 
+
+class DashboardScreen(SweepScreen):
+    """Everything a sweep has measured so far, refreshed every second: the run table, then the pruning events."""
+
+    AUTO_FOCUS = "#run-table"
     BINDINGS = [
-        Binding("g", "charts", "Charts"),
-        Binding("s", "summary", "Summary"),
+        Binding("slash", "filter", "Filter"),
+        Binding("t", "curve", "Test/train"),
         Binding("x", "cancel", "Cancel"),
         Binding("u", "resume", "Resume"),
-        Binding("o", "log", "Log"),
-        Binding("escape", "app.pop_screen", "Back"),
+        Binding("escape", "back", "Back"),
     ]
 
     def __init__(self, sweep_id: str, why: str = "selected") -> None:
-        super().__init__()
-        self.sweep_id = sweep_id
-        self.why = why
-        self.strips: dict[str, CurveStrip] = {}
+        super().__init__(sweep_id, why)
         self.shown_events = -1
         self.event_runs: list[str] = []
         self.live: SweepLive | None = None
 
     def compose(self) -> ComposeResult:
-        """Header line, curves, events table."""
+        """Header line, the run table (with a hidden filter box), events table."""
         yield Header()
         yield Static(Text(f"sweep {self.sweep_id} ({self.why}): reading…"), id="sweep-header")
-        yield VerticalScroll(id="curves")
+        yield Input(placeholder="filter runs (arm, seed, status)…", id="run-filter", classes="hidden", disabled=True)
+        yield RunTable(id="run-table")
         table: DataTable[Text] = DataTable(id="events", zebra_stripes=True, cursor_type="row")
         for label, width in EVENT_COLUMNS:
             table.add_column(label, width=width)
@@ -73,6 +107,13 @@ class DashboardScreen(PollingScreen):
         if self.sweep_id != "latest":
             self.post_message(SweepSelected(self.sweep_id))
         super().on_mount()
+
+    def forget(self) -> None:
+        """Another sweep: clear the tables until it is read."""
+        self.live, self.shown_events = None, -1
+        self.query_one("#sweep-header", Static).update(Text(f"sweep {self.sweep_id} ({self.why}): reading…"))
+        self.query_one(RunTable).set_runs([])
+        self.query_one("#events", DataTable).clear()
 
     def fingerprint(self) -> tuple[object, ...]:
         """Runs, epochs done and statuses of the sweep."""
@@ -104,24 +145,12 @@ class DashboardScreen(PollingScreen):
             header.update(Text(message, style="red"))
 
     def show(self, live: SweepLive) -> None:
-        """Header, curves and new events."""
-        self.sweep_id = live.sweep_id
+        """Header, run table and new events."""
+        self.live = live
+        self.sweep_id, self.resolved = live.sweep_id, True
         self.sub_title = f"sweep {live.sweep_id} ({self.why})"
-        header = header_text(live, self.why)
-        launch = self.app.launcher.find(live.sweep_id)
-        if launch is not None and launch.state == "failed":
-            tail = launch.stderr_tail[-1] if launch.stderr_tail else f"exit code {launch.returncode}"
-            header.append(f"\nlaunch failed: {clean(tail)}", style="bold red").append("  (o: full log)", style="dim")
-        self.query_one("#sweep-header", Static).update(header)
-        curves = self.query_one("#curves", VerticalScroll)
-        for run in live.runs:
-            strip = self.strips.get(run.run_id)
-            if strip is None:
-                if not any(r.arm == run.arm for r in live.runs if r.run_id in self.strips):
-                    curves.mount(Label(Text(clean(run.arm), style="bold"), classes="arm-title"))
-                strip = self.strips[run.run_id] = CurveStrip(f"seed {run.seed}", classes="curve")
-                curves.mount(strip)
-            strip.update_curves(run.test_acc, run.train_acc, run.drop_marks(), run.status)
+        self.show_header()
+        self.query_one(RunTable).set_runs(run_rows(live), live.instability)
         if len(live.events) != self.shown_events:
             self.shown_events = len(live.events)
             arms = {r.run_id: f"{r.arm}/{r.seed}" for r in live.runs}
@@ -131,40 +160,84 @@ class DashboardScreen(PollingScreen):
             for e in live.events[:EVENT_ROWS]:
                 drop = e["drop_pp"]
                 table.add_row(
-                    cell(arms.get(e["run_id"], e["run_id"])),
+                    Text(clean(arms.get(e["run_id"], e["run_id"])), overflow="ellipsis", no_wrap=True),
                     cell(e["epoch"]),
                     Text(str(e["k_pruned"])),  # whole: 353894 fits the column, 353,894 would not
                     cell(e["acc_before"]),
                     cell(e["acc_after"]),
-                    Text(fmt(drop), style=drop_style(drop) if drop is not None else ""),
+                    drop_text(drop) if drop is not None else Text("-"),
                 )
                 self.event_runs.append(e["run_id"])
 
     @on(DataTable.RowSelected, "#events")
     def event_selected(self, event: DataTable.RowSelected) -> None:
         """Enter on an event opens its run."""
+        if event.cursor_row < len(self.event_runs):
+            self.open_run(self.event_runs[event.cursor_row])
+
+    def show_header(self) -> None:
+        """The one-line header at the current width, and a failed launch's reason below it."""
+        if self.live is None:
+            return
+        header = header_text(self.live, self.why, self.size.width - 2)
+        launch = self.app.launcher.find(self.live.sweep_id)
+        if launch is not None and launch.state == "failed":
+            tail = launch.stderr_tail[-1] if launch.stderr_tail else f"exit code {launch.returncode}"
+            header.append(f"\nlaunch failed: {clean(tail)}", style="bold red").append("  (o: full log)", style="dim")
+        self.query_one("#sweep-header", Static).update(header)
+
+    def on_resize(self) -> None:
+        """The header line is fitted to the width."""
+        self.show_header()
+
+    @on(DataTable.RowSelected, "#run-table")
+    def run_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter (or a click) on a run opens it."""
+        self.open_run(str(event.row_key.value))
+
+    @on(RunTable.MarksChanged)
+    def marks_changed(self, event: RunTable.MarksChanged) -> None:
+        """Marked runs are overlaid on the charts (`g`)."""
+        self.post_message(RunsMarked(self.sweep_id, event.marked))
+
+    @on(Input.Changed, "#run-filter")
+    def filter_changed(self, event: Input.Changed) -> None:
+        """Filter the run table as the user types."""
+        self.query_one(RunTable).set_filter(event.value)
+
+    @on(Input.Submitted, "#run-filter")
+    def filter_done(self) -> None:
+        """Enter in the filter box goes back to the (filtered) table."""
+        self.query_one(RunTable).focus()
+
+    def action_filter(self) -> None:
+        """Show and focus the filter box."""
+        box = self.query_one("#run-filter", Input)
+        box.disabled = False
+        box.remove_class("hidden")
+        box.focus()
+
+    def action_back(self) -> None:
+        """Close the filter if open (clearing it), else go back."""
+        box = self.query_one("#run-filter", Input)
+        if not box.has_class("hidden"):
+            box.value = ""
+            box.add_class("hidden")
+            box.disabled = True
+            self.query_one(RunTable).focus()
+        else:
+            self.app.go_back()
+
+    def action_curve(self) -> None:
+        """The run table's sparklines: test or train accuracy."""
+        table = self.query_one(RunTable)
+        table.set_curve("train" if table.curve == "test" else "test")
+
+    def open_run(self, run_id: str) -> None:
+        """Push the run's detail screen (Esc comes back here)."""
         from gst.tui.app.screens.run_detail import RunDetailScreen
 
-        if event.cursor_row < len(self.event_runs):
-            self.app.push_screen(RunDetailScreen(self.event_runs[event.cursor_row]))
-
-    def action_charts(self) -> None:
-        """Line charts of this sweep."""
-        from gst.tui.app.screens.charts import ChartsScreen
-
-        self.app.push_screen(ChartsScreen(self.sweep_id, self.why))
-
-    def action_summary(self) -> None:
-        """Open the sweep's summary."""
-        from gst.tui.app.screens.summary import SummaryScreen
-
-        self.app.push_screen(SummaryScreen(self.sweep_id, self.why))
-
-    def action_log(self) -> None:
-        """The launch's stderr."""
-        from gst.tui.app.screens.log import LogScreen
-
-        self.app.push_screen(LogScreen(self.sweep_id, self.why))
+        self.app.push_screen(RunDetailScreen(run_id))
 
     def action_cancel(self) -> None:
         """Ask the app to stop the sweep (it confirms first)."""

@@ -5,16 +5,16 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Header, Log, Static
+from textual.widgets import Footer, Header, RichLog, Static
 
 from gst.tui.app.screens.base import GstScreen
 from gst.tui.report.cells import clean
 
 
 class LogScreen(GstScreen):
-    """Follows the launch's log while it runs; says so when the sweep was not launched here."""
+    """Follows the launch's log while it runs, long lines wrapped; says so when the sweep was not launched here."""
 
-    BINDINGS = [Binding("escape", "app.pop_screen", "Back")]
+    BINDINGS = [Binding("escape", "app.back", "Back")]
 
     def __init__(self, sweep_id: str, why: str = "selected") -> None:
         super().__init__()
@@ -25,8 +25,15 @@ class LogScreen(GstScreen):
         """Command and state above, the log below."""
         yield Header()
         yield Static(id="log-header")
-        yield Log(id="log", highlight=False)
+        yield RichLog(id="log", wrap=True, markup=False, highlight=False)
         yield Footer()
+
+    def follow(self, sweep_id: str, why: str) -> None:
+        """Show another sweep's launch (the current sweep changed)."""
+        if sweep_id != self.sweep_id:
+            self.sweep_id, self.why, self.shown = sweep_id, why, 0
+            self.query_one(RichLog).clear()
+            self.refresh_log()
 
     def on_mount(self) -> None:
         """Show what there is, then follow."""
@@ -52,9 +59,10 @@ class LogScreen(GstScreen):
                 "sweep ", (launch.sweep_id, "bold"), f" · {launch.state}{code}\n", (clean(launch.command), "dim")
             )
         )
-        log = self.query_one(Log)
+        log = self.query_one(RichLog)
         if len(launch.log) < self.shown:  # trimmed to the last lines: start over
             log.clear()
             self.shown = 0
-        log.write_lines([clean(line) for line in launch.log[self.shown :]])  # a stray NUL or RTL override stays out
+        for line in launch.log[self.shown :]:
+            log.write(Text(clean(line)))  # literal; a stray NUL or RTL override stays out
         self.shown = len(launch.log)

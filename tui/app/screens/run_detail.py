@@ -7,6 +7,7 @@ from typing import Any
 
 from rich.console import Group
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -18,8 +19,8 @@ from gst.engine.spec.specs import spec_from_dict
 from gst.store import queries
 from gst.store.browse import run_fingerprint
 from gst.tui.app.screens.base import PollingScreen
-from gst.tui.app.widgets.accuracy_chart import AccuracyChart, Series
-from gst.tui.app.widgets.curve import drop_style
+from gst.tui.app.widgets.accuracy_chart import AccuracyChart, Series, readout
+from gst.tui.app.widgets.drops import drop_legend, drop_text
 from gst.tui.report.cells import cap, cell, clean
 from gst.tui.report.tables import Fitted, fmt, plan_table
 
@@ -57,8 +58,7 @@ def run_info(run_id: str, run: dict[str, Any], spec: dict[str, Any], window: str
         (literal(run_id), "bold"),
         f" {literal(run['status'])} · {literal(run['label'])} · seed {run['seed']} · {literal(spec.get('model'))} on "
         f"{literal(spec.get('dataset'))} · final {fmt(run['final_test_acc'])}% · best {fmt(run['best_test_acc'])}%\n",
-        ("━ test", "green"), " ", ("━ train", "blue"), " ▼ pruning moments by drop (",
-        ("≥1 pp", "bold red"), " ", ("≥0.2", "bold yellow"), " ", ("<0.2", "bold magenta"), f") · {window}",
+        ("━ test", "green"), " ", ("━ train", "blue"), " ", drop_legend(""), f" · {window}",
     )  # fmt: skip
     if run.get("note"):
         text.append(f"\nnote: {clean(run['note'])}", style="yellow")
@@ -68,7 +68,8 @@ def run_info(run_id: str, run: dict[str, Any], spec: dict[str, Any], window: str
 
 
 class RunDetailScreen(PollingScreen):
-    """Refreshed while the run goes on; `+`/`-` zoom into the epochs, `[`/`]` move, `0` shows all."""
+    """Refreshed while the run goes on; `+`/`-` zoom into the epochs, `[`/`]` move, `0` shows all; ←/→ (or a
+    click) move the epoch cursor, which the epoch table follows."""
 
     interval = 2.0
     BINDINGS = [
@@ -77,7 +78,11 @@ class RunDetailScreen(PollingScreen):
         Binding("left_square_bracket", "zoom(1, -0.25)", "Earlier"),
         Binding("right_square_bracket", "zoom(1, 0.25)", "Later"),
         Binding("0", "zoom(0, 0)", "All epochs"),
-        Binding("escape", "app.pop_screen", "Back"),
+        Binding("left", "cursor(-1)", "Epoch ←", priority=True),
+        Binding("right", "cursor(1)", "Epoch →", priority=True),
+        Binding("shift+left", "cursor(-10)", "10 epochs ←", show=False, priority=True),
+        Binding("shift+right", "cursor(10)", "10 epochs →", show=False, priority=True),
+        Binding("escape", "app.back", "Back"),
     ]
 
     def __init__(self, run_id: str) -> None:
@@ -92,6 +97,7 @@ class RunDetailScreen(PollingScreen):
         with VerticalScroll():
             yield Static(Text(f"run {self.run_id}: reading…"), id="run-info")
             yield AccuracyChart(id="run-chart")
+            yield Static(id="run-readout")
             epochs: DataTable[Text] = DataTable(id="run-epochs", zebra_stripes=True)
             epochs.add_columns(*EPOCH_HEADERS)
             yield epochs
@@ -130,7 +136,7 @@ class RunDetailScreen(PollingScreen):
         table.clear()
         for e in epochs:
             drop = drops.get(e["epoch"])
-            flag = Text("") if drop is None else Text(f"✂ {drop:.2f}", style=drop_style(drop))
+            flag = Text("") if drop is None else Text("✂ ").append_text(drop_text(drop))
             cells = [Text(fmt(e[c]) if c != "lr" else lr_text(e[c])) for c in EPOCH_COLUMNS]
             table.add_row(cells[0], flag, *cells[1:])
         table = self.query_one("#run-events", DataTable)
@@ -162,11 +168,34 @@ class RunDetailScreen(PollingScreen):
         _, epochs, events = self.data
         xs = [float(e["epoch"]) for e in epochs]
         marks = [(float(e["epoch"]), e["acc_after"], e["drop_pp"]) for e in events]
+        test, train = [e["test_acc"] for e in epochs], [e["train_acc"] for e in epochs]
+        moments = {float(e["epoch"]): (e["acc_before"], e["acc_after"]) for e in events}
         series = [
-            Series("train", xs, [e["train_acc"] for e in epochs], "blue"),
-            Series("test", xs, [e["test_acc"] for e in epochs], "green", marks),
+            Series("train", xs, train, "blue", band=True),  # read out on the test line's row
+            Series("this run", xs, test, "green", marks, test, train, moments),
         ]
         self.query_one(AccuracyChart).draw(series, self.window, y_label="%")
+        self.show_readout()
+
+    def show_readout(self) -> None:
+        """Test and train at the cursor's epoch and its pruning moment, if any; hidden until the cursor is used."""
+        chart = self.query_one(AccuracyChart)
+        box = self.query_one("#run-readout", Static)
+        box.update(readout(chart.series, chart.cursor) if chart.cursor is not None else "")
+        box.display = chart.cursor is not None
+
+    @on(AccuracyChart.CursorMoved)
+    def cursor_moved(self, event: AccuracyChart.CursorMoved) -> None:
+        """Read out the epoch and put the epoch table's cursor on its row."""
+        self.show_readout()
+        if self.data is not None:
+            rows = [float(e["epoch"]) for e in self.data[1]]
+            if event.epoch in rows:
+                self.query_one("#run-epochs", DataTable).move_cursor(row=rows.index(event.epoch), scroll=False)
+
+    def action_cursor(self, step: int) -> None:
+        """Move the epoch cursor."""
+        self.query_one(AccuracyChart).move_cursor(step)
 
     def action_zoom(self, factor: float, shift: float) -> None:
         """Change the epoch window (factor 0: all epochs)."""

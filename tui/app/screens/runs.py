@@ -21,14 +21,24 @@ RUN_HEADERS = ("run", "status", "epochs", "final %", "best %")
 
 
 def refill(
-    table: DataTable[Text], headers: tuple[str, ...], rows: list[list[Text]], keys: list[str] | None = None
+    table: DataTable[Text],
+    headers: tuple[str, ...],
+    rows: list[list[Text]],
+    keys: list[str] | None = None,
+    fit: int | None = None,
 ) -> None:
-    """Replace the rows, with every column as wide as its widest cell, set in the same step.
+    """Replace the rows, with every column as wide as its widest cell, set in the same step; column `fit` gets
+    at most the width the others leave, its cells cut with an ellipsis.
 
     DataTable sizes auto-width columns on a later idle, so a frame drawn in between showed the new rows in
     header-wide columns ("froze", "comple"); fixed widths make every frame right.
     """
     widths = [max([len(h), *(r[i].cell_len for r in rows)]) for i, h in enumerate(headers)]
+    if fit is not None and table.size.width:
+        room = table.size.width - sum(w + 2 for i, w in enumerate(widths) if i != fit) - 4  # padding, scrollbar
+        widths[fit] = max(len(headers[fit]), min(widths[fit], room))
+        for r in rows:
+            r[fit].overflow, r[fit].no_wrap = "ellipsis", True
     table.clear(columns=True)
     for header, width in zip(headers, widths, strict=True):
         table.add_column(header, width=width)
@@ -103,27 +113,36 @@ class RunsScreen(PollingScreen):
         sweeps, runs = data
         if sweeps != self.sweep_rows:
             self.sweep_rows = sweeps
-            table = self.query_one("#sweeps", DataTable)
-            cursor = table.cursor_row
-            rows = [
-                [  # database text is data: cells are literal, cleaned, titles capped
-                    cell(s["sweep_id"]),
-                    Text(
-                        s["status"] + (" (u resumes)" if s["status"] == "interrupted" else ""),
-                        style=STATUS_STYLE.get(s["status"], ""),
-                    ),
-                    cell(s["preset"]),
-                    cell(s["runs"]),
-                    cell(s["completed"]),
-                    Text(cap(s["title"] or "")),
-                ]
-                for s in sweeps
-            ]
-            refill(table, SWEEP_HEADERS, rows)
-            table.move_cursor(row=min(cursor, max(0, len(sweeps) - 1)))
+            self.fill_sweeps()
         if runs != self.run_rows:
             self.run_rows = runs
             self.fill_runs()
+
+    def fill_sweeps(self) -> None:
+        """The sweeps table, the title column fitted to the width (cut with an ellipsis)."""
+        table = self.query_one("#sweeps", DataTable)
+        cursor = table.cursor_row
+        rows = [
+            [  # database text is data: cells are literal, cleaned, titles capped
+                cell(s["sweep_id"]),
+                Text(
+                    s["status"] + (" (u resumes)" if s["status"] == "interrupted" else ""),
+                    style=STATUS_STYLE.get(s["status"], ""),
+                ),
+                cell(s["preset"]),
+                cell(s["runs"]),
+                cell(s["completed"]),
+                Text(cap(s["title"] or "")),
+            ]
+            for s in self.sweep_rows
+        ]
+        refill(table, SWEEP_HEADERS, rows, fit=len(SWEEP_HEADERS) - 1)
+        table.move_cursor(row=min(cursor, max(0, len(self.sweep_rows) - 1)))
+
+    def on_resize(self) -> None:
+        """Titles take the new width."""
+        if self.sweep_rows:
+            self.fill_sweeps()
 
     def fill_runs(self) -> None:
         """The runs table, filtered by the filter box (matching id, sweep, arm, seed, status or label)."""
@@ -190,7 +209,7 @@ class RunsScreen(PollingScreen):
             box.disabled = True
             self.query_one("#runs", DataTable).focus()
         else:
-            self.app.pop_screen()
+            self.app.go_back()
 
     def action_open(self) -> None:
         """Open the highlighted run, or the highlighted sweep's dashboard."""
@@ -204,18 +223,18 @@ class RunsScreen(PollingScreen):
             self.action_dashboard()
 
     def action_dashboard(self) -> None:
-        """Live view of the highlighted sweep."""
-        from gst.tui.app.screens.dashboard import DashboardScreen
-
+        """Live view of the highlighted sweep (the current one while none is highlighted yet)."""
         if (sweep_id := self.current_sweep()) is not None:
-            self.app.push_screen(DashboardScreen(sweep_id, "selected"))
+            self.post_message(SweepSelected(sweep_id, then="dashboard"))
+        else:
+            self.app.action_open("dashboard")
 
     def action_summary(self) -> None:
-        """Compare the highlighted sweep's arms."""
-        from gst.tui.app.screens.summary import SummaryScreen
-
+        """Compare the highlighted sweep's arms (the current one's while none is highlighted yet)."""
         if (sweep_id := self.current_sweep()) is not None:
-            self.app.push_screen(SummaryScreen(sweep_id, "selected"))
+            self.post_message(SweepSelected(sweep_id, then="summary"))
+        else:
+            self.app.action_open("summary")
 
     def action_resume(self) -> None:
         """Resume the highlighted sweep if it has interrupted or failed runs."""

@@ -15,7 +15,8 @@ from textual.widgets import Footer, Header, Static
 from gst.engine.analysis.sweep_stats import INSTABILITY_LABELS
 from gst.engine.spec.errors import GstError
 from gst.store.browse import sweep_fingerprint
-from gst.tui.app.screens.base import PollingScreen
+from gst.tui.app.screens.base import SweepScreen
+from gst.tui.app.screens.charts import fitted
 from gst.tui.app.widgets.accuracy_chart import ARM_COLOURS
 from gst.tui.app.widgets.scatter import ArmPoint, ScatterPlot
 from gst.tui.report.cells import clean
@@ -25,15 +26,11 @@ if TYPE_CHECKING:  # the analysis pulls in scipy: imported when the screen first
     from gst.tui.report.sweep_data import StoredSweep
 
 
-class SummaryScreen(PollingScreen):
+class SummaryScreen(SweepScreen):
     """Refreshed every few seconds, so it fills in as runs finish; the scatter takes the rest of the window."""
 
     interval = 2.0
-    BINDINGS = [Binding("f", "figure", "Write figure"), Binding("escape", "app.pop_screen", "Back")]
-
-    def __init__(self, sweep_id: str, why: str = "selected") -> None:
-        super().__init__()
-        self.sweep_id, self.why = sweep_id, why
+    BINDINGS = [Binding("f", "figure", "Write figure"), Binding("escape", "app.back", "Back")]
 
     def compose(self) -> ComposeResult:
         """Summary text above the scatter plot."""
@@ -55,6 +52,12 @@ class SummaryScreen(PollingScreen):
         stored = load_sweep(self.app.db, self.sweep_id)
         return stored, stored.analyze()
 
+    def forget(self) -> None:
+        """Another sweep: say so until it is analysed."""
+        self.query_one("#summary", Static).update(Text(f"sweep {self.sweep_id} ({self.why}): reading…"))
+        self.query_one("#scatter-legend", Static).update("")
+        self.query_one(ScatterPlot).set_points({})
+
     def failed(self, message: str) -> None:
         """Where the summary would be."""
         self.query_one("#summary", Static).update(Text(message, style="red"))
@@ -64,7 +67,9 @@ class SummaryScreen(PollingScreen):
         from gst.tui.report.summary_view import summary_renderable
 
         stored, analysis = data
-        self.sweep_id = stored.sweep_id
+        if self.sweep_id not in (stored.sweep_id, "latest"):
+            return  # read before the screen moved to another sweep
+        self.sweep_id, self.resolved = stored.sweep_id, True
         self.sub_title = f"sweep {stored.sweep_id} ({self.why})"
         self.query_one("#summary", Static).update(summary_renderable(stored, analysis))
         series: dict[str, list[tuple[float, float]]] = {}
@@ -80,10 +85,12 @@ class SummaryScreen(PollingScreen):
                 arms.append(ArmPoint(arm.arm, x, y))
         c = analysis.correlation
         self.query_one(ScatterPlot).set_points(series, arms, None if c is None else (c.slope, c.intercept))
-        legend = Text(f"{analysis.accuracy.replace('_', ' ')} (%) vs {INSTABILITY_LABELS[analysis.instability]}: ")
-        for i, name in enumerate(series):
-            legend.append(f"· {clean(name)} ", style=ARM_COLOURS[i % len(ARM_COLOURS)])
-        legend.append("◆ arm mean ± 95% CI" + ("  ─ fit" if c is not None else ""), style="dim")
+        width = max(20, self.size.width - 2)
+        title = Text(f"{analysis.accuracy.replace('_', ' ')} (%) vs {INSTABILITY_LABELS[analysis.instability]}")
+        parts = [Text(f"· {clean(name)}", style=ARM_COLOURS[i % len(ARM_COLOURS)]) for i, name in enumerate(series)]
+        parts.append(Text("◆ mean ± 95% CI" + (" ─ fit" if c is not None else ""), style="dim"))
+        # two lines that never wrap, so the plot keeps its x-axis numbers at 80x24
+        legend = Text("\n").join([fitted([title], width), fitted(parts, width, " ")])
         self.query_one("#scatter-legend", Static).update(
             legend if series else Text("no completed pruned runs yet", style="dim")
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,20 @@ class ArmPoint:
     arm: str
     x: Interval
     y: Interval
+
+
+def nice_ticks(low: float, high: float, slots: int) -> list[float]:
+    """At most `slots` ticks on a round step (1, 2 or 5 times a power of ten) between low and high."""
+    span = high - low
+    if span <= 0 or slots < 1:
+        return [low]
+    step = 10 ** math.floor(math.log10(span / slots))
+    for factor in (1, 2, 5, 10):
+        if span / (step * factor) <= slots:
+            step *= factor
+            break
+    first = math.ceil(low / step) * step
+    return [round(first + i * step, 10) for i in range(int((high - first) / step + 1e-9) + 1)]
 
 
 def half_width(ci: Interval) -> float:
@@ -63,6 +78,7 @@ class ScatterPlot(PlotWidget):
         for name, pts in series.items():
             if pts:
                 self.scatter([p[0] for p in pts], [p[1] for p in pts], marker="·", marker_style=colours[name])
+        self.set_x_ticks_for(xs + [a.x.mean + s * half_width(a.x) for a in arms or [] for s in (-1, 1)])
         for arm in arms or []:
             self.errorbar(
                 [arm.x.mean],
@@ -72,3 +88,14 @@ class ScatterPlot(PlotWidget):
                 marker="◆",
                 marker_style=f"bold {colours.get(arm.arm, 'white')}",
             )
+
+    def set_x_ticks_for(self, xs: list[float]) -> None:
+        """Round x ticks over the points' range, as many as the width holds labels for (auto ticks left the
+        x-axis without numbers on narrow plots)."""
+        if not xs:
+            self.set_xticks(None)
+            return
+        low, high = min(xs), max(xs)
+        pad = max((high - low) * 0.05, 1e-3)
+        self.set_xlimits(low - pad, high + pad)
+        self.set_xticks(nice_ticks(low - pad, high + pad, max(2, (self.size.width - 8) // 9)))
