@@ -69,7 +69,7 @@ def _execute(jobs: list[Job], settings: SweepSettings, *, sweep: Sweep | None, s
 
     stop_on_signals()
     db = settings.db
-    runner.check_database(db)  # a folder that is missing or cannot be written: one line, before any output
+    runner.check_database(db, sweep_id if sweep is not None else None)  # one line, before any output
     backend, stacks = runner.plan_execution(jobs, settings)
     device = str(resolve_device(settings.execution.device))
     err.print(f"sweep [bold]{sweep_id}[/]: {len(jobs)} runs on {backend.describe(stacks)} -> {db}", highlight=False)
@@ -83,6 +83,12 @@ def _execute(jobs: list[Job], settings: SweepSettings, *, sweep: Sweep | None, s
         raise GstError(f"{len(outcome.failed)} of {len(jobs)} runs failed: {outcome.failed[0].error.splitlines()[0]}")
     if outcome.interrupted:
         raise KeyboardInterrupt
+    if outcome.diverged:
+        first = outcome.diverged[0]
+        raise GstError(
+            f"{len(outcome.diverged)} of {len(jobs)} runs diverged (stored as `diverged`): "
+            f"{first.run_id}: {first.error.splitlines()[0]}"
+        )
 
 
 @execution_flags
@@ -108,6 +114,7 @@ def run_target(
         runner.resolved_options(settings).check()  # every option checked before anything is written
         for dataset in sorted({job.spec.dataset for job in jobs}):
             load_arrays(dataset, settings.execution.data_dir)  # missing data fails here, before anything is written
+        runner.check_database(settings.db, sweep_id)  # damaged, newer, read-only, or the id taken: one line
         _execute(jobs, settings, sweep=sweep, sweep_id=sweep_id)
 
 
@@ -131,6 +138,7 @@ def resume(
     from gst.store import queries
 
     with guard():
+        runner.check_database(settings.db)  # damaged, newer or read-only: one line, before anything is written
         sweep_id = queries.sweep(settings.db, sweep_id)["sweep_id"]
         runner.resolved_options(settings).check()  # options checked before anything is written
         jobs = resumable_jobs(settings.db, sweep_id)

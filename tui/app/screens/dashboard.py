@@ -27,7 +27,8 @@ def header_text(live: SweepLive, why: str) -> Text:
     eta = live.eta_seconds
     parts = [
         f"{live.count('completed')}/{len(live.runs)} done, {live.count('running')} running"
-        + (f", {live.count('failed') + live.count('interrupted')} stopped" if live.count("failed") + live.count("interrupted") else ""),
+        + (f", {live.count('failed') + live.count('interrupted')} stopped" if live.count("failed") + live.count("interrupted") else "")
+        + (f", {live.count('diverged')} diverged" if live.count("diverged") else ""),
         f"epochs {live.epochs_done}/{live.epochs_total}",
     ]  # fmt: skip
     if eta is not None:

@@ -6,7 +6,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 BLOCKS = "▁▂▃▄▅▆▇█"
-STATUS = {"completed": "✓", "running": "▶", "queued": "…", "failed": "✗", "interrupted": "⏸"}
+STATUS = {"completed": "✓", "running": "▶", "queued": "…", "failed": "✗", "interrupted": "⏸", "diverged": "↯"}
 LABEL_WIDTH = 12
 VALUE_WIDTH = 26  # ' 100.00 train 43.3-100.0'
 
