@@ -44,6 +44,7 @@ def screen(conn: duckdb.DuckDBPyConnection, ops: list[Op]) -> Screened:
     out = Screened()
     taken: dict[str, Row] = {}  # registrations kept from this batch, by id
     refused_runs: set[str] = set()
+    refused_sweeps: set[str] = set()
     keep: dict[int, Op] = {}
     for i, row in sorted(rows.items(), key=lambda item: isinstance(item[1], RunRow)):  # sweeps before their runs
         key = row.sweep_id if isinstance(row, SweepRow) else row.run_id
@@ -53,14 +54,18 @@ def screen(conn: duckdb.DuckDBPyConnection, ops: list[Op]) -> Screened:
         differs = (
             _differences(row, stored) if stored is not None else _differences(row, asdict(earlier)) if earlier else []
         )
+        new = stored is None and earlier is None
         orphan = isinstance(row, RunRow) and row.sweep_id not in stored_sweeps and f"sweep {row.sweep_id}" not in taken
-        if differs or (orphan and stored is None and earlier is None):
+        disowned = isinstance(row, RunRow) and row.sweep_id in refused_sweeps  # a run of the sweep refused above
+        if differs or (new and (orphan or disowned)):
             why = f"is already registered with other {', '.join(differs)}; not replaced" if differs else ""
-            why = why or f"belongs to sweep {row.sweep_id}, which is not registered"
+            why = (
+                why
+                or f"belongs to sweep {row.sweep_id}, {'whose registration was refused' if disowned else 'which is not registered'}"
+            )
             out.refused.append((i, f"{what} {why}"))
-            if isinstance(row, RunRow):
-                refused_runs.add(key)
-        elif stored is None and earlier is None:
+            (refused_runs if isinstance(row, RunRow) else refused_sweeps).add(key)
+        elif new:
             taken[what] = row
             keep[i] = ops[i]
             if isinstance(row, RunRow):

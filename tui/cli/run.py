@@ -144,6 +144,8 @@ def resume(
         jobs = resumable_jobs(settings.db, sweep_id)
         if not jobs:
             summary = queries.arm_summary(settings.db, sweep_id)
-            out.print(summary_table(summary, title=f"sweep {sweep_id} is complete"))
+            diverged = len(queries.runs(settings.db, sweep_id, "diverged"))
+            note = f" (its {diverged} diverged run(s) would diverge again)" if diverged else ""
+            out.print(summary_table(summary, title=f"sweep {sweep_id} is complete{note}"))
             return
         _execute(jobs, settings, sweep=None, sweep_id=sweep_id)
