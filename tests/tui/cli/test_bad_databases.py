@@ -9,6 +9,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from gst.store.db import files_dir
@@ -104,7 +105,8 @@ def test_every_command_says_what_is_wrong_in_one_line(kind: str, tmp_path: Path,
         db.chmod(stat.S_IRUSR | stat.S_IWUSR)
 
 
-def app():  # type: ignore[no-untyped-def]  # imported late: the module's fixtures build databases first
+def app() -> typer.Typer:
+    """The `gst` program (imported when a test runs, after the module's fixture has built its database)."""
     from gst.tui.entry import app as gst_app
 
     return gst_app
