@@ -62,14 +62,7 @@ def _cifar10(data_dir: Path, download: bool) -> ArraySet:
         raise DataError(f"--data-dir: {data_dir} is a file; give the folder that holds {NPZ_NAME}")
     npz = data_dir / NPZ_NAME
     if npz.is_file():
-        try:
-            with np.load(npz) as z:
-                return ArraySet(z["x_train"], z["y_train"].astype(np.int64), z["x_test"], z["y_test"].astype(np.int64))
-        except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
-            raise DataError(
-                f"{npz}: cannot read CIFAR-10 arrays x_train, y_train, x_test, y_test "
-                f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'damaged or cut short'})"
-            ) from None
+        return read_npz(npz)
     try:
         from torchvision.datasets import CIFAR10
 
@@ -87,6 +80,80 @@ def _cifar10(data_dir: Path, download: bool) -> ArraySet:
         np.asarray(test.data),
         np.asarray(test.targets, dtype=np.int64),
     )
+
+
+NPZ_ARRAYS = ("x_train", "y_train", "x_test", "y_test")
+
+
+def read_npz(npz: Path) -> ArraySet:
+    """CIFAR-10 from an npz file, checked before anything trains: DataError naming the file, the array and what
+    is wrong (images uint8 (N, 32, 32, 3) HWC, labels integers 0..9, one label per image, N > 0)."""
+    if not zipfile.is_zipfile(npz):
+        raise DataError(
+            f"{npz}: not an npz file (a zip of .npy arrays {', '.join(NPZ_ARRAYS)}); damaged or another format"
+        )
+    arrays: dict[str, np.ndarray] = {}
+    try:
+        with np.load(npz, allow_pickle=False) as z:
+            missing = [name for name in NPZ_ARRAYS if name not in z.files]
+            if missing:
+                found = ", ".join(z.files) or "nothing"
+                raise DataError(f"{npz}: no array {missing[0]} (it holds {found}; needs {', '.join(NPZ_ARRAYS)})")
+            for name in NPZ_ARRAYS:
+                arrays[name] = _read_member(npz, z, name)
+    except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+        raise DataError(
+            f"{npz}: cannot read ({type(exc).__name__}: {_first_line(exc) or 'damaged or cut short'})"
+        ) from None
+    for split in ("train", "test"):
+        x, y = arrays[f"x_{split}"], arrays[f"y_{split}"]
+        _check_images(npz, f"x_{split}", x)
+        y = _check_labels(npz, f"y_{split}", y)
+        if len(y) != len(x):
+            raise DataError(
+                f"{npz}: y_{split} has {len(y):,} labels but x_{split} has {len(x):,} images (one label per image)"
+            )
+        arrays[f"y_{split}"] = y
+    return ArraySet(arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"])
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [""])[0]
+
+
+def _read_member(npz: Path, z: np.lib.npyio.NpzFile, name: str) -> np.ndarray:
+    """One array; object arrays (which only pickle could read) are named as what they are."""
+    try:
+        return np.asarray(z[name])
+    except ValueError as exc:
+        if "pickle" in str(exc):
+            raise DataError(
+                f"{npz}: {name} holds Python objects, not numbers (save it as a uint8/integer array)"
+            ) from None
+        raise DataError(f"{npz}: {name} cannot be read ({_first_line(exc)})") from None
+
+
+def _check_images(npz: Path, name: str, x: np.ndarray) -> None:
+    if x.dtype != np.uint8:
+        raise DataError(f"{npz}: {name} is {x.dtype}, not uint8 (pixel values 0..255, shape (N, 32, 32, 3))")
+    if x.ndim != 4 or x.shape[1:] != (32, 32, 3):
+        hint = " (channels first; gst needs channels last, HWC)" if x.shape[1:] == (3, 32, 32) else ""
+        raise DataError(f"{npz}: {name} has shape {x.shape}, not (N, 32, 32, 3){hint}")
+    if x.shape[0] == 0:
+        raise DataError(f"{npz}: {name} holds no images (N = 0)")
+
+
+def _check_labels(npz: Path, name: str, y: np.ndarray) -> np.ndarray:
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]  # Keras keeps labels as (N, 1)
+    if not np.issubdtype(y.dtype, np.integer):
+        raise DataError(f"{npz}: {name} is {y.dtype}, not integers (class labels 0..9)")
+    if y.ndim != 1:
+        raise DataError(f"{npz}: {name} has shape {y.shape}, not (N,) (one class label 0..9 per image)")
+    if y.size and (int(y.min()) < 0 or int(y.max()) > 9):
+        bad = int(y.max()) if int(y.max()) > 9 else int(y.min())
+        raise DataError(f"{npz}: {name} holds label {bad}, outside the classes 0..9")
+    return y.astype(np.int64)
 
 
 @lru_cache(maxsize=4)

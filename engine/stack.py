@@ -10,6 +10,7 @@ convolutions sum in a different order).
 from __future__ import annotations
 
 import copy
+import math
 import time
 from collections.abc import Callable, Iterator
 
@@ -20,7 +21,7 @@ from torch.func import functional_call, stack_module_state, vmap
 from gst.engine import faults
 from gst.engine.cadence import CheckpointClock
 from gst.engine.spec.errors import SpecError
-from gst.engine.spec.events import RunFinished
+from gst.engine.spec.events import RunFailed, RunFinished
 from gst.engine.spec.specs import RunSpec, needs_own_loop
 from gst.engine.train import Emit, Trainer
 
@@ -144,8 +145,13 @@ class StackedTrainers:
         n = self.trainers[0].data.train_size
         return [(float(s) / n, 100.0 * float(c) / n) for s, c in zip(loss_sum.tolist(), correct.tolist(), strict=True)]
 
-    def run(self, emit: Emit, should_stop: Callable[[], bool] = lambda: False) -> list[RunFinished]:
-        """Train the group's remaining epochs; every run emits exactly the events it would alone."""
+    def run(self, emit: Emit, should_stop: Callable[[], bool] = lambda: False) -> list[RunFinished | RunFailed]:
+        """Train the group's remaining epochs; every run emits exactly the events it would alone.
+
+        A run whose training loss becomes NaN or infinite ends as it would alone (its RunFailed emitted at once);
+        its slices keep riding along in the stack, which cannot shrink, but nothing of it is tested or stored.
+        """
+        stopped: dict[str, RunFailed] = {}
         for t in self.trainers:
             t.start(emit)
         checkpointers = [t.checkpointer for t in self.trainers if t.checkpointer]
@@ -161,10 +167,19 @@ class StackedTrainers:
                 results = self.train_epoch()
             shared = time.perf_counter() - began  # every run waited for the whole group's training
             for t, (loss, acc) in zip(self.trainers, results, strict=True):
+                if t.run_id in stopped:
+                    continue
+                if not math.isfinite(loss):
+                    stopped[t.run_id] = t.diverged(epoch + 1, loss)
+                    emit(stopped[t.run_id])
+                    continue
                 t.finish_epoch(epoch, lr, loss, acc, shared, emit)
+            if len(stopped) == self.size:
+                break
             due = clock is not None and clock.due()  # one decision for the group: they resume together
             for t in self.trainers:
-                t.keep_state(due)
+                if t.run_id not in stopped:
+                    t.keep_state(due)
             if should_stop():
                 raise KeyboardInterrupt
-        return [t.finished() for t in self.trainers]
+        return [stopped.get(t.run_id) or t.finished() for t in self.trainers]

@@ -6,6 +6,7 @@ Everything outside the loop (database, progress display, UI) sees only the event
 from __future__ import annotations
 
 import contextlib
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from gst.engine.models import PrunableModel
 from gst.engine.noise_report import emit_noise_windows
 from gst.engine.optim import make_optimizer
 from gst.engine.prune import Pruner
-from gst.engine.spec.events import EpochEnded, Event, Pruned, RunFinished
+from gst.engine.spec.events import EpochEnded, Event, Pruned, RunFailed, RunFinished
 from gst.engine.spec.schedule import lr_at, schedule
 from gst.engine.spec.specs import RunSpec
 
@@ -66,14 +67,22 @@ class Trainer:
             return torch.autocast(self.data.device.type, dtype=torch.bfloat16)
         return contextlib.nullcontext()
 
-    def run(self, emit: Emit, should_stop: Callable[[], bool] = lambda: False) -> RunFinished:
-        """Train the remaining epochs, emitting Pruned and EpochEnded per epoch, then RunFinished."""
+    def run(self, emit: Emit, should_stop: Callable[[], bool] = lambda: False) -> RunFinished | RunFailed:
+        """Train the remaining epochs, emitting Pruned and EpochEnded per epoch, then return RunFinished.
+
+        An epoch whose training loss is NaN or infinite ends the run there: its RunFailed (diverged) is emitted at
+        once and returned; that epoch is neither tested, pruned, stored nor checkpointed.
+        """
         self.start(emit)
         clock = CheckpointClock(self.checkpointer.every) if self.checkpointer else None
         for t in range(self.progress.epochs_done, self.spec.epochs):
             began = time.perf_counter()
             lr = self.set_lr(t)
             train_loss, train_acc = (0.0, 0.0) if self.skips_training(t) else self.train_epoch()
+            if not math.isfinite(train_loss):
+                diverged = self.diverged(t + 1, train_loss)
+                emit(diverged)
+                return diverged
             self.finish_epoch(t, lr, train_loss, train_acc, time.perf_counter() - began, emit)
             self.keep_state(clock is not None and clock.due())
             if should_stop():
@@ -149,6 +158,10 @@ class Trainer:
             p.best_test_acc = max(p.best_test_acc, test_acc)
         p.epochs_done, p.last_test_acc, p.last_train_acc, p.seconds = t + 1, test_acc, train_acc, p.seconds + seconds
         faults.hit("epoch_end")
+
+    def diverged(self, epoch: int, loss: float) -> RunFailed:
+        """The record of a run whose training loss at `epoch` (t + 1) was not finite."""
+        return RunFailed(run_id=self.run_id, error=f"loss became {loss} at epoch {epoch}", diverged_epoch=epoch)
 
     def finished(self) -> RunFinished:
         """The run's final record."""

@@ -16,7 +16,7 @@ from gst.engine.loader import DeviceData
 from gst.engine.models import build_model, count_params
 from gst.engine.prune import Pruner
 from gst.engine.spec.datasets import TEST_SUBSET_SEED
-from gst.engine.spec.events import RunFinished, RunStarted
+from gst.engine.spec.events import RunFailed, RunFinished, RunStarted
 from gst.engine.spec.job import Job, Where
 from gst.engine.spec.journal import HOST
 from gst.engine.stack import StackedTrainers, stackable
@@ -67,14 +67,15 @@ def execute(
     checkpointer: Checkpointer | None = None,
     should_stop: Callable[[], bool] = lambda: False,
     download: bool = True,
-) -> RunFinished:
+) -> RunFinished | RunFailed:
     """Train one run to the end, continuing from `checkpoint_path` if it holds a checkpoint.
 
     Args:
         request: spec, seed and run id.
         device: a torch device or a user string (auto, cpu, cuda, cuda:N).
         data_dir: where CIFAR-10 lives (None: GST_DATA_DIR or ~/.cache/gst/data).
-        emit: receives RunStarted, then Pruned/EpochEnded per epoch, then RunFinished is returned.
+        emit: receives RunStarted, then Pruned/EpochEnded per epoch, then RunFinished (also returned); a run whose
+            loss diverged ends with RunFailed (diverged_epoch set) instead.
         checkpointer: where and how often to checkpoint (None: no checkpoints).
         should_stop: polled after each epoch; True stops with KeyboardInterrupt after checkpointing.
         download: allow torchvision to download CIFAR-10 when no copy is found.
@@ -101,7 +102,7 @@ def execute_stack(
     should_stop: Callable[[], bool] = lambda: False,
     download: bool = True,
     where: Where | None = None,
-) -> list[RunFinished]:
+) -> list[RunFinished | RunFailed]:
     """Train several runs of one spec together (seed batching), each as `execute` would train it alone.
 
     Each run continues from its newest checkpoint that the database has caught up with (`recorded_epochs`);
@@ -140,16 +141,17 @@ def execute_stack(
     by_epoch: dict[int, list[Trainer]] = {}
     for trainer in trainers:
         by_epoch.setdefault(trainer.progress.epochs_done, []).append(trainer)
-    finished: list[RunFinished] = []
+    finished: list[RunFinished | RunFailed] = []
     try:
         for group in by_epoch.values():
             if len(group) > 1 and stacked:
-                results: Iterable[RunFinished] = StackedTrainers(group).run(emit, should_stop)
+                results: Iterable[RunFinished | RunFailed] = StackedTrainers(group).run(emit, should_stop)
             else:
                 results = (_alone(trainer, rngs[trainer.run_id], emit, should_stop) for trainer in group)
             for result in results:
-                faults.hit("finished")
-                emit(result)
+                if isinstance(result, RunFinished):  # a divergence was emitted when it happened
+                    faults.hit("finished")
+                    emit(result)
                 finished.append(result)
     except KeyboardInterrupt:
         for trainer in trainers:
@@ -193,7 +195,9 @@ def _restore(trainers: list[Trainer], requests: list[Job], device: torch.device)
     return notes
 
 
-def _alone(trainer: Trainer, rng: dict[str, Any], emit: Emit, should_stop: Callable[[], bool]) -> RunFinished:
+def _alone(
+    trainer: Trainer, rng: dict[str, Any], emit: Emit, should_stop: Callable[[], bool]
+) -> RunFinished | RunFailed:
     """One run of a group trained by itself, from the RNG state it had when it was built."""
     checkpoint.restore_rng(rng, trainer.data_gen, trainer.pruner.generator)
     return trainer.run(emit, should_stop)

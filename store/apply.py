@@ -1,7 +1,8 @@
 """Turns journal operations (sweep and run registrations, engine events) into SQL, in bulk.
 
-Every operation is idempotent (keyed upserts), so replaying a journal after a crash never duplicates rows,
-and the rows of a re-run epoch replace the earlier ones. Rows are the typed values of `gst.store.rows`.
+Every operation is idempotent, so replaying a journal after a crash never duplicates rows: a registration that
+is already stored is skipped (one that differs is refused, `gst.store.screen`), and the measurement rows of a
+re-run epoch replace the earlier ones (keyed upserts). Rows are the typed values of `gst.store.rows`.
 A run becomes `completed` only when every epoch of its spec is stored; otherwise its RunFinished leaves it
 `interrupted`, with the count of missing epochs, for `gst resume` to finish.
 """
@@ -15,7 +16,8 @@ import duckdb
 from gst.engine.spec.errors import StoreError
 from gst.engine.spec.events import EpochEnded, RunFailed, RunFinished, RunStarted, event_from_dict
 from gst.store.apply_noise import apply_noise
-from gst.store.rows import ROW_TYPES, Row, columns, from_op, rows_of, values
+from gst.store.rows import REGISTRATIONS, ROW_TYPES, Row, columns, from_op, rows_of, values
+from gst.store.screen import screen
 
 Op = dict[str, Any]
 ROWS_PER_STATEMENT = 500
@@ -24,7 +26,7 @@ ROWS_PER_STATEMENT = 500
 def insert_rows(
     conn: duckdb.DuckDBPyConnection, row_type: type[Any], rows: list[Row], verb: str = "INSERT OR REPLACE"
 ) -> None:
-    """Multi-row INSERT, last row winning per primary key."""
+    """Multi-row INSERT, last row winning per primary key (within the batch; in the table too with OR REPLACE)."""
     names = columns(row_type)
     unique = list({values(row)[: row_type.KEY]: values(row) for row in rows}.values())
     placeholders = "(" + ", ".join("?" * len(names)) + ")"
@@ -35,7 +37,16 @@ def insert_rows(
 
 
 def apply_ops(conn: duckdb.DuckDBPyConnection, ops: list[Op]) -> None:
-    """Write a batch of operations: registrations first, then measurement rows, then run status changes."""
+    """Write a batch of operations; StoreError naming the first one refused (see `gst.store.screen`), and then
+    nothing of the batch is written (the caller's transaction rolls back)."""
+    screened = screen(conn, ops)
+    if screened.refused:
+        raise StoreError(f"journal: {screened.refused[0][1]}")
+    write_ops(conn, screened.keep)
+
+
+def write_ops(conn: duckdb.DuckDBPyConnection, ops: list[Op]) -> None:
+    """Write screened operations: registrations first, then measurement rows, then run status changes."""
     rows: dict[type[Any], list[Row]] = {t: [] for t in ROW_TYPES}
     updates: list[tuple[str, list[Any]]] = []
     for op in ops:
@@ -61,9 +72,9 @@ def apply_ops(conn: duckdb.DuckDBPyConnection, ops: list[Op]) -> None:
         elif isinstance(event, RunStarted | RunFinished | RunFailed):
             updates.append(_status_update(event, op))
     for row_type, batch in rows.items():
-        if batch:
+        if batch:  # registrations are new (screened): a plain INSERT, so that nothing can replace a sweep or run
             insert_rows(
-                conn, row_type, batch, verb="INSERT OR IGNORE" if row_type.TABLE == "runs" else "INSERT OR REPLACE"
+                conn, row_type, batch, verb="INSERT" if row_type in REGISTRATIONS.values() else "INSERT OR REPLACE"
             )
     apply_noise(conn, ops)  # windows that closed: forwards noised per event and layer
     for sql, params in updates:
@@ -99,8 +110,9 @@ def _status_update(event: RunStarted | RunFinished | RunFailed, op: Op) -> tuple
                 event.run_id,
             ],
         )  # fmt: skip
-    status = "interrupted" if event.interrupted else "failed"
+    status = "diverged" if event.final else "interrupted" if event.interrupted else "failed"
     return (
-        "UPDATE runs SET status = ?, finished_at = ?, error = ? WHERE run_id = ? AND status <> 'completed'",
-        [status, at, event.error, event.run_id],
+        "UPDATE runs SET status = ?, finished_at = ?, error = ? WHERE run_id = ? "
+        "AND status NOT IN ('completed', 'diverged')",
+        [status, at, event.error.splitlines()[0] if event.error else event.error, event.run_id],
     )

@@ -17,7 +17,8 @@ def sweep_list(db: Path) -> list[Row]:
     """Every sweep, newest first: title, run counts by status, and one overall status.
 
     The status is `running` while a run runs, else `interrupted` or `failed` when a run stopped that way
-    (a resume can continue it), else `completed` when every run completed, else `queued`.
+    (a resume can continue it), else `diverged` when a run's loss became NaN or infinite (nothing to resume),
+    else `completed` when every run completed, else `queued`.
     """
     return fetch(
         db,
@@ -26,9 +27,11 @@ def sweep_list(db: Path) -> list[Row]:
         "count(*) FILTER (WHERE r.status = 'running') AS running, "
         "count(*) FILTER (WHERE r.status = 'interrupted') AS interrupted, "
         "count(*) FILTER (WHERE r.status = 'failed') AS failed, "
+        "count(*) FILTER (WHERE r.status = 'diverged') AS diverged, "
         "CASE WHEN count(*) FILTER (WHERE r.status = 'running') > 0 THEN 'running' "
         "WHEN count(*) FILTER (WHERE r.status = 'interrupted') > 0 THEN 'interrupted' "
         "WHEN count(*) FILTER (WHERE r.status = 'failed') > 0 THEN 'failed' "
+        "WHEN count(*) FILTER (WHERE r.status = 'diverged') > 0 THEN 'diverged' "
         "WHEN count(r.run_id) > 0 AND count(*) FILTER (WHERE r.status = 'completed') = count(r.run_id) THEN 'completed' "
         "ELSE 'queued' END AS status "
         "FROM sweeps s LEFT JOIN runs r USING (sweep_id) GROUP BY ALL ORDER BY s.created_at DESC",

@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 
 from gst.engine.spec.errors import StoreError
+from gst.store.health import DAMAGE, check_contents, check_path, damaged
 from gst.store.interrupts import interruptible
 
 
@@ -25,6 +26,7 @@ class StoreBusyError(StoreError):
 
 DuckConfig = dict[str, str | bool | int | float | list[str]]  # duckdb.connect(config=...)
 _MIGRATED: set[Path] = set()  # files this process has already brought up to date
+_CHECKED: dict[Path, int | None] = {}  # files whose contents this process has checked, with their schema version
 
 
 def files_dir(db_path: Path) -> Path:
@@ -47,7 +49,7 @@ def _connect(
                     raise StoreError(
                         f"{path}: not a DuckDB database file (corrupt or another format); use another --db"
                     ) from None
-                raise StoreError(f"{path}: cannot open database ({text.splitlines()[0]})") from None
+                raise damaged(path, exc) from None
             if time.monotonic() + delay > deadline:
                 raise StoreBusyError(
                     f"{path}: another process keeps the database locked (waited {timeout:.0f} s)"
@@ -60,6 +62,8 @@ def _connect(
 
 def require_database(path: Path) -> None:
     """StoreError unless `path` is an existing file (every reading command says the same)."""
+    if path.is_dir():
+        raise StoreError(f"{path}: is a folder, not a database file; give a .duckdb file as --db")
     if not path.is_file():
         raise StoreError(f"{path}: no database here (run `gst run preset smoke` first, or pass --db / GST_DB)")
 
@@ -73,12 +77,39 @@ def reading(path: Path, timeout: float = 10.0, config: DuckConfig | None = None)
         conn = _connect(path, read_only=True, timeout=timeout, config=config)
         try:
             yield conn
+        except DAMAGE as exc:  # a block the checks could not see missing (or garbled) when a query reaches it
+            raise damaged(path, exc) from None
         finally:
             conn.close()
 
 
+def check_database(path: Path, write: bool, timeout: float = 10.0) -> None:
+    """StoreError (one line) unless `path` is a gst database this gst can trust, or nothing yet (then a writer
+    creates it): not a folder, another format, a damaged or cut file, a newer schema, nor (`write`) read-only."""
+    check_path(path, write)
+    if path.is_file():
+        _trusted_version(path, timeout)
+
+
+def _trusted_version(path: Path, timeout: float) -> int | None:
+    """The schema version of an existing file, after its contents were checked (once per process)."""
+    key = path.resolve()
+    if key in _CHECKED:
+        return _CHECKED[key]
+    latest = max(version for version, _, _ in migrations())
+    with interruptible():
+        conn = _connect(path, read_only=True, timeout=timeout)
+        try:
+            version = check_contents(conn, path, latest)
+        finally:
+            conn.close()
+    _CHECKED[key] = version
+    return version
+
+
 def up_to_date(path: Path, timeout: float = 10.0) -> None:
-    """Migrate a database that an older gst wrote, once per process, so that readers see today's schema.
+    """Check a database before reading it, and migrate one that an older gst wrote, once per process, so that
+    readers see today's schema.
 
     Readers open read-only and cannot migrate; without this, a read of a new column in an old file was a
     binder error. A file that cannot be written is named in one line instead.
@@ -86,16 +117,9 @@ def up_to_date(path: Path, timeout: float = 10.0) -> None:
     key = path.resolve()
     if key in _MIGRATED:
         return
+    check_path(path, write=False)
     latest = max(version for version, _, _ in migrations())
-    with interruptible():
-        conn = _connect(path, read_only=True, timeout=timeout)
-        try:
-            have = conn.execute("SELECT max(version) FROM schema_migrations").fetchone()
-        except duckdb.Error:
-            return  # not a gst database: the read itself says what is wrong
-        finally:
-            conn.close()
-    version = have[0] if have else None
+    version = _trusted_version(path, timeout)
     if version is not None and version >= latest:
         _MIGRATED.add(key)
         return
@@ -128,18 +152,23 @@ def writing(path: Path, timeout: float = 2.0) -> Iterator[duckdb.DuckDBPyConnect
     fresh = not path.exists()
     if fresh:
         check_writable(path)
+    else:
+        check_database(path, write=True, timeout=timeout)
     with interruptible():
         conn = _connect(path, read_only=False, timeout=timeout)
         try:
             if fresh or path.resolve() not in _MIGRATED:
                 migrate(conn)
                 _MIGRATED.add(path.resolve())
+                _CHECKED.pop(path.resolve(), None)
             conn.begin()
             yield conn
             conn.commit()
-        except BaseException:
+        except BaseException as exc:
             with contextlib.suppress(duckdb.Error, RuntimeError):
                 conn.rollback()
+            if isinstance(exc, DAMAGE):
+                raise damaged(path, exc) from None
             raise
         finally:
             conn.close()

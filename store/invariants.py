@@ -2,7 +2,8 @@
 
 What must hold: each run's epochs are 1..epochs_done with no gap and none past its spec; pruning moments
 only at the epochs its schedule prunes, each with its layers, and drop = before - after; statuses agree
-with the rows (completed means every epoch stored); no journal is left by a process that is gone.
+with the rows (completed means every epoch stored, diverged means it stopped early); each run's spec is its
+sweep's expansion and every row has its run (`gst.store.lineage`); no journal is left by a process that is gone.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from gst.engine.spec.schedule import schedule
 from gst.engine.spec.specs import spec_from_dict
 from gst.store.db import files_dir
+from gst.store.lineage import expansion_problems, orphan_rows
 from gst.store.sql import Row, fetch
 from gst.store.writer import pid_alive
 
@@ -56,6 +58,7 @@ def check_sweep(db: Path, sweep_id: str | None) -> tuple[int, list[Violation]]:
         found += _check_run(
             run, epochs.get(run["run_id"], []), moments.get(run["run_id"]), layered.get(run["run_id"], [])
         )
+    found += [Violation(*problem) for problem in expansion_problems(db, sweep_id) + orphan_rows(db)]
     return len(runs), found + orphan_journals(db)
 
 
@@ -77,6 +80,8 @@ def _check_run(run: Row, epochs: list[int], moments: Row | None, layered: list[i
         bad.append(Violation("completed runs complete", run_id, f"completed with {len(epochs)} of {total} epochs"))
     if status == "queued" and epochs:
         bad.append(Violation("queued runs empty", run_id, f"queued with {len(epochs)} epochs stored"))
+    if status == "diverged" and len(epochs) >= total:
+        bad.append(Violation("diverged runs stopped", run_id, f"diverged with every one of its {total} epochs stored"))
     spec = spec_from_dict(json.loads(str(run["spec_json"])), f"run {run_id}")
     planned = {t + 1 for t in schedule(spec)}
     stored = list(moments["epochs"]) if moments else []

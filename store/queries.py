@@ -105,9 +105,11 @@ def prune_events(db: Path, run_ids: list[str]) -> list[Row]:
     )
 
 
-def query(db: Path, sql: str, timeout: float | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """A user's SQL, sandboxed to reading the database: (column names, rows)."""
-    return run_query(db, sql, timeout)
+def query(
+    db: Path, sql: str, timeout: float | None = None, limit: int | None = None
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """A user's SQL, sandboxed to reading the database: (column names, the first `limit` rows; None: all)."""
+    return run_query(db, sql, timeout, limit)
 
 
 def export(db: Path, out_dir: Path, fmt: str, force: bool = False) -> list[Path]:

@@ -8,7 +8,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 from gst import engine
-from gst.engine.spec.errors import GstError
+from gst.engine.spec.errors import GstError, StoreError
 from gst.engine.spec.job import Job
 from gst.engine.spec.journal import HOST, now
 from gst.engine.spec.preset import Sweep
@@ -31,8 +31,25 @@ def git_rev() -> str | None:
     return out.stdout.strip() or None
 
 
+def check_new_sweep(db: Path, sweep_id: str) -> None:
+    """StoreError if the database already holds a sweep with this id: a sweep is created once (`gst resume`
+    continues one)."""
+    if not db.is_file():
+        return
+    found = fetch(db, "SELECT created_at, preset FROM sweeps WHERE sweep_id = ?", [sweep_id])
+    if found:
+        raise StoreError(
+            f"--sweep-id {sweep_id}: {db} already holds sweep {sweep_id} ({found[0]['preset']}, created "
+            f"{str(found[0]['created_at'])[:19]}); `gst resume {sweep_id}` continues it, or choose another id"
+        )
+
+
 def register(writer: StoreWriter, sweep: Sweep, sweep_id: str, jobs: list[Job], device: str) -> None:
-    """Journal the sweep (with its --set overrides) and its queued runs, and write them now."""
+    """Journal the sweep (with its --set overrides) and its queued runs, and write them now.
+
+    A sweep id that is already in the database is refused before anything is journaled.
+    """
+    check_new_sweep(writer.db_path, sweep_id)
     writer.record_row(
         SweepRow(
             sweep_id=sweep_id, preset=sweep.name, created_at=now(), preset_toml=sweep.toml,
@@ -56,8 +73,8 @@ def register(writer: StoreWriter, sweep: Sweep, sweep_id: str, jobs: list[Job], 
 def resumable_jobs(db: Path, sweep_id: str) -> list[Job]:
     """The runs of a sweep that still need training, rebuilt from their stored specs.
 
-    Journals left by dead processes are applied first. A run counts as done only when it is `completed` and
-    every epoch of its spec is stored; any other run resumes from a checkpoint no newer than the epochs stored
+    Journals left by dead processes are applied first. A run counts as done when it is `completed` with every
+    epoch of its spec stored, or `diverged` (it would diverge again); any other run resumes from a checkpoint no newer than the epochs stored
     contiguously from 1 (so that no measurement can be missing), or from scratch.
     """
     catch_up(db)
@@ -79,8 +96,8 @@ def resumable_jobs(db: Path, sweep_id: str) -> list[Job]:
         [sweep_id],
     ):
         recorded = contiguous(stored.get(row["run_id"], []))
-        if row["status"] == "completed" and recorded >= row["epochs_total"]:
-            continue
+        if (row["status"] == "completed" and recorded >= row["epochs_total"]) or row["status"] == "diverged":
+            continue  # a diverged run would diverge again: it is a result, not unfinished work
         if row["status"] == "running" and row["host"] == HOST and row["pid"] and pid_alive(row["pid"]):
             raise GstError(f"run {row['run_id']} is still running in process {row['pid']}; stop it before resuming")
         spec = spec_from_dict(json.loads(row["spec_json"]), f"run {row['run_id']}")

@@ -1,9 +1,10 @@
 """Reading write journals that may be damaged, and keeping aside what cannot be applied.
 
 A journal holds measurements that may exist nowhere else, so nothing in one is ever deleted unread:
-lines that do not decode, do not parse, are cut short or name an unknown operation are moved to
-`<db>.d/journal/quarantine/` (with a one-line warning giving their count), the good operations are
-applied, and runs go on. A journal whose good operations still fail to apply is moved there whole.
+lines that do not decode, do not parse, are cut short or name an unknown operation, and operations the
+database refuses (a registration that differs from the stored one, events of a run that is not registered),
+are moved to `<db>.d/journal/quarantine/` (with a one-line warning giving their count), the good operations
+are applied, and runs go on. A journal whose good operations still fail to apply is moved there whole.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ import duckdb
 
 from gst.engine.spec.errors import StoreError
 from gst.engine.spec.events import event_from_dict
-from gst.store.apply import Op, apply_ops
+from gst.store.apply import Op, write_ops
 from gst.store.db import files_dir, writing
 from gst.store.rows import REGISTRATIONS, from_op
+from gst.store.screen import screen
 
 log = logging.getLogger(__name__)
 QUARANTINE = "quarantine"
@@ -32,6 +34,7 @@ class JournalRead:
     """The operations of one journal file that can be applied, and the raw lines that cannot."""
 
     ops: list[Op] = field(default_factory=list)
+    lines: list[bytes] = field(default_factory=list)  # the raw line of each operation in `ops`
     bad: list[bytes] = field(default_factory=list)
 
 
@@ -82,6 +85,7 @@ def read_journal(path: Path) -> JournalRead:
                 result.bad.append(line)
             continue
         result.ops.append(op)
+        result.lines.append(line)
     return result
 
 
@@ -102,17 +106,17 @@ def quarantine(db_path: Path, path: Path, lines: list[bytes] | None = None) -> P
 
 
 def replay(db_path: Path, path: Path, timeout: float) -> int:
-    """Apply a dead writer's journal, keep aside what cannot be applied, delete the file; returns ops applied."""
+    """Apply a dead writer's journal, keep aside what cannot be applied, delete the file; returns ops applied.
+
+    Kept aside: lines that cannot be read, and operations the database refuses (`gst.store.screen`): a
+    registration that differs from the stored one, or events of a run that is not registered.
+    """
     read = read_journal(path)
-    if read.bad:
-        kept = quarantine(db_path, path, read.bad)
-        log.warning(
-            "journal %s: %d unreadable line(s) kept in %s; the rest was applied", path.name, len(read.bad), kept
-        )
     try:
         with writing(db_path, timeout=timeout) as conn:
-            apply_ops(conn, read.ops)
-    except (duckdb.Error, KeyError, TypeError, ValueError) as exc:
+            screened = screen(conn, read.ops)
+            write_ops(conn, screened.keep)
+    except (duckdb.Error, KeyError, TypeError, ValueError, StoreError) as exc:
         kept = quarantine(db_path, path)
         log.warning(
             "journal %s: %d operation(s) could not be applied (%s); file kept in %s",
@@ -122,5 +126,11 @@ def replay(db_path: Path, path: Path, timeout: float) -> int:
             kept,
         )
         return 0
+    refused = [read.lines[i] for i, _ in screened.refused]
+    if read.bad or refused:
+        kept = quarantine(db_path, path, read.bad + refused)
+        what = [f"{len(read.bad)} unreadable line(s)"] if read.bad else []
+        what += [f"{len(refused)} refused line(s) ({screened.refused[0][1]})"] if refused else []
+        log.warning("journal %s: %s kept in %s; the rest was applied", path.name, " and ".join(what), kept)
     path.unlink()
-    return len(read.ops)
+    return len(screened.keep)

@@ -8,14 +8,18 @@ no statement can switch them back on. This is DuckDB's own sandbox, not a filter
 DuckDB keeps the thread that runs a query busy in C++ and never lets Python's Ctrl-C handler run,
 so the query runs in a worker thread while the calling thread waits, ready to `interrupt()` it on
 Ctrl-C or when the time limit passes, and the connection is closed only once the query has let go of it.
+Rows come over in chunks as the caller reads them (`stream_query`), so a query of millions of rows never
+sits in memory whole.
 """
 
 from __future__ import annotations
 
+import contextlib
+import queue
 import signal
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -45,13 +49,6 @@ class QueryTimeout(StoreError):
     """The query ran longer than the time limit it was given."""
 
 
-@dataclass
-class _Outcome:
-    columns: list[str] = field(default_factory=list)
-    rows: list[tuple[Any, ...]] = field(default_factory=list)
-    error: BaseException | None = None
-
-
 def explain(exc: duckdb.Error) -> str:
     """One line for a failed query: what was refused, or DuckDB's own first line."""
     first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
@@ -60,14 +57,33 @@ def explain(exc: duckdb.Error) -> str:
     return f"query failed: {first}"
 
 
-def _execute(conn: duckdb.DuckDBPyConnection, sql: str, outcome: _Outcome, done: threading.Event) -> None:
+Chunk = list[tuple[Any, ...]]
+CHUNK_ROWS = 2048  # rows per fetch: memory stays flat however many rows a query returns
+
+
+def _execute(conn: duckdb.DuckDBPyConnection, sql: str, items: queue.Queue[tuple[str, Any]], stop: threading.Event,
+             done: threading.Event) -> None:  # fmt: skip
+    """The query's thread: column names, then chunks of rows, then the end (or the error), handed over one by one."""
+
+    def put(item: tuple[str, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                items.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     try:
         cur = conn.execute(sql)
-        if cur.description is not None:
-            outcome.columns = [d[0] for d in cur.description]
-            outcome.rows = cur.fetchall()
+        put(("columns", [d[0] for d in cur.description] if cur.description is not None else []))
+        while cur.description is not None and not stop.is_set():
+            rows = cur.fetchmany(CHUNK_ROWS)
+            if not rows or not put(("rows", rows)):
+                break
+        put(("end", None))
     except BaseException as exc:  # handed to the waiting thread, which decides what it means
-        outcome.error = exc
+        put(("error", exc))
     finally:
         done.set()
 
@@ -113,29 +129,100 @@ def _start(worker: threading.Thread) -> Callable[[], None]:
     return deliver
 
 
-def run_query(db: Path, sql: str, timeout: float | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """(column names, rows) of `sql` on a sandboxed read-only connection.
+class QueryStream:
+    """The rows of a running query, read chunk by chunk in the calling thread (see `stream_query`).
 
-    StoreError for a failed or refused query, QueryTimeout past `timeout` seconds; on Ctrl-C the
-    query is interrupted and KeyboardInterrupt propagates.
+    The query runs in a worker thread that hands over at most two chunks ahead, so memory stays flat; waiting
+    for the next chunk is where Ctrl-C and the time limit stop it.
+    """
+
+    def __init__(self, conn: duckdb.DuckDBPyConnection, sql: str, timeout: float | None) -> None:
+        self.conn = conn
+        self.timeout = timeout
+        self.deadline = None if timeout is None else time.monotonic() + timeout
+        self.items: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=2)
+        self.stop_flag, self.done = threading.Event(), threading.Event()
+        self.worker = threading.Thread(
+            target=_execute, args=(conn, sql, self.items, self.stop_flag, self.done), name="gst-query", daemon=True
+        )
+        self.columns: list[str] = []
+        self.ended = False
+
+    def start(self) -> None:
+        """Start the query and wait for its column names."""
+        deliver = _start(self.worker)
+        deliver()  # a Ctrl-C held back during the start is raised here; the caller's `stop` ends the query
+        kind, value = self._next()
+        if kind == "columns":
+            self.columns = value
+        else:
+            self._settle(kind, value)
+
+    def chunks(self) -> Iterator[Chunk]:
+        """Chunks of rows until the query has no more."""
+        while not self.ended:
+            kind, value = self._next()
+            if kind == "rows":
+                yield value
+            else:
+                self._settle(kind, value)
+
+    def _next(self) -> tuple[str, Any]:
+        while True:
+            wait = 0.1 if self.deadline is None else min(0.1, self.deadline - time.monotonic())
+            if wait <= 0:
+                self.stop()
+                raise QueryTimeout(f"--timeout: the query was stopped after {self.timeout:g} s")
+            try:
+                return self.items.get(timeout=wait)
+            except queue.Empty:
+                continue
+
+    def _settle(self, kind: str, value: Any) -> None:
+        self.ended = True
+        if kind == "error":
+            if isinstance(value, duckdb.Error):
+                raise StoreError(explain(value)) from None
+            raise value
+
+    def stop(self) -> None:
+        """End the query (interrupting it if it still runs) and wait until its thread has let go of the connection."""
+        self.ended = True
+        self.stop_flag.set()
+        if self.worker.ident is not None:
+            _stop(self.conn, self.done)
+
+
+@contextlib.contextmanager
+def stream_query(db: Path, sql: str, timeout: float | None = None) -> Iterator[QueryStream]:
+    """A started QueryStream of `sql` on a sandboxed read-only connection, stopped when the block ends.
+
+    StoreError for a failed or refused query, QueryTimeout past `timeout` seconds (counted from the start, while
+    rows are read too); on Ctrl-C the query is interrupted and KeyboardInterrupt propagates.
     """
     if not sql.strip():
         raise StoreError("query: the SQL text is empty (for example: gst query 'SELECT * FROM runs')")
     with reading(db, config=SANDBOX) as conn:
-        outcome, done = _Outcome(), threading.Event()
-        worker = threading.Thread(target=_execute, args=(conn, sql, outcome, done), name="gst-query", daemon=True)
-        deliver = _start(worker)
+        stream = QueryStream(conn, sql, timeout)
         try:
-            deliver()  # a Ctrl-C held back during the start is raised here, inside the try
-            finished = done.wait(timeout)
-        except KeyboardInterrupt:
-            _stop(conn, done)
-            raise
-        if not finished:
-            _stop(conn, done)
-            raise QueryTimeout(f"--timeout: the query was stopped after {timeout:g} s")
-    if isinstance(outcome.error, duckdb.Error):
-        raise StoreError(explain(outcome.error)) from None
-    if outcome.error is not None:
-        raise outcome.error
-    return outcome.columns, outcome.rows
+            stream.start()
+            yield stream
+        finally:
+            stream.stop()
+
+
+def run_query(
+    db: Path, sql: str, timeout: float | None = None, limit: int | None = None
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """(column names, rows) of `sql` on a sandboxed read-only connection: the first `limit` rows (None: all).
+
+    StoreError for a failed or refused query, QueryTimeout past `timeout` seconds; on Ctrl-C the
+    query is interrupted and KeyboardInterrupt propagates.
+    """
+    rows: list[tuple[Any, ...]] = []
+    with stream_query(db, sql, timeout) as stream:
+        for chunk in stream.chunks():
+            rows += chunk if limit is None else chunk[: limit - len(rows)]
+            if limit is not None and len(rows) >= limit:
+                break
+        return stream.columns, rows

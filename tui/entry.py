@@ -5,7 +5,8 @@ It sits above both front ends so that neither imports the other; the app (and Te
 
 from __future__ import annotations
 
-from gst.tui.cli.flags import DEFAULT_DB, DataDirOption, DbOption
+from gst.engine.spec.errors import DataError
+from gst.tui.cli.flags import DEFAULT_DB, DataDirOption, DbOption, guard
 from gst.tui.cli.root import app
 
 __all__ = ["app"]
@@ -14,6 +15,12 @@ __all__ = ["app"]
 @app.command()
 def tui(db: DbOption = DEFAULT_DB, data_dir: DataDirOption = None) -> None:
     """Open the terminal app: presets, composer, live dashboards, summaries, runs browser."""
+    from gst.store.db import check_database
+
+    with guard():  # what the app would trip over, said in one line before it starts
+        check_database(db, write=False)
+        if data_dir is not None and data_dir.expanduser().exists() and not data_dir.expanduser().is_dir():
+            raise DataError(f"--data-dir: {data_dir} is a file; give the folder that holds cifar10.npz")
     from gst.tui.app.gst_app import GstApp
 
     GstApp(db, data_dir).run()

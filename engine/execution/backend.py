@@ -28,6 +28,7 @@ class Outcome:
     finished: list[RunFinished] = field(default_factory=list)
     failed: list[RunFailed] = field(default_factory=list)
     interrupted: list[RunFailed] = field(default_factory=list)
+    diverged: list[RunFailed] = field(default_factory=list)
     journals: list[Path] = field(default_factory=list)
 
     def tracking(self, sink: Sink) -> Sink:
@@ -38,7 +39,8 @@ class Outcome:
             if isinstance(event, RunFinished):
                 self.finished.append(event)
             elif isinstance(event, RunFailed):
-                (self.interrupted if event.interrupted else self.failed).append(event)
+                kind = self.diverged if event.final else self.interrupted if event.interrupted else self.failed
+                kind.append(event)
 
         return track
 

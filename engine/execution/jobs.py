@@ -9,8 +9,9 @@ from pathlib import Path
 
 from gst.engine.spec.errors import SpecError
 from gst.engine.spec.job import Job
-from gst.engine.spec.preset import Sweep
+from gst.engine.spec.preset import Sweep, repeated
 from gst.engine.spec.specs import PRECISIONS, RunSpec
+from gst.engine.spec.validate import SEED_MAX
 
 MAX_STACK = 16  # default cap of seeds per stack on a GPU
 STACK_IMAGES = 1024  # default: stack seeds until their combined stack reaches this many images
@@ -64,19 +65,27 @@ def select_jobs(
     """Expand arms x seeds, keeping only the chosen ones (errors name the allowed values); --precision applies to all."""
     if precision is not None and precision not in PRECISIONS:
         raise SpecError(f"--precision: {precision!r} is not allowed (allowed: {', '.join(PRECISIONS)})")
+    if arms and repeated(arms) is not None:
+        raise SpecError(f"--arms: {','.join(arms)} names arm {repeated(arms)!r} twice (each arm once)")
     chosen_arms = [sweep.arm(a) for a in arms] if arms else list(sweep.arms)
     if seeds is None:
         chosen_seeds = list(sweep.seeds)
     else:
-        if not all(s.isdigit() for s in seeds):
-            raise SpecError(f"--seeds: {','.join(seeds)} must be integers >= 0, for example 0,1,2")
+        if not all(s.isdigit() and int(s) <= SEED_MAX for s in seeds):
+            raise SpecError(f"--seeds: {_cut(','.join(seeds))} must be integers in 0..{SEED_MAX}, for example 0,1,2")
         chosen_seeds = [int(s) for s in seeds]
+        if repeated(chosen_seeds) is not None:
+            raise SpecError(f"--seeds: {_cut(','.join(seeds))} repeats seed {repeated(chosen_seeds)} (each seed once)")
     specs = {a.name: replace(a.spec, precision=precision) if precision else a.spec for a in chosen_arms}
     return [
         Job(run_id=f"{sweep_id}-{a.name}-{s}", arm=a.name, seed=s, spec=specs[a.name])
         for a in chosen_arms
         for s in chosen_seeds
     ]
+
+
+def _cut(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def new_sweep_id() -> str:

@@ -77,6 +77,7 @@ class ExecutionOptions:
         "the same path.",
     )
     journal_dir: Path | None = None  # where producers journal events (the caller sets it beside the database)
+    log_dir: Path | None = None  # where a crashed run's traceback goes (the caller sets it beside the database)
 
     @property
     def cadence(self) -> CheckpointEvery:

@@ -277,7 +277,7 @@ class RayBackend:
         return {name: ray.put(load_arrays(name, self.options.data_dir)) for name in needed}
 
     def _submit(self, task: _Task, arrays: dict[str, Any]) -> None:
-        options = replace(self.options, journal_dir=task.journal_dir)
+        options = replace(self.options, journal_dir=task.journal_dir, log_dir=self.options.checkpoints / "logs")
         task.gen = self.remote.options(num_cpus=self.cpus, num_gpus=self.gpus).remote(
             task.stack, options, task.attempt, arrays, int(self.cpus)
         )

@@ -5,6 +5,7 @@ Every backend (in-process, worker processes, Ray tasks) trains a stack through `
 
 from __future__ import annotations
 
+import os
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -14,7 +15,7 @@ from gst.engine.execution.options import ExecutionOptions
 from gst.engine.spec.errors import GstError
 from gst.engine.spec.events import Event, RunFailed, RunFinished
 from gst.engine.spec.job import Job, Where
-from gst.engine.spec.journal import JournalFile, event_op
+from gst.engine.spec.journal import HOST, JournalFile, event_op, now
 
 Sink = Callable[[Event], None]
 
@@ -53,7 +54,7 @@ def run_stack(
 
     def forward(event: Event) -> None:
         journal.append(event_op(event, owner_pid))
-        if isinstance(event, RunFinished):
+        if isinstance(event, RunFinished) or (isinstance(event, RunFailed) and event.final):
             journal.sync()
             done.add(event.run_id)
             if not options.keep_checkpoints:
@@ -80,7 +81,27 @@ def run_stack(
     except GstError as exc:
         fail(str(exc))
     except Exception as exc:  # noqa: BLE001 - a crashing run must not lose the sweep
-        fail(f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=8)}")
+        fail(crash_line(exc, options.log_dir, [job.run_id for job in stack]))
     finally:
         journal.close()
     return journal.path
+
+
+def crash_line(exc: BaseException, log_dir: Path | None, run_ids: list[str]) -> str:
+    """One line for `runs.error` naming the exception and the log file that keeps its whole traceback.
+
+    The traceback is appended to `<log_dir>/<first run id>.log` (one file per stack, every failure kept); when it
+    cannot be written, the line says so instead of naming a file.
+    """
+    first = (str(exc).strip().splitlines() or [""])[0]
+    line = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+    if log_dir is None:
+        return line
+    path = log_dir / f"{run_ids[0]}.log"
+    try:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        with path.open("a") as f:
+            f.write(f"{now()} {HOST} pid {os.getpid()}: runs {', '.join(run_ids)} failed\n{traceback.format_exc()}\n")
+    except OSError as error:
+        return f"{line} (traceback not saved: {error.strerror or error})"
+    return f"{line} (traceback in {path})"

@@ -163,11 +163,20 @@ class RunFinished:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RunFailed:
-    """A run stopped with an error, or was interrupted by the user."""
+    """A run stopped with an error, was interrupted by the user, or diverged (its loss became NaN or infinite).
+
+    A diverged run is final, like a finished one: it is stored as `diverged` and no resume trains it again.
+    """
 
     run_id: str
-    error: str
+    error: str  # one line
     interrupted: bool = False
+    diverged_epoch: int = 0  # the epoch (t + 1) whose training loss was not finite; 0: not a divergence
+
+    @property
+    def final(self) -> bool:
+        """True for a divergence: the run ended, as a finished one does, and nothing can continue it."""
+        return self.diverged_epoch > 0
 
 
 Event = (

@@ -11,6 +11,7 @@ NoiseCount = Literal["forwards", "train_batches"]
 NOISE_COUNTS: tuple[NoiseCount, ...] = ("forwards", "train_batches")
 _PATTERN = re.compile(r"^(iter|cumu)_(-?\d+)_(zeroing|gaussian|zeroing_restore)$")
 _VALID = {("iter", "zeroing"), ("iter", "gaussian"), ("cumu", "zeroing_restore")}
+MAX_WINDOW = 2**31 - 1  # forwards; stored in INTEGER columns
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +43,8 @@ def parse_noise(text: str) -> NoiseKind:
     window = int(match[2])
     if window < 0:
         raise ValueError(f"{text!r}: B = {window} must be >= 0 ({allowed})")
+    if window > MAX_WINDOW:
+        raise ValueError(f"{text!r}: B = {window} is too large (allowed: 0..{MAX_WINDOW})")
     return NoiseKind(text, match[1], match[3], window)  # type: ignore[arg-type]  # _VALID admits only the literals
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from gst.engine.spec.errors import SpecError
 from gst.engine.spec.specs import RunSpec, spec_from_dict
+from gst.engine.spec.validate import SEED_MAX
 
 TOP_KEYS = ("title", "description", "expect", "source", "seeds", "base", "arm", "analysis")
 FIGURES = (
@@ -138,11 +139,11 @@ def parse_preset(text: str, *, name: str, overrides: tuple[str, ...] = ()) -> Sw
     if (
         not isinstance(seeds, list)
         or not seeds
-        or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds)
+        or not all(isinstance(s, int) and not isinstance(s, bool) and 0 <= s <= SEED_MAX for s in seeds)
     ):
-        raise SpecError(f"{where}: seeds: {seeds!r} must be a non-empty list of integers >= 0")
+        raise SpecError(f"{where}: seeds: {_short(seeds)} must be a non-empty list of integers in 0..{SEED_MAX}")
     if len(set(seeds)) != len(seeds):
-        raise SpecError(f"{where}: seeds: {seeds!r} repeats a seed")
+        raise SpecError(f"{where}: seeds: {_short(seeds)} repeats seed {repeated(seeds)} (each seed once)")
     arms = tuple(_arms(raw.get("arm"), base, where))
     texts = {k: raw.get(k, "") for k in ("title", "description", "expect")}
     for key, value in texts.items():
@@ -152,6 +153,21 @@ def parse_preset(text: str, *, name: str, overrides: tuple[str, ...] = ()) -> Sw
     return Sweep(
         name=name, seeds=tuple(seeds), arms=arms, toml=text, overrides=tuple(overrides), analysis=analysis, **texts
     )
+
+
+def repeated(items: list[Any]) -> Any:
+    """The first item that occurs twice (None if none does)."""
+    seen = []
+    for item in items:
+        if item in seen:
+            return item
+        seen.append(item)
+    return None
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _analysis(raw: object, where: str, arm_names: set[str]) -> AnalysisSpec:

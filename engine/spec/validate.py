@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, TypeVar
 
 from gst.engine.spec.architectures import ARCHITECTURES, Architecture
@@ -28,6 +29,11 @@ from gst.engine.spec.specs import (
 )
 
 PER_LAYER = ("start_epoch", "end_epoch", "fraction")
+INT_MAX = 2**31 - 1  # the database's INTEGER columns; no count or index of a run comes near it
+SEED_MAX = 2**32 - 1  # the largest seed numpy and torch accept from every gst seed stream
+MAX_EPOCHS = 100_000
+MAX_LR = 10.0  # a larger step size diverges on every model here (Adam or SGD)
+MAX_WEIGHT_DECAY = 1.0
 Choice = TypeVar("Choice", bound=str)
 
 
@@ -48,19 +54,27 @@ class Checker:
             if key not in allowed:
                 raise self.fail(key, f"unknown key (allowed: {', '.join(allowed)})")
 
-    def integer(self, key: str, value: Any, low: int | None = None) -> int:
-        """An int (not a bool), optionally >= low."""
+    def integer(self, key: str, value: Any, low: int | None = None, high: int = INT_MAX) -> int:
+        """An int (not a bool), optionally >= low, and <= high."""
         if isinstance(value, bool) or not isinstance(value, int):
             raise self.fail(key, f"expected an integer, got {value!r}")
         if low is not None and value < low:
             raise self.fail(key, f"{value} must be >= {low}")
+        if value > high:
+            raise self.fail(key, f"{value} is too large (allowed: {'' if low is None else low}..{high})")
         return value
 
     def number(self, key: str, value: Any) -> float:
-        """A float (ints accepted)."""
+        """A finite float (ints accepted): TOML and --set also read `inf` and `nan`, which no key allows."""
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.fail(key, f"expected a number, got {value!r}")
-        return float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an int beyond any float
+            number = math.inf
+        if not math.isfinite(number):
+            raise self.fail(key, f"expected a finite number, got {value!r}")
+        return number
 
     def boolean(self, key: str, value: Any) -> bool:
         """A bool."""
@@ -94,12 +108,12 @@ def check_run(raw: dict[str, Any], where: str) -> RunSpec:
         raise c.fail(
             "examples_per_class", f"{epc} is larger than a {dataset} class ({CLASS_SIZES[dataset]} train images)"
         )
-    epochs = c.integer("epochs", raw.get("epochs", d.epochs), 1)
+    epochs = c.integer("epochs", raw.get("epochs", d.epochs), 1, MAX_EPOCHS)
     lr = c.number("lr", raw.get("lr", d.lr))
-    if lr <= 0:
-        raise c.fail("lr", f"{lr} must be > 0")
+    if not 0 < lr <= MAX_LR:
+        raise c.fail("lr", f"{lr} must be > 0 and <= {MAX_LR:g}")
     milestones = tuple(
-        c.integer(f"lr_milestones[{i}]", m, 1)
+        c.integer(f"lr_milestones[{i}]", m, 1, MAX_EPOCHS)
         for i, m in enumerate(c.array("lr_milestones", raw.get("lr_milestones", [])))
     )
     if any(b <= a for a, b in zip(milestones, milestones[1:], strict=False)):
@@ -136,8 +150,8 @@ def check_run(raw: dict[str, Any], where: str) -> RunSpec:
     if momentum and optimizer != "sgd":
         raise c.fail("momentum", f'only used with optimizer = "sgd" (optimizer is {optimizer!r})')
     weight_decay = c.number("weight_decay", raw.get("weight_decay", d.weight_decay))
-    if weight_decay < 0:
-        raise c.fail("weight_decay", f"{weight_decay} must be >= 0")
+    if not 0 <= weight_decay <= MAX_WEIGHT_DECAY:
+        raise c.fail("weight_decay", f"{weight_decay} must be >= 0 and <= {MAX_WEIGHT_DECAY:g}")
     test_batch = c.integer("test_batch_size", raw.get("test_batch_size", d.test_batch_size), 0)
     test_per_class = check_test_per_class(raw.get("test_per_class", d.test_per_class), dataset, c)
     prune_raw = raw.get("prune")

@@ -17,7 +17,10 @@ from gst.engine.spec.specs import (
     PruneSpec,
     field_names,
 )
-from gst.engine.spec.validate import Checker
+from gst.engine.spec.validate import SEED_MAX, Checker
+
+MAX_EPS = 10.0  # |ε| in L2 units along a unit eigenvector; the paper's grid stops at 0.4
+MAX_ITERATIONS = 100_000  # Hutchinson probes, power steps or Lanczos basis vectors: each costs a Hessian product
 
 
 def check_flatness(
@@ -53,14 +56,14 @@ def check_flatness(
     eps = tuple(c.number(f"eps[{i}]", v) for i, v in enumerate(c.array("eps", raw.get("eps", list(d.eps)))))
     if not eps:
         raise c.fail("eps", "the ε grid is empty (allowed: a list of finite numbers, e.g. -0.4..0.4 by 0.01)")
-    if not all(math.isfinite(e) for e in eps) or len(set(eps)) != len(eps):
-        raise c.fail("eps", "needs distinct finite numbers")
+    if not all(math.isfinite(e) and abs(e) <= MAX_EPS for e in eps) or len(set(eps)) != len(eps):
+        raise c.fail("eps", f"needs distinct finite numbers in [-{MAX_EPS:g}, {MAX_EPS:g}]")
     vectors = c.integer("vectors", raw.get("vectors", d.vectors), 0)
     if vectors > k:
         raise c.fail("vectors", f"{vectors} directions but only k = {k} eigenvectors (allowed: 0..{k})")
     tol = c.number("tol", raw.get("tol", d.tol))
-    if tol < 0:
-        raise c.fail("tol", f"{tol} must be >= 0 (0 = the method's default)")
+    if not 0 <= tol < 1:
+        raise c.fail("tol", f"{tol:g} must be >= 0 and < 1 (0 = the method's default)")
     return FlatnessSpec(
         epochs=when,
         k=k,
@@ -70,8 +73,8 @@ def check_flatness(
         eps=eps,
         vectors=vectors,
         eps_scan=c.choice("eps_scan", raw.get("eps_scan", d.eps_scan), FLATNESS_SCANS),
-        hutchinson=c.integer("hutchinson", raw.get("hutchinson", d.hutchinson), 0),
-        steps=c.integer("steps", raw.get("steps", d.steps), 0),
+        hutchinson=c.integer("hutchinson", raw.get("hutchinson", d.hutchinson), 0, MAX_ITERATIONS),
+        steps=c.integer("steps", raw.get("steps", d.steps), 0, MAX_ITERATIONS),
         tol=tol,
-        seed=c.integer("seed", raw.get("seed", d.seed), 0),
+        seed=c.integer("seed", raw.get("seed", d.seed), 0, SEED_MAX),
     )

@@ -96,3 +96,51 @@ def test_real_cifar10_copy_loads() -> None:
     assert data.x_train.shape == (50_000, 32, 32, 3) and data.x_test.shape == (10_000, 32, 32, 3)
     assert data.y_train[:10].tolist() == [6, 9, 9, 4, 1, 1, 2, 7, 8, 3]
     assert np.bincount(data.y_train).tolist() == [5000] * 10
+
+
+def good_arrays() -> dict[str, np.ndarray]:
+    """A tiny valid CIFAR-10 npz's arrays."""
+    return {
+        "x_train": np.zeros((20, 32, 32, 3), np.uint8), "y_train": np.arange(20, dtype=np.uint8) % 10,
+        "x_test": np.zeros((10, 32, 32, 3), np.uint8), "y_test": np.arange(10, dtype=np.int64),
+    }  # fmt: skip
+
+
+NPZ_CASES = [
+    ({"x_train": np.zeros((20, 32, 32, 3))}, "x_train is float64, not uint8"),
+    ({"y_train": np.full(20, 200, np.uint8)}, "y_train holds label 200, outside the classes 0..9"),
+    ({"y_test": np.full(10, -1, np.int64)}, "y_test holds label -1, outside the classes 0..9"),
+    ({"x_train": np.zeros((20, 3, 32, 32), np.uint8)}, "x_train has shape (20, 3, 32, 32), not (N, 32, 32, 3) (channels first"),
+    ({"x_test": np.zeros((10, 32, 32), np.uint8)}, "x_test has shape (10, 32, 32), not (N, 32, 32, 3)"),
+    ({"x_train": np.zeros((0, 32, 32, 3), np.uint8), "y_train": np.zeros(0, np.int64)}, "x_train holds no images (N = 0)"),
+    ({"y_test": np.arange(9)}, "y_test has 9 labels but x_test has 10 images"),
+    ({"y_train": np.zeros(20, np.float32)}, "y_train is float32, not integers"),
+    ({"y_test": None}, "no array y_test (it holds x_train, y_train, x_test"),
+    ({"y_test": np.array([1, "a", None] * 3 + [2], dtype=object)}, "y_test holds Python objects, not numbers"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("change", "message"), NPZ_CASES, ids=[m.split(",")[0][:40] for _, m in NPZ_CASES])
+def test_a_bad_npz_is_one_line_naming_the_file_and_the_array(
+    tmp_path: Path, change: dict[str, np.ndarray | None], message: str
+) -> None:
+    arrays = {**good_arrays(), **change}
+    np.savez(tmp_path / "cifar10.npz", **{k: v for k, v in arrays.items() if v is not None})
+    with pytest.raises(DataError) as info:
+        load_arrays("cifar10", tmp_path)
+    text = str(info.value)
+    assert text.startswith(f"{tmp_path / 'cifar10.npz'}: ") and message in text, text
+    assert "\n" not in text and "pickle" not in text
+
+
+def test_a_file_that_is_not_a_zip_is_named_as_such(tmp_path: Path) -> None:
+    (tmp_path / "cifar10.npz").write_bytes(b"\x80\x04pickled?" * 10)
+    with pytest.raises(DataError, match=r"cifar10.npz: not an npz file") as info:
+        load_arrays("cifar10", tmp_path)
+    assert "pickle" not in str(info.value)
+
+
+def test_keras_style_label_columns_are_read(tmp_path: Path) -> None:
+    arrays = {**good_arrays(), "y_train": (np.arange(20) % 10).reshape(20, 1)}
+    np.savez(tmp_path / "cifar10.npz", **arrays)
+    assert load_arrays("cifar10", tmp_path).y_train.shape == (20,)

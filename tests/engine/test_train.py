@@ -8,7 +8,7 @@ import pytest
 
 from gst.engine.cadence import CheckpointEvery
 from gst.engine.checkpoint import Checkpointer
-from gst.engine.spec.events import EpochEnded, Event, Pruned, RunFinished, RunStarted
+from gst.engine.spec.events import EpochEnded, Event, Pruned, RunFailed, RunFinished, RunStarted
 from gst.engine.spec.job import Job
 from gst.engine.spec.specs import RunSpec, spec_from_dict
 from gst.engine.train_job import execute
@@ -111,3 +111,38 @@ def test_scratch_pruning_skips_first_epoch_training() -> None:
     first = next(e for e in events if isinstance(e, EpochEnded))
     assert first.train_acc == 0.0 and first.train_loss == 0.0
     assert next(e for e in events if isinstance(e, Pruned)).epoch == 1
+
+
+def test_a_run_whose_loss_becomes_nan_stops_there_as_diverged() -> None:
+    """SGD at lr 10 on synthetic data: epoch 1 trains to a huge loss, epoch 2's loss is NaN; nothing after it."""
+    raw = {"model": "conv4", "dataset": "synthetic", "examples_per_class": 16, "epochs": 4, "batch_size": 32,
+           "optimizer": "sgd", "lr": 10.0}  # fmt: skip
+    events = collect(spec_from_dict(raw))
+    assert [type(e).__name__ for e in events] == ["RunStarted", "EpochEnded", "RunFailed"]
+    last = events[-1]
+    assert isinstance(last, RunFailed) and last.diverged_epoch == 2 and last.final and not last.interrupted
+    assert last.error == "loss became nan at epoch 2"
+
+
+def test_a_stacked_seed_that_diverges_stops_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The other seeds of its stack train on; the diverged one emits nothing after its RunFailed."""
+    from gst.engine.stack import StackedTrainers
+    from gst.engine.train_job import execute_stack
+
+    def second_seed_nan_from_epoch_2(self: StackedTrainers) -> list[tuple[float, float]]:
+        """The losses a stacked epoch reports (its training is not what this test is about)."""
+        results = [(2.3, 10.0)] * self.size
+        if self.trainers[0].progress.epochs_done >= 1:
+            results[1] = (float("inf"), 10.0)
+        return results
+
+    monkeypatch.setattr(StackedTrainers, "train_epoch", second_seed_nan_from_epoch_2)
+    events: list[Event] = []
+    jobs = [Job(run_id=f"s{seed}", spec=conv4_spec(), seed=seed) for seed in (0, 1)]
+    results = execute_stack(jobs, device="cpu", emit=events.append)
+    assert [type(r).__name__ for r in results] == ["RunFinished", "RunFailed"]
+    mine = [e for e in events if e.run_id == "s1"]
+    assert [type(e).__name__ for e in mine] == ["RunStarted", "EpochEnded", "RunFailed"]
+    assert isinstance(mine[-1], RunFailed) and mine[-1].error == "loss became inf at epoch 2"
+    assert [e.epoch for e in events if e.run_id == "s0" and isinstance(e, EpochEnded)] == [1, 2]
+    assert isinstance(events[-1], RunFinished) and events[-1].run_id == "s0"

@@ -44,8 +44,7 @@ def test_flatness_tables_have_their_columns(db: Path) -> None:
 
 
 def test_flatness_record_becomes_rows_and_replays_idempotently(db: Path) -> None:
-    writer = StoreWriter(db)
-    writer.open()
+    writer = registered(db)
     writer.handle(RECORD)
     writer.handle(RECORD)  # a replayed journal writes the same rows again
     assert writer.close()
@@ -61,14 +60,15 @@ def test_flatness_record_becomes_rows_and_replays_idempotently(db: Path) -> None
     ]
 
 
-def registered(db: Path) -> StoreWriter:
-    """An open writer whose database holds sweep s1 and its run s1-a-0 (what `gst show` needs beside flatness)."""
+def registered(db: Path, seeds: tuple[int, ...] = (0,)) -> StoreWriter:
+    """An open writer whose database holds sweep s1 and its runs s1-a-SEED (measurements need their run)."""
     writer = StoreWriter(db)
     writer.open()
     writer.record({"op": "sweep", "sweep": {"sweep_id": "s1", "preset": "p", "created_at": "2026-01-01 00:00:00", "preset_toml": "", "overrides": "[]", "gst_version": "0",
                    "git_rev": None, "host": "h", "device": "cpu", "title": "", "description": "", "expect": ""}})  # fmt: skip
-    writer.record({"op": "run", "run": {"run_id": "s1-a-0", "sweep_id": "s1", "arm": "a", "seed": 0, "status": "queued", "model": "conv4",
-                   "dataset": "synthetic", "spec_json": "{}", "spec_hash": "x", "label": "l", "epochs_total": 2}})  # fmt: skip
+    for seed in seeds:
+        writer.record({"op": "run", "run": {"run_id": f"s1-a-{seed}", "sweep_id": "s1", "arm": "a", "seed": seed, "status": "queued", "model": "conv4",
+                       "dataset": "synthetic", "spec_json": "{}", "spec_hash": "x", "label": "l", "epochs_total": 2}})  # fmt: skip
     return writer
 
 
@@ -93,7 +93,7 @@ def test_lanczos_estimated_residuals_are_counted_and_shown_apart(db: Path) -> No
 
     from gst.tui.entry import app
 
-    writer = registered(db)
+    writer = registered(db, seeds=(0, 1))
     writer.handle(replace(RECORD, residuals_checked=1))
     writer.handle(replace(RECORD, run_id="s1-a-1"))  # no count: every residual is a true one
     assert writer.close()

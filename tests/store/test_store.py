@@ -264,3 +264,35 @@ def test_user_query_is_read_only(db: Path) -> None:
         queries.query(db, "DELETE FROM runs")
     assert queries.query(db, "SELECT 1 AS one") == (["one"], [(1,)])
     assert isinstance(duckdb.__version__, str)
+
+
+def test_migration_0007_rebuilds_runs_with_every_column_and_row(db: Path) -> None:
+    """DuckDB cannot alter a CHECK constraint: runs is rebuilt to allow `diverged` (and seeds up to 2^32 - 1)."""
+    conn = duckdb.connect(str(db))
+    conn.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMP)")
+    for version, name, sql in migrations():
+        if version < 7:
+            conn.execute(sql)
+            conn.execute("INSERT INTO schema_migrations VALUES (?, ?, now())", [version, name])
+    conn.execute(
+        "INSERT INTO runs (run_id, sweep_id, arm, seed, status, model, dataset, spec_json, spec_hash, stacked_with, note) "
+        "VALUES ('s-a-0', 's', 'a', 0, 'completed', 'conv4', 'synthetic', '{}', 'h', ['s-a-0', 's-a-1'], 'n'), "
+        "('s-a-1', 's', 'a', 1, 'failed', 'conv4', 'synthetic', '{}', 'h', NULL, NULL)"
+    )
+    before_columns = conn.execute("DESCRIBE runs").fetchall()
+    before = conn.execute("SELECT * FROM runs ORDER BY run_id").fetchall()
+    with pytest.raises(duckdb.ConstraintException):
+        conn.execute("UPDATE runs SET status = 'diverged' WHERE run_id = 's-a-1'")
+    conn.close()
+    with writing(db) as conn:
+        after_columns = conn.execute("DESCRIBE runs").fetchall()
+        assert conn.execute("SELECT * FROM runs ORDER BY run_id").fetchall() == before
+        conn.execute("UPDATE runs SET status = 'diverged', seed = 4294967295 WHERE run_id = 's-a-1'")
+    with pytest.raises(duckdb.ConstraintException), writing(db) as conn:
+        conn.execute("UPDATE runs SET status = 'exploded' WHERE run_id = 's-a-1'")
+    assert [c[0] for c in after_columns] == [c[0] for c in before_columns]
+    assert {c[0]: c[1] for c in after_columns}["seed"] == "BIGINT"
+    assert queries.run(db, "s-a-1")["status"] == "diverged" and queries.run(db, "s-a-0")["stacked_with"] == [
+        "s-a-0",
+        "s-a-1",
+    ]

@@ -18,7 +18,7 @@ def check(
     as_json: JsonOption = False,
 ) -> None:
     """Check every run: contiguous epochs, pruning only on schedule, drop = before - after, statuses that match
-    the rows, no journal left unapplied."""
+    the rows, specs that are their sweep's expansion, no row without its run, no journal left unapplied."""
     from gst.store import queries
     from gst.store.invariants import check_sweep
 

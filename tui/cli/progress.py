@@ -68,6 +68,5 @@ class SweepProgress:
             if event.run_id in self.run_tasks:
                 p.remove_task(self.run_tasks.pop(event.run_id))
             if isinstance(event, RunFailed):
-                self.console.print(
-                    f"[red]run {event.run_id} {'interrupted' if event.interrupted else 'failed'}:[/] {event.error.splitlines()[0]}"
-                )
+                how = "diverged" if event.final else "interrupted" if event.interrupted else "failed"
+                self.console.print(f"[red]run {event.run_id} {how}:[/] {escape(event.error.splitlines()[0])}")

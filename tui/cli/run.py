@@ -72,7 +72,7 @@ def _execute(jobs: list[Job], settings: SweepSettings, *, sweep: Sweep | None, s
 
     stop_on_signals()
     db = settings.db
-    runner.check_database(db)  # a folder that is missing or cannot be written: one line, before any output
+    runner.check_database(db, sweep_id if sweep is not None else None)  # one line, before any output
     backend, stacks = runner.plan_execution(jobs, settings)
     device = str(resolve_device(settings.execution.device))
     err.print(f"sweep [bold]{sweep_id}[/]: {len(jobs)} runs on {backend.describe(stacks)} -> {db}", highlight=False)
@@ -86,6 +86,12 @@ def _execute(jobs: list[Job], settings: SweepSettings, *, sweep: Sweep | None, s
         raise GstError(f"{len(outcome.failed)} of {len(jobs)} runs failed: {outcome.failed[0].error.splitlines()[0]}")
     if outcome.interrupted:
         raise KeyboardInterrupt
+    if outcome.diverged:
+        first = outcome.diverged[0]
+        raise GstError(
+            f"{len(outcome.diverged)} of {len(jobs)} runs diverged (stored as `diverged`): "
+            f"{first.run_id}: {first.error.splitlines()[0]}"
+        )
 
 
 @execution_flags
@@ -111,6 +117,7 @@ def run_target(
         runner.resolved_options(settings).check()  # every option checked before anything is written
         for dataset in sorted({job.spec.dataset for job in jobs}):
             load_arrays(dataset, settings.execution.data_dir)  # missing data fails here, before anything is written
+        runner.check_database(settings.db, sweep_id)  # damaged, newer, read-only, or the id taken: one line
         _execute(jobs, settings, sweep=sweep, sweep_id=sweep_id)
 
 
@@ -134,11 +141,14 @@ def resume(
     from gst.store import queries
 
     with guard():
+        runner.check_database(settings.db)  # damaged, newer or read-only: one line, before anything is written
         sweep_id = queries.sweep(settings.db, sweep_id)["sweep_id"]
         runner.resolved_options(settings).check()  # options checked before anything is written
         jobs = resumable_jobs(settings.db, sweep_id)
         if not jobs:
             summary = queries.arm_summary(settings.db, sweep_id)
-            out.print(summary_table(summary, title=f"sweep {sweep_id} is complete"))
+            diverged = len(queries.runs(settings.db, sweep_id, "diverged"))
+            note = f" (its {diverged} diverged run(s) would diverge again)" if diverged else ""
+            out.print(summary_table(summary, title=f"sweep {sweep_id} is complete{note}"))
             return
         _execute(jobs, settings, sweep=None, sweep_id=sweep_id)

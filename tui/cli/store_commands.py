@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
+import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -14,11 +14,21 @@ from rich.text import Text
 from gst.engine.spec.errors import GstError
 from gst.store import queries
 from gst.store.schema import schema_tables
-from gst.tui.cli.flags import DEFAULT_DB, READ_INTERRUPTED, DbOption, JsonOption, guard, handle_sigint_if_asked, out
+from gst.tui.cli.flags import (
+    DEFAULT_DB,
+    READ_INTERRUPTED,
+    DbOption,
+    JsonOption,
+    err,
+    guard,
+    handle_sigint_if_asked,
+    out,
+)
 from gst.tui.report.cells import cap, clean, fmt
 from gst.tui.report.tables import Col, rows_table
 
-STATUSES = ("queued", "running", "completed", "failed", "interrupted")
+TABLE_ROWS = 5_000  # rows a `gst query` table prints unless --limit says otherwise
+STATUSES = ("queued", "running", "completed", "failed", "interrupted", "diverged")
 
 
 RUN_COLUMNS = [
@@ -60,7 +70,7 @@ def runs(
         str | None, typer.Option("--sweep", help="Only this sweep (id, unique prefix, or latest).")
     ] = None,
     status: Annotated[
-        str | None, typer.Option("--status", help="queued, running, completed, failed or interrupted.")
+        str | None, typer.Option("--status", help="queued, running, completed, failed, interrupted or diverged.")
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -111,29 +121,46 @@ def query(
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV.")] = False,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            "--limit",
+            min=0,
+            help=f"Rows to print (default: {TABLE_ROWS:,} in a table, all with --csv/--json; 0 = all).",
+        ),
+    ] = None,
     timeout: Annotated[
         float | None, typer.Option("--timeout", help="Stop the query after this many seconds.", min=0.001)
     ] = None,
 ) -> None:
-    """Run SQL that may only read the database (no files, extensions or settings); Ctrl-C stops it."""
+    """Run SQL that may only read the database (no files, extensions or settings); Ctrl-C stops it.
+
+    Rows are read and printed as they come, so memory stays flat however many there are; a table stops at
+    --limit rows and says how many more there were.
+    """
+    from gst.store.sandbox import stream_query
+    from gst.tui.report.query_rows import csv_text, json_text, limited
+
     handle_sigint_if_asked()
+    cap = limit if limit is not None else None if as_json or as_csv else TABLE_ROWS
+    left = [0]
     with guard("query stopped by Ctrl-C; nothing was changed"):
-        columns, rows = queries.query(db, sql, timeout)
-        if as_json:
-            out.print(
-                queries.to_json([dict(zip(columns, r, strict=True)) for r in rows]), markup=False, highlight=False
-            )
-        elif as_csv:
-            buffer = io.StringIO()
-            writer = csv.writer(buffer, lineterminator="\n")
-            writer.writerow(columns)
-            writer.writerows(rows)
-            typer.echo(buffer.getvalue(), nl=False)
-        else:
-            cols = [Col(str(i), name) for i, name in enumerate(columns)]
-            table_rows = [{str(i): v for i, v in enumerate(r)} for r in rows]
-            note = "values cut to fit the terminal; --csv or --json prints them whole"
-            out.print(rows_table(table_rows, list(cols), width=out.width, cut_note=note))
+        with stream_query(db, sql, timeout) as stream:
+            rows = limited(stream.chunks(), cap or None, left)
+            if as_json or as_csv:
+                try:
+                    for text in (json_text if as_json else csv_text)(stream.columns, rows):
+                        typer.echo(text, nl=False)
+                except BrokenPipeError:  # `| head` has read enough: stop the query, say nothing more
+                    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                    return
+            else:
+                cols = [Col(str(i), name) for i, name in enumerate(stream.columns)]
+                table_rows = [{str(i): v for i, v in enumerate(r)} for chunk in rows for r in chunk]
+                note = "values cut to fit the terminal; --csv or --json prints them whole"
+                out.print(rows_table(table_rows, list(cols), width=out.width, cut_note=note))
+        if left[0]:
+            err.print(f"… {left[0]:,} more rows not shown; --limit 0 shows all", highlight=False)
 
 
 def export(
@@ -152,9 +179,10 @@ def export(
 
 def sync(db: DbOption = DEFAULT_DB) -> None:
     """Apply journals that stopped processes left beside the database (gst does this on every run)."""
-    from gst.store.db import require_database
+    from gst.store.db import check_database, require_database
     from gst.store.writer import catch_up
 
     with guard("stopped by Ctrl-C; journals not yet applied wait for the next `gst sync`"):
         require_database(db)
+        check_database(db, write=True)
         out.print(json.dumps({"replayed_operations": catch_up(db)}), markup=False, highlight=False)

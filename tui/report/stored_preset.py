@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from gst.engine.spec.errors import GstError
-from gst.engine.spec.preset import Sweep, parse_preset
+from gst.engine.spec.preset import Sweep
+from gst.engine.spec.stored import stored_sweep
 
 
 def stored_preset(row: dict[str, Any]) -> Sweep:
-    """The preset of a sweeps row, with the --set overrides it ran with."""
-    return parse_preset(row["preset_toml"], name=row["preset"], overrides=tuple(json.loads(row["overrides"] or "[]")))
+    """The preset of a sweeps row, with the --set overrides it ran with (`gst.engine.spec.stored`)."""
+    return stored_sweep(row)
 
 
 def arm_order(row: dict[str, Any]) -> list[str]:

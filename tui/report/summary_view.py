@@ -124,6 +124,16 @@ def _lines(stored: StoredSweep, analysis: SweepAnalysis) -> list[Text]:
                 style="dim",
             )
         )
+    if stored.diverged:
+        ids = ", ".join(stored.diverged[:3]) + (", …" if len(stored.diverged) > 3 else "")
+        lines.append(
+            Text(
+                clean(
+                    f"diverged: {len(stored.diverged)} run(s) whose loss became NaN or infinite, left out of n: {ids}"
+                ),
+                style="yellow",
+            )
+        )
     if stored.sweep.expect:
         lines.append(Text(f"paper: {clean(stored.sweep.expect)}", style="italic"))
     return lines
@@ -162,5 +172,6 @@ def summary_json(stored: StoredSweep, analysis: SweepAnalysis) -> dict[str, Any]
         "welch": {k: asdict(v) for k, v in analysis.welch.items()},
         "groups": {k: None if v is None else asdict(v) for k, v in analysis.groups.items()},
         "runs": [asdict(r) for r in analysis.runs],
+        "diverged": list(stored.diverged),
         "expect": stored.sweep.expect,
     }

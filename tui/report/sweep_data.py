@@ -23,6 +23,7 @@ class StoredSweep:
     sweep: Sweep
     records: list[RunRecord]
     specs: dict[str, RunSpec]  # arm -> spec
+    diverged: tuple[str, ...] = ()  # runs whose loss became NaN or infinite (left out of every statistic)
 
     @property
     def sweep_id(self) -> str:
@@ -89,4 +90,5 @@ def load_sweep(db: Path, sweep_id: str) -> StoredSweep:
         for r in runs
     ]  # fmt: skip
     specs = {a.name: a.spec for a in sweep.arms}
-    return StoredSweep(row=row, sweep=sweep, records=records, specs=specs)
+    diverged = tuple(r["run_id"] for r in runs if r["status"] == "diverged")
+    return StoredSweep(row=row, sweep=sweep, records=records, specs=specs, diverged=diverged)

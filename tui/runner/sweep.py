@@ -21,8 +21,9 @@ from gst.engine.spec.errors import StoreError
 from gst.engine.spec.events import Event
 from gst.engine.spec.job import Job
 from gst.engine.spec.preset import Sweep
+from gst.store.db import check_database as trust_database
 from gst.store.db import check_writable, files_dir
-from gst.store.register import register
+from gst.store.register import check_new_sweep, register
 from gst.store.writer import StoreWriter
 
 Observer = Callable[[Event], None]
@@ -38,11 +39,16 @@ class SweepSettings:
 
 
 def resolved_options(settings: SweepSettings) -> ExecutionOptions:
-    """The shared options with the durable folders filled in: checkpoints and journals beside the database."""
+    """The shared options with the durable folders filled in: checkpoints, journals and crash logs beside the
+    database."""
     options = settings.execution
     checkpoints = options.checkpoint_dir or files_dir(settings.db) / "checkpoints"
+    files = files_dir(settings.db)
     return replace(
-        options, checkpoint_dir=checkpoints.expanduser().resolve(), journal_dir=files_dir(settings.db) / "journal"
+        options,
+        checkpoint_dir=checkpoints.expanduser().resolve(),
+        journal_dir=files / "journal",
+        log_dir=(files / "logs").expanduser().resolve(),
     )
 
 
@@ -54,11 +60,16 @@ def plan_execution(jobs: list[Job], settings: SweepSettings) -> tuple[Backend, l
     return settings.backend.build(options, len(stacks)), stacks
 
 
-def check_database(db: Path) -> None:
-    """StoreError now if the database cannot be written where the user pointed (missing or read-only folder)."""
+def check_database(db: Path, sweep_id: str | None = None) -> None:
+    """StoreError now, before anything is written or printed, if the database cannot take this sweep: a folder
+    that is missing or read-only, a file that is not a gst database this gst can trust or write, or (when
+    `sweep_id` names a new sweep) an id the database already holds."""
     if db.parent and str(db.parent) and not db.parent.exists():
         raise StoreError(f"{db}: folder {db.parent} does not exist")
     check_writable(db)
+    trust_database(db, write=True)
+    if sweep_id is not None:
+        check_new_sweep(db, sweep_id)
 
 
 def execute_sweep(
@@ -76,7 +87,11 @@ def execute_sweep(
     writer = StoreWriter(db)
     writer.open()
     if sweep is not None:
-        register(writer, sweep, sweep_id, [job for stack in stacks for job in stack], device)
+        try:
+            register(writer, sweep, sweep_id, [job for stack in stacks for job in stack], device)
+        except StoreError:  # refused (another process took the id meanwhile): nothing of it may be replayed later
+            writer.journal.delete()
+            raise
 
     def sink(event: Event) -> None:
         writer.handle(event)

@@ -109,3 +109,76 @@ def test_bad_overrides(override: str, fragment: str) -> None:
 def test_unknown_preset_lists_builtins() -> None:
     with pytest.raises(SpecError, match="unknown preset 'nope' .*smoke"):
         load_preset("nope")
+
+
+FLAT = "retrain_period = 4\n[base.flatness]\nepochs = [20]\n"
+NOISE = BASE.replace('model = "vgg11"', 'model = "conv4"').replace('"conv5", "conv8"', '"conv3", "conv4"')
+NOISE = NOISE.replace('score = "ebn"', 'score = "l2"')
+BIG = "100000000000000000000"  # 10**20: beyond every integer column and every seed
+E, R = "epochs = 20", "retrain_period = 4"
+RANGES = [  # (dotted key, value as TOML writes it, text of BASE it replaces, the replacement with {} for the value)
+    ("lr", "inf", E, E + "\nlr = {}"),
+    ("lr", "nan", E, E + "\nlr = {}"),
+    ("lr", "-inf", E, E + "\nlr = {}"),
+    ("lr", "1e308", E, E + "\nlr = {}"),
+    ("momentum", "nan", E, E + '\noptimizer = "sgd"\nmomentum = {}'),
+    ("momentum", "inf", E, E + '\noptimizer = "sgd"\nmomentum = {}'),
+    ("weight_decay", "inf", E, E + "\nweight_decay = {}"),
+    ("weight_decay", "nan", E, E + "\nweight_decay = {}"),
+    ("weight_decay", "1e300", E, E + "\nweight_decay = {}"),
+    ("epochs", "10000000000", E, "epochs = {}"),
+    ("epochs", "nan", E, "epochs = {}"),
+    ("examples_per_class", BIG, E, E + "\nexamples_per_class = {}"),
+    ("batch_size", BIG, E, E + "\nbatch_size = {}"),
+    ("test_batch_size", BIG, E, E + "\ntest_batch_size = {}"),
+    ("lr_milestones[0]", BIG, E, E + "\nlr_milestones = [{}]"),
+    ("bn_probe_epochs[0]", BIG, E, E + "\nbn_probe_epochs = [{}]"),
+    ("conv4_dropout[0]", "nan", E, E + "\nconv4_dropout = [{}, 0.0, 0.0]"),
+    ("prune.fraction[0]", "nan", "fraction = [0.3, 0.9]", "fraction = [{}, 0.9]"),
+    ("prune.fraction[1]", "inf", "fraction = [0.3, 0.9]", "fraction = [0.3, {}]"),
+    ("prune.start_epoch[0]", BIG, "start_epoch = [3, 3]", "start_epoch = [{}, 3]"),
+    ("prune.end_epoch[0]", BIG, "end_epoch = [10, 12]", "end_epoch = [{}, 12]"),
+    ("prune.retrain_period", BIG, R, "retrain_period = {}"),
+    ("prune.rate[0]", "nan", R, R + '\nmode = "constant_rate"\nrate = [{}, 0.1]'),
+    ("prune.rate[1]", "inf", R, R + '\nmode = "constant_rate"\nrate = [0.1, {}]'),
+    ("flatness.eps[1]", "nan", R, FLAT + "eps = [0.0, {}]"),
+    ("flatness.eps", "1e308", R, FLAT + "eps = [0.0, {}]"),
+    ("flatness.tol", "inf", R, FLAT + "tol = {}"),
+    ("flatness.tol", "nan", R, FLAT + "tol = {}"),
+    ("flatness.hutchinson", BIG, R, FLAT + "hutchinson = {}"),
+    ("flatness.steps", BIG, R, FLAT + "steps = {}"),
+    ("flatness.seed", "4294967296", R, FLAT + "seed = {}"),
+    ("flatness.k", BIG, R, FLAT + "k = {}"),
+    ("flatness.count", BIG, R, FLAT + "count = {}"),
+    ("flatness.vectors", BIG, R, FLAT + "vectors = {}"),
+    ("flatness.epochs[0]", BIG, R, FLAT.replace("[20]", "[{}]")),
+]
+
+
+@pytest.mark.parametrize(("key", "value", "old", "new"), RANGES, ids=[f"{k}={v}" for k, v, _, _ in RANGES])
+def test_numbers_that_are_not_finite_or_out_of_range_are_spec_errors(key: str, value: str, old: str, new: str) -> None:
+    """TOML reads inf and nan as floats (and `--set` parses its values the same way): no key takes them."""
+    with pytest.raises(SpecError) as info:
+        parse_preset(bad(old, new.format(value)), name="bad")
+    message = str(info.value)
+    assert message.startswith("bad.toml: base: ") and f" {key}: " in message and "\n" not in message, message
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        (NOISE.replace(R, R + '\nnoise = "iter_99999999999999999999_zeroing"'), "prune.noise"),
+        ("seeds = [4294967296]\n" + BASE, "seeds"),
+        ("seeds = [-1]\n" + BASE, "seeds"),
+        ("seeds = [0, 4294967295, 0]\n" + BASE, "seeds"),
+    ],
+)
+def test_noise_windows_and_seeds_out_of_range_or_repeated(text: str, key: str) -> None:
+    with pytest.raises(SpecError, match=rf"bad.toml: (base: )?{key}: "):
+        parse_preset(text, name="bad")
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "-inf", "1e308"])
+def test_set_parses_non_finite_numbers_and_they_are_refused(value: str) -> None:
+    with pytest.raises(SpecError, match=r"lr: "):
+        load_preset("smoke", (f"base.lr={value}",))

@@ -83,6 +83,16 @@ def cases(p: dict[str, Path]) -> list[tuple[str, ...]]:
         ("run", "preset", "smoke", "--db", str(p["blocked"])),
         (*SMOKE_CIFAR, *db, "--data-dir", str(p["text"])),
         (*SMOKE_CIFAR, *db, "--data-dir", str(p["cut"])),
+        ("run", "preset", "smoke", *db, "--sweep-id", "s0"),
+        ("run", "preset", "smoke", *db, "--seeds", "0,0"),
+        ("run", "preset", "smoke", *db, "--set", "base.lr=nan"),
+        ("run", "preset", "smoke", *db, "--set", "seeds=[100000000000000000000]"),
+        ("run", "preset", "smoke", "--db", str(p["text"])),
+        ("run", "preset", "smoke", "--db", str(p["folder"])),
+        ("runs", "--db", str(p["folder"])),
+        ("tui", "--db", str(p["text"])),
+        ("tui", "--db", str(p["folder"])),
+        ("tui", *db, "--data-dir", str(p["text"])),
         ("bench", "--model", "nosuch"),
         ("nosuch",),
     ]
@@ -117,7 +127,7 @@ def test_bad_input_in_subprocesses(tmp_path: Path) -> None:
     seen: set[str] = set()
     todo = []
     for args in cases(p):
-        if args[0] not in seen or "--data-dir" in args or str(p["blocked"]) in args:
+        if args[0] not in seen or "--data-dir" in args or str(p["blocked"]) in args or "--sweep-id" in args:
             todo.append(args)
         seen.add(args[0])
     while todo:

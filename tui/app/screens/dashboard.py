@@ -28,15 +28,15 @@ def header_text(live: SweepLive, why: str, width: int = 0) -> Text:
     At `width` it never wraps: the longer wording of each part gives way to a shorter one first, then the
     preset name, then the reason; the sweep id, progress and ETA stay.
     """
-    stopped = live.count("failed") + live.count("interrupted")
+    stopped, diverged = live.count("failed") + live.count("interrupted"), live.count("diverged")
     eta = live.eta_seconds
     eta_text = f"ETA {timedelta(seconds=int(eta))}" if eta is not None else ""
     sweep = clean(live.sweep_id)
     variants = [
         (f" ({why})", clean(live.preset), f"{live.count('completed')}/{len(live.runs)} done, {live.count('running')} running"
-         + (f", {stopped} stopped" if stopped else ""), f"epochs {live.epochs_done}/{live.epochs_total}"),
+         + (f", {stopped} stopped" if stopped else "") + (f", {diverged} diverged" if diverged else ""), f"epochs {live.epochs_done}/{live.epochs_total}"),
         (f" ({why})", clean(live.preset), f"{live.count('completed')}/{len(live.runs)} done"
-         + (f" {live.count('running')}▶" if live.count("running") else "") + (f" {stopped}✗" if stopped else ""),
+         + (f" {live.count('running')}▶" if live.count("running") else "") + (f" {stopped + diverged}✗" if stopped + diverged else ""),
          f"ep {live.epochs_done}/{live.epochs_total}"),
         ("", "", f"{live.count('completed')}/{len(live.runs)} done", f"ep {live.epochs_done}/{live.epochs_total}"),
     ]  # fmt: skip

@@ -47,7 +47,7 @@ class QueryScreen(GstScreen):
     def execute(self, sql: str) -> None:
         """Read-only query off the UI thread; errors become the status line."""
         try:
-            columns, rows = queries.query(self.app.db, sql)
+            columns, rows = queries.query(self.app.db, sql, limit=MAX_ROWS + 1)  # one more: "more than" is known
         except GstError as exc:
             message = Text(
                 f"query failed: {clean(str(exc))}", style="red"
@@ -63,5 +63,5 @@ class QueryScreen(GstScreen):
         table.add_columns(*(Text(clean(c)) for c in columns))  # `AS "[red]x"` is a name, not markup
         for row in rows[:MAX_ROWS]:
             table.add_row(*(Text(fmt(v)) for v in row))  # cells are data: `[red]` and `:x:` stay literal
-        more = f" (first {MAX_ROWS} shown)" if len(rows) > MAX_ROWS else ""
-        self.query_one("#sql-status", Static).update(f"{len(rows)} rows{more}")
+        count = f"more than {MAX_ROWS} rows (first {MAX_ROWS} shown)" if len(rows) > MAX_ROWS else f"{len(rows)} rows"
+        self.query_one("#sql-status", Static).update(count)

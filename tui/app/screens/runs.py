@@ -15,7 +15,13 @@ from gst.tui.app.messages import ResumeRequested, SweepSelected
 from gst.tui.app.screens.base import PollingScreen
 from gst.tui.report.cells import cap, cell
 
-STATUS_STYLE = {"running": "bold green", "interrupted": "bold yellow", "failed": "bold red", "completed": "green"}
+STATUS_STYLE = {
+    "running": "bold green",
+    "interrupted": "bold yellow",
+    "failed": "bold red",
+    "diverged": "bold magenta",
+    "completed": "green",
+}
 SWEEP_HEADERS = ("sweep", "status", "preset", "runs", "done", "title")
 RUN_HEADERS = ("run", "status", "epochs", "final %", "best %")
 

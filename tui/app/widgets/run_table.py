@@ -22,8 +22,10 @@ from textual.widgets import DataTable
 from gst.tui.app.widgets.curve import sparkline, value_range
 from gst.tui.report.cells import clean, fmt
 
-STATUS_GLYPH = {"completed": "✓", "running": "▶", "queued": "…", "failed": "✗", "interrupted": "⏸"}
-STATUS_STYLE = {"running": "bold green", "interrupted": "bold yellow", "failed": "bold red", "completed": "green"}
+STATUS_GLYPH = {"completed": "✓", "running": "▶", "queued": "…", "failed": "✗", "interrupted": "⏸", "diverged": "↯"}
+STATUS_STYLE = {
+    "running": "bold green", "interrupted": "bold yellow", "failed": "bold red", "diverged": "bold magenta", "completed": "green"
+}  # fmt: skip
 INSTABILITY_HEADERS = {"mean_drop": "drop", "a2_drop": "last", "mean_stability": "stab"}
 MARK = "●"
 ARM_CHARS = 16  # longer arm names are cut with an ellipsis
