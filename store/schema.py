@@ -19,15 +19,16 @@ def schema_tables() -> list[str]:
     """The tables the migration files create, in the order they create them (schema_migrations, gst's own
     bookkeeping, is not one of them): read from the catalog of an in-memory database migrated with them."""
     conn = duckdb.connect(":memory:")
+    order: list[str] = []  # by first appearance: a migration that rebuilds a table keeps its place
     try:
         for _, _, sql in migrations():
             conn.execute(sql)
-        rows = conn.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' AND NOT internal ORDER BY table_oid"
-        ).fetchall()
+            catalog = conn.execute("SELECT table_name FROM duckdb_tables() WHERE NOT internal ORDER BY table_oid")
+            tables = [str(name) for (name,) in catalog.fetchall()]
+            order += [name for name in tables if name not in order]
     finally:
         conn.close()
-    return [str(name) for (name,) in rows]
+    return [name for name in order if name in tables]
 
 
 def database_columns(db: Path) -> dict[str, list[tuple[str, str]]]:

@@ -110,7 +110,7 @@ def test_unresolved_eigenvalues_are_counted_and_named(db: Path) -> None:
 
     from gst.tui.entry import app
 
-    writer = registered(db)
+    writer = registered(db, seeds=(0, 1))
     writer.handle(replace(RECORD, residuals=(1e-4, 33.0, math.nan), unresolved=2))
     writer.handle(replace(RECORD, run_id="s1-a-1", residuals=(1e-4, 0.5, 0.2)))  # an older record: counted here
     assert writer.close()

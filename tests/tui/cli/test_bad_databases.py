@@ -12,7 +12,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from gst.store.db import files_dir
+from gst.store.db import files_dir, migrations
 from tests.tui.fabricate import fabricate
 
 COMMANDS = [
@@ -55,7 +55,7 @@ def make(kind: str, folder: Path, original: bytes) -> Path:
         db.write_bytes(original)
         conn = duckdb.connect(str(db))
         if kind == "newer":
-            conn.execute("INSERT INTO schema_migrations VALUES (9, '0009_future.sql', now())")
+            conn.execute("INSERT INTO schema_migrations VALUES (?, 'future.sql', now())", [LATEST + 1])
         elif kind == "foreign":
             conn.execute("DROP TABLE schema_migrations")
         conn.close()
@@ -64,13 +64,15 @@ def make(kind: str, folder: Path, original: bytes) -> Path:
     return db
 
 
+LATEST = max(version for version, _, _ in migrations())
+
 EXPECTED = {
     "folder": "is a folder, not a database file",
     "text": "not a DuckDB database file",
     "empty": "not a DuckDB database file (an empty file)",
     "cut": "damaged or cut short",
     "cut_header": "damaged or cut short",
-    "newer": "written by a newer gst (schema 9; this gst knows up to 7)",
+    "newer": f"written by a newer gst (schema {LATEST + 1}; this gst knows up to {LATEST})",
     "foreign": "a DuckDB database, but not gst's",
     "read_only": "the file is read-only and this command writes to it",
 }
