@@ -109,6 +109,20 @@ def query(db: Path, sql: str, timeout: float | None = None) -> tuple[list[str], 
     return run_query(db, sql, timeout)
 
 
+def schema_columns(db: Path) -> dict[str, list[tuple[str, str]]]:
+    """Every table and view of the database with its (column, type) pairs, in column order; gst's own
+    bookkeeping (schema_migrations) left out. The SQL screen's schema browser shows these."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    for row in fetch(
+        db,
+        "SELECT table_name, column_name, data_type FROM duckdb_columns() "
+        "WHERE database_name = current_database() AND schema_name = 'main' AND table_name <> 'schema_migrations' "
+        "ORDER BY table_name, column_index",
+    ):
+        found.setdefault(row["table_name"], []).append((row["column_name"], row["data_type"]))
+    return found
+
+
 TABLES = ("sweeps", "runs", "epochs", "prune_events", "prune_layers", "bn_activations")
 
 

@@ -46,8 +46,11 @@ class QueryTimeout(StoreError):
 
 
 @dataclass
-class _Outcome:
+class QueryResult:
+    """What a query returned: column names and types, and every row (or the error it raised)."""
+
     columns: list[str] = field(default_factory=list)
+    types: list[str] = field(default_factory=list)  # DuckDB's type of each column, as SQL text
     rows: list[tuple[Any, ...]] = field(default_factory=list)
     error: BaseException | None = None
 
@@ -60,11 +63,12 @@ def explain(exc: duckdb.Error) -> str:
     return f"query failed: {first}"
 
 
-def _execute(conn: duckdb.DuckDBPyConnection, sql: str, outcome: _Outcome, done: threading.Event) -> None:
+def _execute(conn: duckdb.DuckDBPyConnection, sql: str, outcome: QueryResult, done: threading.Event) -> None:
     try:
         cur = conn.execute(sql)
         if cur.description is not None:
             outcome.columns = [d[0] for d in cur.description]
+            outcome.types = [str(d[1]) for d in cur.description]
             outcome.rows = cur.fetchall()
     except BaseException as exc:  # handed to the waiting thread, which decides what it means
         outcome.error = exc
@@ -119,10 +123,16 @@ def run_query(db: Path, sql: str, timeout: float | None = None) -> tuple[list[st
     StoreError for a failed or refused query, QueryTimeout past `timeout` seconds; on Ctrl-C the
     query is interrupted and KeyboardInterrupt propagates.
     """
+    result = run_typed_query(db, sql, timeout)
+    return result.columns, result.rows
+
+
+def run_typed_query(db: Path, sql: str, timeout: float | None = None) -> QueryResult:
+    """`run_query` with each column's DuckDB type as well (what an export needs to keep the types)."""
     if not sql.strip():
         raise StoreError("query: the SQL text is empty (for example: gst query 'SELECT * FROM runs')")
     with reading(db, config=SANDBOX) as conn:
-        outcome, done = _Outcome(), threading.Event()
+        outcome, done = QueryResult(), threading.Event()
         worker = threading.Thread(target=_execute, args=(conn, sql, outcome, done), name="gst-query", daemon=True)
         deliver = _start(worker)
         try:
@@ -138,4 +148,4 @@ def run_query(db: Path, sql: str, timeout: float | None = None) -> tuple[list[st
         raise StoreError(explain(outcome.error)) from None
     if outcome.error is not None:
         raise outcome.error
-    return outcome.columns, outcome.rows
+    return outcome

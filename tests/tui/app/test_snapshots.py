@@ -76,7 +76,7 @@ async def with_log(pilot: Pilot[None]) -> None:
 
 
 async def with_query(pilot: Pilot[None]) -> None:
-    await keys(pilot, "e", "enter")
+    await keys(pilot, "e", "ctrl+r")
     await settle(pilot, lambda: pilot.app.screen.query_one("#sql-result", DataTable).row_count > 0)
 
 
