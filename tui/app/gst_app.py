@@ -15,7 +15,7 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from gst.engine.spec.errors import GstError
-from gst.store import queries
+from gst.store import launches, queries
 from gst.tui.app.estimate import duration, estimate
 from gst.tui.app.launcher import Launch, Launcher
 from gst.tui.app.messages import CancelRequested, LaunchRequested, ResumeRequested, SweepSelected
@@ -178,7 +178,12 @@ class GstApp(App[None]):
 
     @on(ResumeRequested)
     def resume_requested(self, message: ResumeRequested) -> None:
-        """Queue `gst resume` and watch it."""
+        """Queue `gst resume` and watch it (a launch that failed before registering its sweep has nothing to resume)."""
+        if self.db.exists() and not launches.registered(self.db, message.sweep_id):
+            self.notify(
+                f"sweep {message.sweep_id} never started: o shows why; launch it again (p or c)", severity="warning"
+            )
+            return
         self.launcher.resume(message.sweep_id)
         self.selected_sweep = message.sweep_id
         self.notify(f"resume of {message.sweep_id} queued")
