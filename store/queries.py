@@ -197,18 +197,6 @@ def interrupted_sweep_ids(db: Path) -> list[str]:
     return [r["sweep_id"] for r in fetch(db, "SELECT DISTINCT sweep_id FROM runs WHERE status = 'interrupted'")]
 
 
-def seconds_per_image(db: Path, model: str, device_kind: str, limit: int = 2000) -> list[float]:
-    """Stored epoch seconds per training image of `model` on devices of a kind (cpu, cuda), newest first."""
-    rows = fetch(
-        db,
-        "SELECT e.seconds / (10 * CAST(json_extract(r.spec_json, '$.examples_per_class') AS DOUBLE)) AS per_image "
-        "FROM epochs e JOIN runs r USING (run_id) "
-        "WHERE r.model = ? AND coalesce(r.device, '') LIKE ? AND e.seconds > 0 ORDER BY e.rowid DESC LIMIT ?",
-        [model, f"{device_kind}%", limit],
-    )
-    return [r["per_image"] for r in rows if r["per_image"]]
-
-
 def bn_activations(db: Path, run_ids: list[str]) -> list[Row]:
     """Fig A1's BN activation histograms of the given runs, by epoch and layer."""
     return fetch(

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
+
+import duckdb
 
 from gst.engine.execution.jobs import select_jobs
 from gst.engine.spec.preset import load_preset
@@ -53,3 +56,13 @@ def test_a_sweep_that_registered_and_then_failed_to_start_is_failed(db: Path) ->
     assert [r["status"] for r in sweep_list(db)] == ["queued"]
     record_launch(db, launch("stuck", "failed", error="error: worker died"))
     assert [(r["sweep_id"], r["status"], r["runs"]) for r in sweep_list(db)] == [("stuck", "failed", 6)]
+
+
+def test_recording_waits_for_a_read_of_this_process_in_another_mode(db: Path) -> None:
+    """The app records a launch while one of its screens reads: DuckDB refuses a second connection of another mode
+    to the same file in one process, so the write waits for the read to end, as for another process's lock."""
+    record_launch(db, launch("a", "done"))
+    reader = duckdb.connect(str(db), read_only=True)
+    threading.Timer(0.3, reader.close).start()
+    record_launch(db, launch("b", "failed"))
+    assert [r["sweep_id"] for r in sweep_list(db)] == ["b"]

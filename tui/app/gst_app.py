@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from rich.console import Group
 from rich.text import Text
 from textual import on
 from textual.app import App, SystemCommand
@@ -16,7 +15,6 @@ from textual.screen import Screen
 
 from gst.engine.spec.errors import GstError
 from gst.store import launches, queries
-from gst.tui.app.estimate import duration, estimate
 from gst.tui.app.launcher import Launch, Launcher
 from gst.tui.app.messages import CancelRequested, LaunchRequested, ResumeRequested, SweepSelected
 from gst.tui.app.screens.charts import ChartsScreen
@@ -25,6 +23,7 @@ from gst.tui.app.screens.confirm import ConfirmScreen
 from gst.tui.app.screens.dashboard import DashboardScreen
 from gst.tui.app.screens.help import HelpScreen
 from gst.tui.app.screens.jump import JumpScreen
+from gst.tui.app.screens.launch_confirm import LaunchConfirmScreen
 from gst.tui.app.screens.log import LogScreen
 from gst.tui.app.screens.presets import PresetsScreen
 from gst.tui.app.screens.query import QueryScreen
@@ -127,20 +126,13 @@ class GstApp(App[None]):
 
     @on(LaunchRequested)
     def launch_requested(self, message: LaunchRequested) -> None:
-        """Show the plan and its estimated wall time; launch only on yes."""
-        plan = estimate(self.db, message.specs, message.device)
-        body = Group(
-            Text(f"{message.label}: {plan.runs} runs, {plan.epochs:,} epochs in all", style="bold"),
-            Text(f"device {message.device}; estimated wall time {duration(plan.seconds)}"),
-            Text(f"epoch time: {plan.basis}", style="dim"),
-            Text("runs as a background `gst run`; quitting or cancelling interrupts it (resumable)", style="dim"),
-        )
+        """Show the plan, its data and its estimated wall time; launch only on yes."""
 
         def answered(yes: bool | None) -> None:
             if yes:
                 self.launch(message)
 
-        self.push_screen(ConfirmScreen(f"Launch {message.label}?", body, yes="Launch", no="Back"), answered)
+        self.push_screen(LaunchConfirmScreen(message, self.db, self.data_dir), answered)
 
     def launch(self, message: LaunchRequested) -> None:
         """Queue the sweep, make it current and open its dashboard."""

@@ -46,7 +46,7 @@ async def test_selecting_shows_and_launching_asks_with_the_plan(db: Path) -> Non
         await pilot.pause()
         assert isinstance(app.screen, ConfirmScreen)
         text = confirm_text(app)
-        assert "40 runs, 13,000 epochs" in text and "estimated wall time" in text and "rough default" in text
+        assert "40 runs, 13,000 epochs" in text and "estimated wall time" in text and "data cifar10" in text
         await pilot.press("enter")  # the focused answer is the safe one
         await pilot.pause()
         assert isinstance(app.screen, PresetsScreen) and not app.launcher.launches

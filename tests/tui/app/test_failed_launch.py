@@ -49,7 +49,7 @@ async def see_after_restart(db: Path, sweep_id: str, expect: str) -> None:
         assert isinstance(app.screen, LogScreen) and app.screen.sweep_id == sweep_id
         await wait_until(pilot, lambda: any(expect in line for line in log_lines(app)), 30)
         header = text_of(app.screen.query_one("#log-header", Static))
-        assert "failed, exit code 1" in header and str(launches.log_path(db, sweep_id)) in header
+        assert "failed, exit code 1" in header and f"log: gst.duckdb.d/logs/{sweep_id}.log" in header
 
 
 async def test_a_failed_launch_is_kept_and_seen_after_a_restart(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -99,6 +99,6 @@ async def test_a_real_launch_without_data_fails_and_stays_failed(db: Path, tmp_p
         await launch_selected_preset(pilot, app)
         await wait_until(pilot, lambda: app.launcher.launches and app.launcher.launches[0].state == "failed", 120)
         sweep_id = app.launcher.launches[0].sweep_id
-        await wait_until(pilot, lambda: launches.log_path(db, sweep_id).is_file() and db.exists(), 30)
+        await wait_until(pilot, lambda: any(f"sweep {sweep_id} failed" in m for m in notifications(app)), 30)
     assert not launches.registered(db, sweep_id)
     await see_after_restart(db, sweep_id, "CIFAR-10 is not in")

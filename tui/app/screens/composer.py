@@ -139,8 +139,8 @@ class ComposerScreen(GstScreen):
         if self.state() == self.clean:
             then()
             return
-        arms = f"{len(self.arms)} arm(s) and " if self.arms else ""
-        body = Text(f"{arms}the form have changes that are not saved; {what} (ctrl+s saves them first).")
+        changed = f"{len(self.arms)} arm(s) and the form have" if self.arms else "the form has"
+        body = Text(f"{changed} changes that are not saved; {what} (ctrl+s saves them first).")
 
         def answered(yes: bool | None) -> None:
             if yes:

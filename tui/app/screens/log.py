@@ -100,8 +100,8 @@ class LogScreen(GstScreen):
         text = Text.assemble("sweep ", (self.sweep_id, "bold"), (f" · {state}", "bold red" if failed else ""))
         if command:
             text.append("\n" + clean(command), "dim")
-        if path.is_file():
-            text.append(f"\n{path}", "dim")
+        if path.is_file():  # named from the database's folder: `<db>.d/logs/<sweep>.log`
+            text.append(f"\nlog: {path.relative_to(self.app.db.parent)} (beside the database)", "dim")
         return text
 
     def follow(self, path: Path) -> None:
