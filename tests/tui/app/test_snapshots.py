@@ -17,6 +17,7 @@ from gst.store.rows import LaunchRow
 from gst.tui.app import estimate, query_history
 from gst.tui.app.gst_app import GstApp
 from gst.tui.app.launcher import Launch
+from gst.tui.app.screens import query as query_screen
 from gst.tui.app.screens.charts import ChartsScreen
 from gst.tui.app.screens.dashboard import DashboardScreen
 from gst.tui.app.screens.log import LogScreen
@@ -79,8 +80,11 @@ async def with_log(pilot: Pilot[None]) -> None:
 
 
 async def with_query(pilot: Pilot[None]) -> None:
-    await keys(pilot, "e", "ctrl+r")
+    fresh_history(pilot)
+    await keys(pilot, "e")
+    await keys(pilot, "ctrl+r")
     await settle(pilot, lambda: pilot.app.screen.query_one("#sql-result", DataTable).row_count > 0)
+    pilot.app.screen.query_one("#sql-result").focus()  # the editor's blinking cursor is drawn or not
 
 
 def fresh_history(pilot: Pilot[None], lines: str = "") -> None:
@@ -96,6 +100,7 @@ async def with_sql(pilot: Pilot[None], sql: str, *pressed: str) -> None:
     pilot.app.screen.query_one("#sql", TextArea).text = sql
     await keys(pilot, "ctrl+r")
     await settle(pilot, lambda: "running" not in str(pilot.app.screen.query_one("#sql-status", Static).content))
+    pilot.app.screen.query_one("#sql-result").focus()  # the editor's blinking cursor is drawn or not
     await keys(pilot, *pressed)
 
 
@@ -116,14 +121,22 @@ async def with_export(pilot: Pilot[None]) -> None:
 
 async def with_loaded_composer(pilot: Pilot[None]) -> None:
     await keys(pilot, "c")
+    await settle(pilot, lambda: type(pilot.app.screen).__name__ == "ComposerScreen")
     pilot.app.screen.query_one("#save-path", Input).value = "smoke"
     await keys(pilot, "ctrl+o")
-    pilot.app.screen.query_one("#epochs", Input).focus()
-    await keys(pilot, "end", "backspace", "1", "5")  # 5 -> 15 epochs, in every loaded arm
+    pilot.app.screen.query_one("#epochs", Input).value = "15"  # 5 -> 15 epochs, in every loaded arm (typing
+    await keys(pilot)  # is test_composer_work's; focus would scroll the form by the machine's timing)
+    pilot.app.clear_notifications()  # "loaded smoke" times out after a few seconds: gone on a busy machine
+    screen = pilot.app.screen
+    wide = screen.size.width >= 120
+    await settle(pilot, lambda: [a.epochs for _, a in screen.arms] == [15, 15, 15])  # type: ignore[attr-defined]
+    await settle(pilot, lambda: screen.query_one("#composer-form").has_class("wide") == wide)
+    await pilot.pause(0.3)
 
 
 async def with_composer_question(pilot: Pilot[None], *pressed: str) -> None:
     await keys(pilot, "c")
+    await settle(pilot, lambda: type(pilot.app.screen).__name__ == "ComposerScreen")
     pilot.app.screen.query_one("#epochs", Input).focus()
     await keys(pilot, *pressed)
 
@@ -169,6 +182,7 @@ PARAMS = [
 def test_screen(snap_compare: Any, frozen_db: Path, screen: str, size: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(estimate.os, "cpu_count", lambda: 2)  # the launch estimate runs one run per core at once
     monkeypatch.setenv("GST_DATA_DIR", "/data")  # the confirmation names the data folder (not there)
+    monkeypatch.setattr(query_screen, "clock", lambda: 0.0)  # the SQL status says how long a query took
 
     async def run_before(pilot: Pilot[None]) -> None:
         await pilot.pause()

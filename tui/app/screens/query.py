@@ -28,6 +28,7 @@ from gst.tui.report.cells import clean, exact
 MAX_ROWS = 1000
 EXAMPLE = "SELECT arm, count(*) AS runs, avg(final_test_acc) AS final\nFROM runs\nGROUP BY arm\nORDER BY arm"
 WIDE = 100  # from this many columns the schema and history stay beside the editor
+clock = time.perf_counter  # how long a query took (snapshot tests stop it)
 
 
 def value_cell(value: Any) -> Text:
@@ -107,7 +108,7 @@ class QueryScreen(GstScreen):
     @work(thread=True, exclusive=True, group="sql", exit_on_error=False)
     def execute(self, sql: str) -> None:
         """Read-only query off the UI thread; the answer (rows or error) goes to the history and the pane."""
-        began = time.perf_counter()
+        began = clock()
         try:
             columns, rows = queries.query(self.app.db, sql)
         except GstError as exc:
@@ -115,7 +116,7 @@ class QueryScreen(GstScreen):
             self.app.call_from_thread(self.failed, str(exc))
             return
         query_history.append(self.app.db, sql, rows=len(rows))
-        self.app.call_from_thread(self.show, sql, columns, rows, time.perf_counter() - began)
+        self.app.call_from_thread(self.show, sql, columns, rows, clock() - began)
 
     def failed(self, message: str) -> None:
         """The error replaces the last result: an empty table, the message in red."""
