@@ -196,8 +196,11 @@ def training_seconds(plan: LaunchPlan, speeds: dict[Config, Speed], between_s: f
 
 
 def duration(seconds: float) -> str:
-    """'3 h 05 min', '12 min', '3 min 48 s', '40 s' (rounded, never truncated)."""
+    """'123 d 04 h', '3 h 05 min', '12 min', '3 min 48 s', '40 s' (rounded, never truncated)."""
     seconds = int(round(seconds))
+    if seconds >= 2 * 86400:
+        hours = int(round(seconds / 3600))
+        return f"{hours // 24} d {hours % 24:02d} h"
     if seconds >= 3600:
         minutes = int(round(seconds / 60))
         return f"{minutes // 60} h {minutes % 60:02d} min"

@@ -78,7 +78,7 @@ def test_stored_epochs_give_back_what_they_measured(db: Path) -> None:
 
 def test_duration_is_rounded_with_seconds_under_ten_minutes() -> None:
     assert duration(4000) == "1 h 07 min" and duration(228) == "3 min 48 s" and duration(90) == "1 min 30 s"
-    assert duration(7) == "7 s" and duration(779) == "13 min"
+    assert duration(7) == "7 s" and duration(779) == "13 min" and duration(2950.8 * 3600) == "122 d 23 h"
 
 
 def test_data_check_says_whether_cifar_is_there(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -383,5 +383,4 @@ class ComposerScreen(GstScreen):
             return
         sweep = parse_preset(path.read_text(), name=name)
         specs = [arm.spec for arm in sweep.arms for _ in sweep.seeds]
-        self.mark_clean()  # a copy is saved beside the database
         self.post_message(LaunchRequested(["spec", str(path)], name, specs))
