@@ -50,6 +50,7 @@ async def test_cells_keep_full_precision_and_an_error_replaces_the_result(db: Pa
         assert conn.execute("SELECT count(*) FROM runs").fetchone() == (3,)
 
 
+@pytest.mark.slow
 async def test_history_is_kept_across_sessions_and_recalled(db: Path) -> None:
     fabricate(db, "smoke", seeds=1, sweep_id="sm")
     async with GstApp(db).run_test(size=(80, 24)) as pilot:
@@ -83,6 +84,7 @@ def test_history_file_is_bounded_and_survives_bad_lines(db: Path, monkeypatch: p
     assert [e.sql for e in query_history.load(db)] == ["SELECT 6", "SELECT 5", "SELECT 4", "SELECT 3"]
 
 
+@pytest.mark.slow
 async def test_schema_browser_inserts_names_into_the_editor(db: Path) -> None:
     fabricate(db, "smoke", seeds=1, sweep_id="sm")
     app = GstApp(db)
@@ -104,6 +106,7 @@ async def test_schema_browser_inserts_names_into_the_editor(db: Path) -> None:
         assert editor.text == "SELECT epoch FROM epochs" and editor.has_focus
 
 
+@pytest.mark.slow
 async def test_export_asks_before_replacing_and_writes_only_that_file(db: Path, tmp_path: Path) -> None:
     fabricate(db, "smoke", seeds=1, sweep_id="sm")
     target = tmp_path / "out" / "lr.csv"
