@@ -15,10 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from gst.engine.spec.datasets import synthetic_test_per_class
+from gst.engine.spec.datasets import NPZ_NAME, default_data_dir, synthetic_test_per_class
 from gst.engine.spec.errors import DataError
 
-NPZ_NAME = "cifar10.npz"
 # method.md §5: the authors' normalisation (the widespread "kuangliu" std, not the true one).
 MEAN = (0.4914, 0.4822, 0.4465)
 STD = (0.2023, 0.1994, 0.2010)
@@ -32,12 +31,6 @@ class ArraySet:
     y_train: np.ndarray
     x_test: np.ndarray
     y_test: np.ndarray
-
-
-def default_data_dir() -> Path:
-    """GST_DATA_DIR, else ~/.cache/gst/data."""
-    env = os.environ.get("GST_DATA_DIR")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "gst" / "data"
 
 
 PRELOADED: dict[str, ArraySet] = {}  # arrays handed to this process (a Ray task gets them from the object store)

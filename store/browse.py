@@ -12,16 +12,24 @@ from gst.engine.spec.errors import StoreError
 from gst.store.db import reading
 from gst.store.sql import Row, fetch
 
+LAST_LAUNCH = (
+    "last AS (SELECT sweep_id, arg_max(status, started_at) AS launch_status, arg_max(error, started_at) AS launch_error, "
+    "arg_max(label, started_at) AS label, max(started_at) AS launched_at FROM launches GROUP BY sweep_id)"
+)
+
 
 def sweep_list(db: Path) -> list[Row]:
     """Every sweep, newest first: title, run counts by status, and one overall status.
 
     The status is `running` while a run runs, else `interrupted` or `failed` when a run stopped that way
     (a resume can continue it), else `diverged` when a run's loss became NaN or infinite (nothing to resume),
-    else `completed` when every run completed, else `queued`.
+    else `completed` when every run completed, else `failed` when its last launch from the app failed, else
+    `queued`. A launch that failed before its child registered the sweep is listed too, as `failed`, with no
+    runs and the reason as its title.
     """
     return fetch(
         db,
+        f"WITH {LAST_LAUNCH}, known AS ("
         "SELECT s.sweep_id, s.preset, coalesce(s.title, '') AS title, s.created_at, count(r.run_id) AS runs, "
         "count(*) FILTER (WHERE r.status = 'completed') AS completed, "
         "count(*) FILTER (WHERE r.status = 'running') AS running, "
@@ -33,8 +41,14 @@ def sweep_list(db: Path) -> list[Row]:
         "WHEN count(*) FILTER (WHERE r.status = 'failed') > 0 THEN 'failed' "
         "WHEN count(*) FILTER (WHERE r.status = 'diverged') > 0 THEN 'diverged' "
         "WHEN count(r.run_id) > 0 AND count(*) FILTER (WHERE r.status = 'completed') = count(r.run_id) THEN 'completed' "
+        "WHEN any_value(l.launch_status) = 'failed' THEN 'failed' "
         "ELSE 'queued' END AS status "
-        "FROM sweeps s LEFT JOIN runs r USING (sweep_id) GROUP BY ALL ORDER BY s.created_at DESC",
+        "FROM sweeps s LEFT JOIN runs r USING (sweep_id) LEFT JOIN last l USING (sweep_id) GROUP BY ALL) "
+        "SELECT * FROM known UNION ALL BY NAME "
+        "SELECT sweep_id, label AS preset, 'launch failed: ' || coalesce(launch_error, 'see its log (o)') AS title, "
+        "launched_at AS created_at, 0 AS runs, 0 AS completed, 0 AS running, 0 AS interrupted, 0 AS failed, 0 AS diverged, "
+        "'failed' AS status FROM last WHERE launch_status = 'failed' AND sweep_id NOT IN (SELECT sweep_id FROM sweeps) "
+        "ORDER BY created_at DESC",
     )
 
 
@@ -119,7 +133,7 @@ def database_fingerprint(db: Path) -> tuple[Any, ...]:
     """Changes whenever any sweep or run is added, gains an epoch or changes status."""
     rows = fetch(
         db,
-        "SELECT (SELECT count(*) FROM sweeps) AS sweeps, count(*) AS runs, coalesce(sum(epochs_done), 0) AS epochs, "
+        "SELECT (SELECT count(*) FROM sweeps) AS sweeps, (SELECT count(*) FROM launches) AS launches, count(*) AS runs, coalesce(sum(epochs_done), 0) AS epochs, "
         "string_agg(status, ',' ORDER BY run_id) AS statuses FROM runs",
     )
     return tuple(rows[0].values())

@@ -25,6 +25,7 @@ class StoreBusyError(StoreError):
 
 
 DuckConfig = dict[str, str | bool | int | float | list[str]]  # duckdb.connect(config=...)
+SAME_FILE_OTHER_MODE = "different configuration than existing connections"
 _MIGRATED: set[Path] = set()  # files this process has already brought up to date
 _CHECKED: dict[Path, int | None] = {}  # files whose contents this process has checked, with their schema version
 
@@ -54,6 +55,13 @@ def _connect(
                 raise StoreBusyError(
                     f"{path}: another process keeps the database locked (waited {timeout:.0f} s)"
                 ) from None
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+        except duckdb.ConnectionException as exc:
+            # this process holds the file open in another mode (the app records a launch while a screen reads,
+            # a sandboxed query while a poll reads): connections are short, so wait for it like for a lock
+            if SAME_FILE_OTHER_MODE not in str(exc) or time.monotonic() + delay > deadline:
+                raise StoreError(f"{path}: cannot open database ({str(exc).splitlines()[0]})") from None
             time.sleep(delay)
             delay = min(delay * 2, 0.5)
         except duckdb.Error as exc:

@@ -12,7 +12,7 @@ import duckdb
 from gst.engine.spec.errors import StoreError
 from gst.store.db import reading, require_database
 from gst.store.sandbox import run_query
-from gst.store.schema import schema_tables
+from gst.store.schema import database_columns, schema_tables
 from gst.store.sql import Row, fetch
 
 
@@ -112,6 +112,12 @@ def query(
     return run_query(db, sql, timeout, limit)
 
 
+def schema_columns(db: Path) -> dict[str, list[tuple[str, str]]]:
+    """Every table of the database with its (column, type) pairs, in column order, gst's own bookkeeping
+    (schema_migrations) left out: what the SQL screen's schema browser shows."""
+    return {table: cols for table, cols in database_columns(db).items() if table != "schema_migrations"}
+
+
 def export(db: Path, out_dir: Path, fmt: str, force: bool = False) -> list[Path]:
     """Write every table of the schema to `out_dir` as parquet or csv files; returns the paths written.
 
@@ -182,18 +188,6 @@ def arm_summary(db: Path, sweep_id: str, arm_order: list[str] | None = None) -> 
 def interrupted_sweep_ids(db: Path) -> list[str]:
     """Sweeps with at least one interrupted run (resumable)."""
     return [r["sweep_id"] for r in fetch(db, "SELECT DISTINCT sweep_id FROM runs WHERE status = 'interrupted'")]
-
-
-def seconds_per_image(db: Path, model: str, device_kind: str, limit: int = 2000) -> list[float]:
-    """Stored epoch seconds per training image of `model` on devices of a kind (cpu, cuda), newest first."""
-    rows = fetch(
-        db,
-        "SELECT e.seconds / (10 * CAST(json_extract(r.spec_json, '$.examples_per_class') AS DOUBLE)) AS per_image "
-        "FROM epochs e JOIN runs r USING (run_id) "
-        "WHERE r.model = ? AND coalesce(r.device, '') LIKE ? AND e.seconds > 0 ORDER BY e.rowid DESC LIMIT ?",
-        [model, f"{device_kind}%", limit],
-    )
-    return [r["per_image"] for r in rows if r["per_image"]]
 
 
 def bn_activations(db: Path, run_ids: list[str]) -> list[Row]:

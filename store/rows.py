@@ -176,9 +176,37 @@ class PerturbationRow:
     test_acc: float
 
 
-Row = SweepRow | RunRow | EpochRow | PruneEventRow | PruneLayerRow | BnActivationRow | FlatnessRow | PerturbationRow
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LaunchRow:
+    """How a sweep launched from the TUI ended (written by the app when the child exits, not journaled)."""
+
+    TABLE: ClassVar[str] = "launches"
+    KEY: ClassVar[int] = 2
+    sweep_id: str
+    started_at: str
+    finished_at: str | None
+    kind: str  # run | resume
+    label: str
+    command: str
+    status: str  # done | failed | cancelled
+    returncode: int | None
+    error: str | None
+    log_path: str | None
+
+
+Row = (
+    SweepRow
+    | RunRow
+    | EpochRow
+    | PruneEventRow
+    | PruneLayerRow
+    | BnActivationRow
+    | FlatnessRow
+    | PerturbationRow
+    | LaunchRow
+)
 ROW_TYPES: tuple[type[Any], ...] = (
-    SweepRow, RunRow, EpochRow, PruneEventRow, PruneLayerRow, BnActivationRow, FlatnessRow, PerturbationRow,
+    SweepRow, RunRow, EpochRow, PruneEventRow, PruneLayerRow, BnActivationRow, FlatnessRow, PerturbationRow, LaunchRow,
 )  # fmt: skip
 REGISTRATIONS: dict[str, type[Any]] = {"sweep": SweepRow, "run": RunRow}  # journal op name -> row type
 

@@ -20,6 +20,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -49,6 +50,15 @@ class QueryTimeout(StoreError):
     """The query ran longer than the time limit it was given."""
 
 
+@dataclass
+class QueryResult:
+    """What a query returned: column names and types, and every row."""
+
+    columns: list[str] = field(default_factory=list)
+    types: list[str] = field(default_factory=list)  # DuckDB's type of each column, as SQL text
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
+
+
 def explain(exc: duckdb.Error) -> str:
     """One line for a failed query: what was refused, or DuckDB's own first line."""
     first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
@@ -76,7 +86,8 @@ def _execute(conn: duckdb.DuckDBPyConnection, sql: str, items: queue.Queue[tuple
 
     try:
         cur = conn.execute(sql)
-        put(("columns", [d[0] for d in cur.description] if cur.description is not None else []))
+        described = cur.description or []
+        put(("columns", ([d[0] for d in described], [str(d[1]) for d in described])))
         while cur.description is not None and not stop.is_set():
             rows = cur.fetchmany(CHUNK_ROWS)
             if not rows or not put(("rows", rows)):
@@ -146,6 +157,7 @@ class QueryStream:
             target=_execute, args=(conn, sql, self.items, self.stop_flag, self.done), name="gst-query", daemon=True
         )
         self.columns: list[str] = []
+        self.types: list[str] = []  # DuckDB's type of each column, as SQL text
         self.ended = False
 
     def start(self) -> None:
@@ -154,7 +166,7 @@ class QueryStream:
         deliver()  # a Ctrl-C held back during the start is raised here; the caller's `stop` ends the query
         kind, value = self._next()
         if kind == "columns":
-            self.columns = value
+            self.columns, self.types = value
         else:
             self._settle(kind, value)
 
@@ -226,3 +238,10 @@ def run_query(
             if limit is not None and len(rows) >= limit:
                 break
         return stream.columns, rows
+
+
+def run_typed_query(db: Path, sql: str, timeout: float | None = None) -> QueryResult:
+    """Every row of `sql` with each column's DuckDB type (what an export needs to keep the types)."""
+    with stream_query(db, sql, timeout) as stream:
+        rows = [row for chunk in stream.chunks() for row in chunk]
+        return QueryResult(columns=stream.columns, types=stream.types, rows=rows)

@@ -1,37 +1,100 @@
-"""How long a launch will take: epochs times a per-example epoch time, measured in the database when it can be.
+"""How long a launch will take, from what was measured on this machine, and whether its data is there.
 
-The per-example time is the median over stored epochs of the same model on the same kind of device
-(`seconds / training images`). Without such epochs a rough default is used: the training and
-evaluation throughput `gst bench --device cpu` measured on the project's 2-core CI machine (README,
-Speed), and ten times that on a GPU. Runs train `parallel` at a time (one worker per CPU core by
-default), so the wall time is the sum divided by that.
+A run's time is its training epochs (training images x seconds per training image) plus its test passes
+(one per epoch, two after each epoch that prunes: before and after; test images x seconds per test
+image). Runs train `lanes` at a time (one single-thread worker per CPU core, at most one per run; one
+at a time on a GPU), each worker taking the next run when it finishes one; add the sweep's start-up (the
+`gst run` process and its workers starting, data and model built) and wind-down.
+
+Seconds per image come, per configuration (model, batch size, augmentation, precision), from the epochs
+this machine stored for it (`gst.store.timings`; their seconds are split between training and testing by
+the ratio `gst bench` measured), else from a measurement made when the confirmation opens: a child
+process that trains and tests a few batches of the model here (`gst.tui.runner.speed_probe`). Start-up
+comes from earlier sweeps on this machine, else from that measurement.
 """
 
 from __future__ import annotations
 
 import os
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from gst.engine.spec.datasets import DataCheck, check_data, test_images
 from gst.engine.spec.errors import GstError
+from gst.engine.spec.journal import HOST
+from gst.engine.spec.schedule import schedule
 from gst.engine.spec.specs import RunSpec
-from gst.store import queries
+from gst.store import timings
+from gst.tui.runner.speed_probe import SpeedProbe
 
-# images per second (train, eval) measured by `gst bench --device cpu` on 2 CPU cores; GPU_FACTOR x on a GPU.
-ROUGH_IPS = {"conv4": (1189.0, 3732.0), "vgg11": (204.0, 752.0)}
-GPU_FACTOR = 10.0
-TEST_IMAGES = {"cifar10": 10_000, "synthetic": 1_000}
+# seconds per test image / seconds per training image, from `gst bench --device cpu` (README, Speed): splits a
+# stored epoch's seconds between training and testing, which matters only where the data sizes change
+TEST_TO_TRAIN = {"conv4": 1189 / 3732, "vgg11": 204 / 752, "resnet20": 558 / 1983}
+DEFAULT_TEST_TO_TRAIN = 0.3
 
 
 @dataclass(frozen=True, slots=True)
-class LaunchEstimate:
-    """Runs, epochs and the estimated wall time of a launch, with where the epoch time came from."""
+class Config:
+    """What sets a run's speed per image on one device."""
 
-    runs: int
-    epochs: int
-    seconds: float
+    model: str
+    batch_size: int
+    augment: bool
+    precision: str
+
+    @classmethod
+    def of(cls, spec: RunSpec) -> Config:
+        return cls(spec.model, spec.resolved_batch_size, spec.augment, spec.precision)
+
+    @property
+    def name(self) -> str:
+        extras = (" aug" if self.augment else "") + (f" {self.precision}" if self.precision != "fp32" else "")
+        return f"{self.model} b{self.batch_size}{extras}"
+
+
+@dataclass(frozen=True, slots=True)
+class Speed:
+    """Seconds per training image and per test image, and where they come from."""
+
+    train_s: float
+    test_s: float
     basis: str
+
+
+@dataclass(frozen=True, slots=True)
+class Overheads:
+    """Seconds before the first run trains and after the last one, and between runs on one worker."""
+
+    before_s: float
+    after_s: float
+    between_s: float
+    basis: str
+
+
+@dataclass
+class LaunchPlan:
+    """What a launch trains, how many runs at once, and whether its data is there."""
+
+    specs: list[RunSpec]
+    kind: str  # cpu | cuda
+    lanes: int
+    threads: int
+    data: list[DataCheck]
+    examples: dict[Config, RunSpec] = field(default_factory=dict)  # one spec per configuration
+
+    @property
+    def runs(self) -> int:
+        return len(self.specs)
+
+    @property
+    def epochs(self) -> int:
+        return sum(s.epochs for s in self.specs)
+
+    @property
+    def twice(self) -> int:
+        """Epochs that prune, so test before and after."""
+        return sum(len(schedule(s)) for s in self.specs)
 
 
 def device_kind(device: str) -> str:
@@ -41,51 +104,108 @@ def device_kind(device: str) -> str:
     return "cuda" if device.startswith("cuda") else "cpu"
 
 
-def measured_seconds_per_image(db: Path, model: str, kind: str) -> tuple[float, int] | None:
-    """Median stored epoch seconds per training image of `model` on `kind`, and how many epochs it rests on."""
-    if not db.exists():
-        return None
+def plan_launch(specs: list[RunSpec], device: str, data_dir: Path | None, cores: int | None = None) -> LaunchPlan:
+    """Runs at once as `gst run` lays them out (`engine.execution.local.plan_workers`), and the data check."""
+    kind = device_kind(device)
+    cores = cores or os.cpu_count() or 1
+    lanes = 1 if kind == "cuda" else max(1, min(cores, len(specs)))
+    datasets = sorted({s.dataset for s in specs})
+    plan = LaunchPlan(specs, kind, lanes, max(1, cores // lanes), [check_data(d, data_dir) for d in datasets])
+    for spec in specs:
+        plan.examples.setdefault(Config.of(spec), spec)
+    return plan
+
+
+def stored_speed(db: Path, config: Config, kind: str) -> Speed | None:
+    """Seconds per image from this machine's stored epochs of the configuration (any data size)."""
     try:
-        values = queries.seconds_per_image(db, model, kind)
+        rows = (
+            timings.epoch_seconds(db, HOST, kind, config.model, config.augment, config.precision) if db.exists() else []
+        )
     except GstError:
         return None
-    return (statistics.median(values), len(values)) if values else None
+    ratio = TEST_TO_TRAIN.get(config.model, DEFAULT_TEST_TO_TRAIN)
+    per_train_image = []
+    for row in rows:
+        batch = row["batch_size"]
+        resolved = max(1, round(row["train_images"] / 391)) if batch == "auto" else int(batch)
+        if resolved != config.batch_size:
+            continue
+        images = row["train_images"] + (2 if row["pruned"] else 1) * test_images(row["dataset"]) * ratio
+        per_train_image.append(row["seconds"] / images)
+    if not per_train_image:
+        return None
+    train_s = statistics.median(per_train_image)
+    return Speed(train_s, train_s * ratio, f"median of {len(per_train_image)} stored epochs on this machine ({kind})")
 
 
-def rough_epoch_seconds(spec: RunSpec, kind: str) -> float:
-    """The documented default: train images / train throughput + test images / eval throughput."""
-    train_ips, eval_ips = ROUGH_IPS.get(spec.model, ROUGH_IPS["vgg11"])
-    factor = GPU_FACTOR if kind == "cuda" else 1.0
-    return (spec.train_size / train_ips + TEST_IMAGES.get(spec.dataset, 10_000) / eval_ips) / factor
+def probed_speed(probe: SpeedProbe) -> Speed:
+    """Seconds per image as measured just now."""
+    rates = f"{1 / probe.train_s_per_image:,.0f} train / {1 / probe.test_s_per_image:,.0f} test img/s"
+    threads = f"{probe.threads} thread{'s' * (probe.threads > 1)} each"
+    where = f"{probe.side_by_side} runs side by side, {threads}"
+    return Speed(probe.train_s_per_image, probe.test_s_per_image, f"measured now ({where}): {rates}")
 
 
-def estimate(db: Path, specs: list[RunSpec], device: str, parallel: int | None = None) -> LaunchEstimate:
-    """Wall time of training every spec once, `parallel` runs at a time (default: CPU cores on a CPU, 1 on a GPU)."""
-    kind = device_kind(device)
-    lanes = parallel or (1 if kind == "cuda" else max(1, min(os.cpu_count() or 1, len(specs))))
-    total, bases = 0.0, set()
-    cache: dict[str, tuple[float, int] | None] = {}
-    for spec in specs:
-        if spec.model not in cache:
-            cache[spec.model] = measured_seconds_per_image(db, spec.model, kind)
-        measured = cache[spec.model]
-        if measured is not None:
-            per_epoch = measured[0] * spec.train_size
-            bases.add(f"{spec.model}: median of {measured[1]} stored epochs on {kind}")
-        else:
-            per_epoch = rough_epoch_seconds(spec, kind)
-            bases.add(f"{spec.model}: rough default for {kind} (no stored epochs)")
-        total += per_epoch * spec.epochs
-    return LaunchEstimate(
-        runs=len(specs), epochs=sum(s.epochs for s in specs), seconds=total / lanes, basis="; ".join(sorted(bases))
+def stored_overheads(db: Path, kind: str) -> Overheads | None:
+    """Start-up and wind-down of earlier sweeps on this machine (medians)."""
+    try:
+        waits = timings.sweep_waits(db, HOST, kind) if db.exists() else []
+        gaps = timings.run_gaps(db, HOST, kind) if waits else []
+    except GstError:
+        return None
+    before = [w["before_s"] for w in waits if w["before_s"] is not None and w["before_s"] >= 0]
+    if not before:
+        return None
+    after = [w["after_s"] for w in waits if w["after_s"] is not None and w["after_s"] >= 0]
+    here = sum(1 for w in waits if w["launched_here"])
+    basis = f"start-up: median of {len(before)} earlier sweeps here ({here} launched from gst tui)"
+    return Overheads(
+        statistics.median(before),
+        statistics.median(after) if after else 0.0,
+        statistics.median(gaps) if gaps else 0.0,
+        basis,
     )
 
 
+def probed_overheads(probe: SpeedProbe) -> Overheads:
+    """`gst run` starts (imports), then its workers (imports, data, model), and winds down about as it started."""
+    return Overheads(
+        probe.import_s + probe.start_s,
+        probe.import_s,
+        0.0,
+        "start-up: measured now (process start, imports, data and model built)",
+    )
+
+
+def run_seconds(spec: RunSpec, speed: Speed) -> float:
+    """Training epochs and test passes of one run."""
+    tests = spec.epochs + len(schedule(spec))
+    return spec.epochs * spec.train_size * speed.train_s + tests * test_images(spec.dataset) * speed.test_s
+
+
+def training_seconds(plan: LaunchPlan, speeds: dict[Config, Speed], between_s: float = 0.0) -> float | None:
+    """When the last run ends, each of `lanes` workers taking the next run in order; None while a speed is unknown."""
+    if any(c not in speeds for c in plan.examples):
+        return None
+    lanes = [0.0] * plan.lanes
+    for spec in plan.specs:
+        first = lanes.index(min(lanes))
+        lanes[first] += run_seconds(spec, speeds[Config.of(spec)]) + between_s
+    return max(lanes) - between_s if plan.specs else 0.0
+
+
 def duration(seconds: float) -> str:
-    """'3 h 05 min', '12 min', '40 s'."""
+    """'123 d 04 h', '3 h 05 min', '12 min', '3 min 48 s', '40 s' (rounded, never truncated)."""
     seconds = int(round(seconds))
+    if seconds >= 2 * 86400:
+        hours = int(round(seconds / 3600))
+        return f"{hours // 24} d {hours % 24:02d} h"
     if seconds >= 3600:
-        return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+        minutes = int(round(seconds / 60))
+        return f"{minutes // 60} h {minutes % 60:02d} min"
+    if seconds >= 600:
+        return f"{int(round(seconds / 60))} min"
     if seconds >= 60:
-        return f"{seconds // 60} min"
+        return f"{seconds // 60} min {seconds % 60:02d} s"
     return f"{seconds} s"

@@ -6,7 +6,6 @@ from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
 
-from rich.console import Group
 from rich.text import Text
 from textual import on
 from textual.app import App, SystemCommand
@@ -16,8 +15,7 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from gst.engine.spec.errors import GstError
-from gst.store import queries
-from gst.tui.app.estimate import duration, estimate
+from gst.store import launches, queries
 from gst.tui.app.launcher import Launch, Launcher
 from gst.tui.app.messages import CancelRequested, LaunchRequested, ResumeRequested, RunsMarked, SweepSelected
 from gst.tui.app.navigation import HISTORY, SCREEN_KEYS, make_screen
@@ -118,20 +116,14 @@ class GstApp(App[None]):
 
     @on(LaunchRequested)
     def launch_requested(self, message: LaunchRequested) -> None:
-        """Show the plan and its estimated wall time; launch only on yes."""
-        plan = estimate(self.db, message.specs, message.device)
-        body = Group(
-            Text(f"{message.label}: {plan.runs} runs, {plan.epochs:,} epochs in all", style="bold"),
-            Text(f"device {message.device}; estimated wall time {duration(plan.seconds)}"),
-            Text(f"epoch time: {plan.basis}", style="dim"),
-            Text("runs as a background `gst run`; quitting or cancelling interrupts it (resumable)", style="dim"),
-        )
+        """Show the plan, its data and its estimated wall time; launch only on yes."""
+        from gst.tui.app.screens.launch_confirm import LaunchConfirmScreen  # loaded when first needed (start-up)
 
         def answered(yes: bool | None) -> None:
             if yes:
                 self.launch(message)
 
-        self.push_screen(ConfirmScreen(f"Launch {message.label}?", body, yes="Launch", no="Back"), answered)
+        self.push_screen(LaunchConfirmScreen(message, self.db, self.data_dir), answered)
 
     def launch(self, message: LaunchRequested) -> None:
         """Queue the sweep, make it current and open its dashboard."""
@@ -169,7 +161,12 @@ class GstApp(App[None]):
 
     @on(ResumeRequested)
     def resume_requested(self, message: ResumeRequested) -> None:
-        """Queue `gst resume` and watch it."""
+        """Queue `gst resume` and watch it (a launch that failed before registering its sweep has nothing to resume)."""
+        if self.db.exists() and not launches.registered(self.db, message.sweep_id):
+            self.notify(
+                f"sweep {message.sweep_id} never started: o shows why; launch it again (p or c)", severity="warning"
+            )
+            return
         self.launcher.resume(message.sweep_id)
         self.selected_sweep = message.sweep_id
         self.notify(f"resume of {message.sweep_id} queued")

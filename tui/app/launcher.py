@@ -1,7 +1,10 @@
 """Runs sweeps for the TUI as background `gst run` processes, one after another from a queue.
 
 The child process writes to the database exactly as a headless run does; the TUI only reads it, so a
-sweep launched here and one started in another terminal look the same.
+sweep launched here and one started in another terminal look the same. The child's stderr goes, line by
+line as it comes, to `<db>.d/logs/<sweep>.log`; when the child exits, how it ended is stored as a launch
+record (`gst.store.launches`), so a launch that failed, even before it registered its sweep, is still
+there after a restart.
 """
 
 from __future__ import annotations
@@ -11,11 +14,21 @@ import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 from gst.engine.execution.jobs import new_sweep_id
+from gst.engine.spec.errors import GstError
+from gst.engine.spec.journal import now
+from gst.store.launches import log_path, record_launch
+from gst.store.rows import LaunchRow
 from gst.tui.runner.background import child_command, resume_arguments, run_arguments
 
 LOG_LINES = 500
+
+
+def failure_line(log: list[str]) -> str | None:
+    """Why a launch failed, in one line: its last `error:` line, else its last line."""
+    return next((x for x in reversed(log) if x.startswith("error:")), None) or (log[-1] if log else None)
 
 
 @dataclass
@@ -28,6 +41,8 @@ class Launch:
     state: str = "queued"  # queued | running | done | failed | cancelled
     log: list[str] = field(default_factory=list)  # the child's stderr, last LOG_LINES lines
     returncode: int | None = None
+    kind: str = "run"  # run | resume
+    started_at: str = ""  # UTC, when the child started
 
     @property
     def stderr_tail(self) -> list[str]:
@@ -50,6 +65,7 @@ class Launcher:
         self._process: asyncio.subprocess.Process | None = None
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._ended = asyncio.Event()  # set once the running launch is recorded
 
     def start(self) -> None:
         """Begin processing the queue (call from the running event loop)."""
@@ -78,6 +94,7 @@ class Launcher:
                 sweep_id=sweep_id,
                 label=f"resume {sweep_id}",
                 args=resume_arguments(self.db, sweep_id, device),
+                kind="resume",
             )
         )
 
@@ -124,29 +141,90 @@ class Launcher:
             await self._run(launch)
 
     async def _run(self, launch: Launch) -> None:
-        launch.state = "running"
+        launch.state, launch.started_at = "running", now()
+        self._ended.clear()
         self.notify(launch)
-        command, env = child_command(launch.args)  # cancel and quit stop it with SIGINT
-        self._process = await asyncio.create_subprocess_exec(
-            *command, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE, env=env
-        )
-        assert self._process.stderr is not None
-        async for raw in self._process.stderr:
-            line = raw.decode(errors="replace").strip()
-            if line:
-                launch.log.append(line)
-                del launch.log[:-LOG_LINES]
-        code = await self._process.wait()
-        self._process = None
+        log = self._open_log(launch)
+        try:
+            code = await self._follow(launch, log)
+        finally:
+            self._process = None
         launch.returncode = code
         if launch.state == "running":
             launch.state = "done" if code == 0 else "failed"
+        self._write(log, f"# {now()} UTC: exit code {code}, {launch.state}")
+        if log is not None:
+            log.close()
+        await self._record(launch)
+        self._ended.set()
         self.notify(launch)
 
+    async def _follow(self, launch: Launch, log: TextIO | None) -> int:
+        """Start the child and keep its stderr, in memory and in the log file, until it exits."""
+        command, env = child_command(launch.args)  # cancel and quit stop it with SIGINT
+        try:
+            self._process = await asyncio.create_subprocess_exec(
+                *command, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE, env=env
+            )
+        except OSError as exc:
+            line = f"error: cannot start {command[0]} ({exc.strerror or exc})"
+            launch.log.append(line)
+            self._write(log, line)
+            return 127
+        assert self._process.stderr is not None
+        async for raw in self._process.stderr:
+            line = raw.decode(errors="replace").rstrip()
+            if line.strip():
+                launch.log.append(line)
+                del launch.log[:-LOG_LINES]
+                self._write(log, line)
+        return await self._process.wait()
+
+    def _open_log(self, launch: Launch) -> TextIO | None:
+        """The sweep's log file, appended to (a resume continues its run's log); None if it cannot be written."""
+        path = log_path(self.db, launch.sweep_id)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            log = path.open("a", encoding="utf-8")
+        except OSError as exc:
+            launch.log.append(f"gst: the log cannot be kept in {path} ({exc.strerror}); it is shown here only")
+            return None
+        self._write(log, f"# {launch.started_at} UTC: {launch.command}")
+        return log
+
+    @staticmethod
+    def _write(log: TextIO | None, line: str) -> None:
+        if log is None:
+            return
+        try:
+            log.write(line + "\n")
+            log.flush()
+        except OSError:
+            pass  # a full disk: the lines stay in memory
+
+    async def _record(self, launch: Launch) -> None:
+        """Store how the launch ended; a database that cannot be written gets one line in the log instead."""
+        error = failure_line(launch.log) if launch.state == "failed" else None
+        row = LaunchRow(
+            sweep_id=launch.sweep_id, started_at=launch.started_at, finished_at=now(), kind=launch.kind,
+            label=launch.label, command=launch.command, status=launch.state, returncode=launch.returncode,
+            error=error, log_path=str(log_path(self.db, launch.sweep_id)),
+        )  # fmt: skip
+        try:
+            await asyncio.to_thread(record_launch, self.db, row)
+        except GstError as exc:
+            launch.log.append(f"gst: this launch could not be recorded in the database: {exc}")
+
     async def stop(self) -> None:
-        """Interrupt the running sweep (on quit) and stop the queue."""
+        """Interrupt the running sweep (on quit), wait until its launch is recorded, and stop the queue."""
         if self._process is not None:
+            if self.running is not None:
+                self.running.state = "cancelled"  # interrupted by quitting: resumable, not failed
             self._process.send_signal(signal.SIGINT)
             await self._process.wait()
+            try:
+                await asyncio.wait_for(self._ended.wait(), timeout=15)
+            except TimeoutError:
+                pass
         if self._task is not None:
             self._task.cancel()

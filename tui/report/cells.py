@@ -59,6 +59,14 @@ def fmt(value: Any, digits: int = 2) -> str:
     return clean(str(value))
 
 
+def exact(value: Any) -> str:
+    """A value as cell text at full precision: floats as the shortest text that reads back as the same number
+    (`0.001`, `1.6e-11`, `72.34567`); everything else as `fmt` writes it (None as a dash, cleaned strings)."""
+    if isinstance(value, float) and value == value and value not in (float("inf"), float("-inf")):
+        return repr(value)
+    return fmt(value)
+
+
 def cell(value: Any, digits: int = 2) -> Text:
     """A table cell that Rich prints literally (no markup, no emoji codes)."""
     return Text(fmt(value, digits))

@@ -33,3 +33,8 @@ def resume_arguments(db: Path, sweep_id: str, device: str = "auto") -> list[str]
 def child_command(arguments: list[str]) -> tuple[list[str], dict[str, str]]:
     """The program, its arguments and environment for a background sweep (it stops on SIGINT)."""
     return [sys.executable, "-m", "gst.tui", *arguments], {**os.environ, HANDLE_SIGINT: "1"}
+
+
+def probe_command(spec_json: str, device: str, threads: int) -> list[str]:
+    """The process that times a few steps of a spec's training and testing here (`gst.engine.bench.epoch_probe`)."""
+    return [sys.executable, "-m", "gst.engine.bench.epoch_probe", spec_json, device, str(threads)]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from textual.widgets import DataTable, Input, Label, RichLog, Static
+from textual.widgets import DataTable, Input, Label, RichLog, Static, TextArea
 
 from gst.engine.spec.preset import parse_preset
 from gst.tui.app.gst_app import GstApp
@@ -46,7 +46,7 @@ async def test_selecting_shows_and_launching_asks_with_the_plan(db: Path) -> Non
         await pilot.pause()
         assert isinstance(app.screen, ConfirmScreen)
         text = confirm_text(app)
-        assert "40 runs, 13,000 epochs" in text and "estimated wall time" in text and "rough default" in text
+        assert "40 runs, 13,000 epochs" in text and "estimated wall time" in text and "data cifar10" in text
         await pilot.press("enter")  # the focused answer is the safe one
         await pilot.pause()
         assert isinstance(app.screen, PresetsScreen) and not app.launcher.launches
@@ -283,11 +283,11 @@ async def test_sql_screen_reads_and_never_writes(db: Path) -> None:
         await pilot.press("e")
         await pilot.pause()
         assert isinstance(app.screen, QueryScreen)
-        await pilot.press("enter")  # the example query: runs per arm
+        await pilot.press("ctrl+r")  # the example query: runs per arm
         await wait_until(pilot, lambda: app.screen.query_one("#sql-result", DataTable).row_count == 3, 30)
-        app.screen.query_one("#sql", Input).value = "DELETE FROM runs"
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: "query failed" in text_of(app.screen.query_one("#sql-status", Static)), 30)
+        app.screen.query_one("#sql", TextArea).text = "DELETE FROM runs"
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: "may only read" in text_of(app.screen.query_one("#sql-status", Static)), 30)
     with duckdb.connect(str(db), read_only=True) as conn:
         assert conn.execute("SELECT count(*) FROM runs").fetchone() == (3,)
 

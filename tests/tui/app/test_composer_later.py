@@ -12,6 +12,7 @@ from gst.engine.spec.noise_kind import parse_noise
 from gst.engine.spec.preset import parse_preset
 from gst.tui.app.gst_app import GstApp
 from gst.tui.app.screens.composer import ComposerScreen
+from gst.tui.app.screens.confirm import ConfirmScreen
 from gst.tui.app.widgets.spec_form import NO_NOISE, AdvancedFields, noise_parts, noise_value
 from tests.tui.app.test_app_literal import rendered
 
@@ -71,7 +72,10 @@ async def test_compose_a_resnet20_sgd_noise_arm_save_and_reload(db: Path, tmp_pa
 
         set_values(model="conv4", layers="fc1", score="magnitude", optimizer="adam", noise=NO_NOISE)
         advanced.collapsed = True
-        await pilot.press("ctrl+o")  # load the saved file back into the form
+        await pilot.press("ctrl+o")  # load the saved file back into the form, over the changes since the save
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen) and "Load noise?" in str(app.screen.title_text)
+        await pilot.press("y")
         await pilot.pause()
         assert screen.spec()[0] == spec and not advanced.collapsed
         assert screen.query_one("#noise", Select).value == "iter_{B}_zeroing"

@@ -3,17 +3,21 @@ and review the SVGs). The 80x24 home and dashboard run in the fast suite; the re
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable, Input, Static, TextArea
 
-from gst.tui.app import estimate
+from gst.store.launches import log_path, record_launch
+from gst.store.rows import LaunchRow
+from gst.tui.app import estimate, query_history
 from gst.tui.app.gst_app import GstApp
 from gst.tui.app.launcher import Launch
+from gst.tui.app.screens import query as query_screen
 from gst.tui.app.screens.charts import ChartsScreen
 from gst.tui.app.screens.dashboard import DashboardScreen
 from gst.tui.app.screens.log import LogScreen
@@ -76,8 +80,65 @@ async def with_log(pilot: Pilot[None]) -> None:
 
 
 async def with_query(pilot: Pilot[None]) -> None:
-    await keys(pilot, "e", "enter")
+    fresh_history(pilot)
+    await keys(pilot, "e")
+    await keys(pilot, "ctrl+r")
     await settle(pilot, lambda: pilot.app.screen.query_one("#sql-result", DataTable).row_count > 0)
+    pilot.app.screen.query_one("#sql-result").focus()  # the editor's blinking cursor is drawn or not
+
+
+def fresh_history(pilot: Pilot[None], lines: str = "") -> None:
+    """The SQL editor starts from the newest query of the history: each query state starts from its own."""
+    path = query_history.history_path(pilot.app.db)  # type: ignore[attr-defined]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(lines)
+
+
+async def with_sql(pilot: Pilot[None], sql: str, *pressed: str) -> None:
+    fresh_history(pilot)
+    await keys(pilot, "e")
+    pilot.app.screen.query_one("#sql", TextArea).text = sql
+    await keys(pilot, "ctrl+r")
+    await settle(pilot, lambda: "running" not in str(pilot.app.screen.query_one("#sql-status", Static).content))
+    pilot.app.screen.query_one("#sql-result").focus()  # the editor's blinking cursor is drawn or not
+    await keys(pilot, *pressed)
+
+
+async def with_history(pilot: Pilot[None]) -> None:
+    entries = [
+        {"sql": "SELECT arm, count(*) FROM runs GROUP BY arm", "at": "2030-01-02 09:15:00", "rows": 4, "error": ""},
+        {"sql": "SELECT nope FROM runs", "at": "2030-01-02 09:16:00", "rows": None, "error": "query failed: ..."},
+        {"sql": "SELECT run_id, lr\nFROM epochs\nWHERE epoch = 1", "at": "2030-01-02 09:17:00", "rows": 8, "error": ""},
+    ]
+    fresh_history(pilot, "".join(json.dumps(e) + "\n" for e in entries))
+    await keys(pilot, "e", "ctrl+o")
+
+
+async def with_export(pilot: Pilot[None]) -> None:
+    await with_sql(pilot, "SELECT run_id, epoch, lr, test_acc FROM epochs ORDER BY run_id, epoch", "ctrl+s")
+    pilot.app.screen.query_one(Input).value = "results/lr.parquet"  # the default is the working directory's
+
+
+async def with_loaded_composer(pilot: Pilot[None]) -> None:
+    await keys(pilot, "c")
+    await settle(pilot, lambda: type(pilot.app.screen).__name__ == "ComposerScreen")
+    pilot.app.screen.query_one("#save-path", Input).value = "smoke"
+    await keys(pilot, "ctrl+o")
+    pilot.app.screen.query_one("#epochs", Input).value = "15"  # 5 -> 15 epochs, in every loaded arm (typing
+    await keys(pilot)  # is test_composer_work's; focus would scroll the form by the machine's timing)
+    pilot.app.clear_notifications()  # "loaded smoke" times out after a few seconds: gone on a busy machine
+    screen = pilot.app.screen
+    wide = screen.size.width >= 120
+    await settle(pilot, lambda: [a.epochs for _, a in screen.arms] == [15, 15, 15])  # type: ignore[attr-defined]
+    await settle(pilot, lambda: screen.query_one("#composer-form").has_class("wide") == wide)
+    await pilot.pause(0.3)
+
+
+async def with_composer_question(pilot: Pilot[None], *pressed: str) -> None:
+    await keys(pilot, "c")
+    await settle(pilot, lambda: type(pilot.app.screen).__name__ == "ComposerScreen")
+    pilot.app.screen.query_one("#epochs", Input).focus()
+    await keys(pilot, *pressed)
 
 
 async def with_marks(pilot: Pilot[None]) -> None:
@@ -107,7 +168,8 @@ async def with_run_help(pilot: Pilot[None]) -> None:
 
 async def with_confirm(pilot: Pilot[None]) -> None:
     pilot.app.screen.query_one("#device", Input).value = "cpu"  # the estimate does not depend on this machine
-    await keys(pilot, "l")
+    await keys(pilot, "l")  # the measurement is the fixed FakeProbe (conftest)
+    await settle(pilot, lambda: not pilot.app.screen.missing)  # type: ignore[attr-defined]
 
 
 SCREENS: dict[str, Callable[[Pilot[None]], Awaitable[None]]] = {
@@ -127,6 +189,13 @@ SCREENS: dict[str, Callable[[Pilot[None]], Awaitable[None]]] = {
     "query": with_query,
     "log": with_log,
     "confirm": with_confirm,
+    "query_schema": lambda p: with_sql(p, "SELECT count(*) AS n, avg(lr) AS lr FROM epochs", "ctrl+t", "down", "space"),
+    "query_error": lambda p: with_sql(p, "SELECT nope FROM runs"),
+    "query_history": with_history,
+    "query_export": with_export,
+    "composer_loaded": with_loaded_composer,
+    "composer_replace": lambda p: with_composer_question(p, "ctrl+a", "ctrl+a"),
+    "composer_leave": lambda p: with_composer_question(p, "end", "0", "escape"),
     "jump": lambda p: keys(p, "colon", "s"),
 }
 
@@ -141,6 +210,8 @@ PARAMS = [
 @pytest.mark.parametrize(("screen", "size"), PARAMS)
 def test_screen(snap_compare: Any, frozen_db: Path, screen: str, size: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(estimate.os, "cpu_count", lambda: 2)  # the launch estimate runs one run per core at once
+    monkeypatch.setenv("GST_DATA_DIR", "/data")  # the confirmation names the data folder (not there)
+    monkeypatch.setattr(query_screen, "clock", lambda: 0.0)  # the SQL status says how long a query took
 
     async def run_before(pilot: Pilot[None]) -> None:
         await pilot.pause()
@@ -162,3 +233,30 @@ def test_screen(snap_compare: Any, frozen_db: Path, screen: str, size: str, monk
         await settle(pilot, lambda: True)  # whatever the screen, its tables sized
 
     assert snap_compare(GstApp(frozen_db), terminal_size=SIZES[size], run_before=run_before)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("screen", ["runs", "log"])
+def test_failed_launch_after_a_restart(snap_compare: Any, tmp_path: Path, screen: str, size: str) -> None:
+    """A launch that failed before registering its sweep, seen by a new window: listed as failed, its log saved."""
+    db = tmp_path / "gst.duckdb"
+    fabricate(db, "smoke", seeds=1, sweep_id="earlier")
+    command = "gst run preset fig1 --db gst.duckdb --device cpu --sweep-id 0badf00d"
+    error = "error: CIFAR-10 is not in /data and could not be downloaded (RuntimeError)."
+    record_launch(db, LaunchRow(sweep_id="0badf00d", started_at="2030-01-02 09:00:00", finished_at="2030-01-02 09:00:09",
+                                kind="run", label="fig1", command=command, status="failed", returncode=1, error=error,
+                                log_path=None))  # fmt: skip
+    log = log_path(db, "0badf00d")
+    log.parent.mkdir(parents=True)
+    log.write_text(f"# 2030-01-02 09:00:00 UTC: {command}\n{error}\n# 2030-01-02 09:00:09 UTC: exit code 1, failed\n")
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await keys(pilot, "r")
+        await settle(pilot, lambda: rows("#sweeps")(pilot))
+        if screen == "log":
+            await keys(pilot, "o")
+            await settle(pilot, lambda: "failed" in str(pilot.app.screen.query_one("#log-header", Static).content))
+
+    app = GstApp(db)
+    assert snap_compare(app, terminal_size=SIZES[size], run_before=run_before)

@@ -1,8 +1,6 @@
-"""The TUI's pure parts: sparklines, chart ticks and bands, zoom windows, ETA, launch estimates, preset writing."""
+"""The TUI's pure parts: sparklines, chart ticks and bands, zoom windows, ETA, preset writing."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 from rich.color import ColorSystem, ColorType
 from rich.console import Console
@@ -11,15 +9,12 @@ from rich.text import Text
 
 from gst.engine.spec.preset import load_preset, parse_preset
 from gst.engine.spec.preset_writer import arms_toml
-from gst.engine.spec.specs import RunSpec
-from gst.tui.app.estimate import ROUGH_IPS, duration, estimate, rough_epoch_seconds
 from gst.tui.app.live import RunLive, SweepLive
 from gst.tui.app.screens.presets import unwrap
 from gst.tui.app.screens.run_detail import lr_text, zoomed
 from gst.tui.app.widgets.accuracy_chart import epoch_ticks, mean_band
 from gst.tui.app.widgets.curve import BLOCKS, sparkline, value_range
 from gst.tui.app.widgets.drops import DROP_CLASSES, drop_class, drop_legend, drop_style
-from tests.tui.fabricate import fabricate
 
 
 def test_sparkline_is_scaled_to_the_run_and_fills_the_width() -> None:
@@ -103,18 +98,6 @@ def test_eta_divides_by_the_runs_training_at_once_and_vanishes_when_idle() -> No
     assert live.eta_seconds == (5 + 5 + 10) * 2.0 / 2  # two workers (or a stack of two seeds) at once
     idle = SweepLive(sweep_id="s", preset="p", title="", runs=[run_live("interrupted", 5, 10, 2.0)], events=[])
     assert idle.eta_seconds is None
-
-
-def test_estimate_uses_stored_epochs_else_the_documented_default(db: Path) -> None:
-    spec = RunSpec(model="conv4", dataset="synthetic", examples_per_class=64, epochs=5)
-    rough = estimate(db, [spec, spec], "cpu", parallel=1)
-    assert rough.runs == 2 and rough.epochs == 10 and "rough default" in rough.basis
-    assert rough.seconds == 10 * (640 / ROUGH_IPS["conv4"][0] + 1000 / ROUGH_IPS["conv4"][1])
-    assert rough_epoch_seconds(spec, "cuda") < rough_epoch_seconds(spec, "cpu")
-    fabricate(db, "smoke", seeds=1)  # 0.1 s per epoch of conv4 at 64 images per class, device cpu
-    measured = estimate(db, [spec, spec], "cpu", parallel=2)
-    assert "median of 15 stored epochs" in measured.basis and abs(measured.seconds - 0.5) < 1e-9
-    assert duration(4000) == "1 h 06 min" and duration(90) == "1 min" and duration(7) == "7 s"
 
 
 def test_arms_toml_round_trips_several_arms() -> None:

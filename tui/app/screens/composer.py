@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,14 +18,15 @@ from textual.widgets import Button, Footer, Header, Input, Label, Select, Static
 from gst.engine.spec.architectures import ARCHITECTURES
 from gst.engine.spec.errors import GstError, SpecError
 from gst.engine.spec.plan import plan
-from gst.engine.spec.preset import ARM_NAME, Sweep, builtin_names, load_preset, parse_preset, parse_value
+from gst.engine.spec.preset import ARM_NAME, Sweep, builtin_names, parse_preset, parse_value
 from gst.engine.spec.preset_writer import arms_toml
 from gst.engine.spec.specs import BN_ON_PRUNE, DATASETS, MODES, SCORES, TARGETS, RunSpec, spec_from_dict, spec_to_dict
 from gst.store.db import files_dir
+from gst.tui.app.composer_arms import LoadedArms, arms_text, edit_text, load_sweep_from
 from gst.tui.app.messages import LaunchRequested
 from gst.tui.app.screens.base import GstScreen
 from gst.tui.app.screens.confirm import ConfirmScreen
-from gst.tui.app.widgets.spec_form import ADVANCED_FIELDS, AdvancedFields, field_row
+from gst.tui.app.widgets.spec_form import ADVANCED_FIELDS, AdvancedFields, field_row, form_text
 from gst.tui.report.tables import Fitted, plan_table
 
 # (field, default, list-valued) for text inputs; selects and switches below.
@@ -58,40 +60,25 @@ KEY = re.compile(r"^composer: (?:prune\.)?([a-z_]+)")
 WIDE = 120  # from this many columns the form has two columns
 
 
-def form_text(value: Any) -> str:
-    """How a spec value is typed into a field: lists as '1, 2', strings bare."""
-    if isinstance(value, list | tuple):
-        return ", ".join(form_text(v) for v in value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def load_sweep_from(text: str) -> Sweep:
-    """A built-in preset by name, or a preset/TOML file by path (SpecError naming both otherwise)."""
-    if text in builtin_names():
-        return load_preset(text)
-    path = Path(text).expanduser()
-    if path.is_file():
-        return parse_preset(path.read_text(), name=path.stem)
-    raise SpecError(f"load: {text!r} is neither a preset (allowed: {', '.join(builtin_names())}) nor a TOML file")
-
-
 class ComposerScreen(GstScreen):
     """A form for every spec key, a live plan, several named arms, load, save (never silently over a file), launch."""
 
-    BINDINGS = [
-        Binding("ctrl+s", "save", "Save TOML"),
-        Binding("ctrl+o", "load", "Load"),
-        Binding("ctrl+a", "add_arm", "Add arm"),
-        Binding("ctrl+l", "launch", "Launch…"),
-        Binding("escape", "app.pop_screen", "Back"),
+    BINDINGS = [  # priority: they work while a text box has the focus (ctrl+a there no longer jumps to the start)
+        Binding("ctrl+s", "save", "Save TOML", priority=True),
+        Binding("ctrl+o", "load", "Load", priority=True),
+        Binding("ctrl+a", "add_arm", "Add arm", priority=True),
+        Binding("ctrl+l", "launch", "Launch…", priority=True),
+        Binding("escape", "back", "Back"),
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self.arms: list[tuple[str, RunSpec]] = []
         self.title_text = ""
+        self.loaded: LoadedArms | None = None  # a loaded preset's arms, which follow edits of their shared fields
+        self.last_form: RunSpec | None = None
+        self.edit_note = Text()
+        self.clean: tuple[object, ...] = ()
 
     def compose(self) -> ComposeResult:
         """Form on the left, status, arms, plan preview and actions on the right."""
@@ -133,9 +120,37 @@ class ComposerScreen(GstScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        """Validate the defaults."""
+        """Validate the defaults; nothing to lose yet."""
         self.validate()
-        self.show_arms()
+        self.mark_clean()
+
+    def state(self) -> tuple[object, ...]:
+        """Everything Esc would throw away: every field's value and the arms."""
+        boxes = self.query("#composer-form Input, #composer-form Select, #composer-form Switch")
+        fields = tuple((w.id, w.value) for w in boxes if isinstance(w, Input | Select | Switch))
+        return fields, tuple(self.arms)
+
+    def mark_clean(self) -> None:
+        """The form and arms as they are now are saved, loaded or launched."""
+        self.clean = self.state()
+
+    def unless_unsaved(self, title: str, what: str, then: Callable[[], object]) -> None:
+        """Do `then` now, or after a yes when the form or the arms changed since the last save, load or launch."""
+        if self.state() == self.clean:
+            then()
+            return
+        changed = f"{len(self.arms)} arm(s) and the form have" if self.arms else "the form has"
+        body = Text(f"{changed} changes that are not saved; {what} (ctrl+s saves them first).")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                then()
+
+        self.app.push_screen(ConfirmScreen(title, body, yes="Discard", no="Stay"), answered)
+
+    def action_back(self) -> None:
+        """Leave; with unsaved changes, only after a yes."""
+        self.unless_unsaved("Leave the composer?", "leaving discards them", self.app.pop_screen)
 
     def on_resize(self) -> None:
         """Two columns of fields on wide terminals."""
@@ -177,10 +192,11 @@ class ComposerScreen(GstScreen):
             raise SpecError(f"composer: seeds: {seeds!r} must be integers >= 0, for example 0, 1, 2")
         return spec_from_dict(raw, "composer"), tuple(seeds)
 
-    def fill(self, spec: RunSpec, seeds: tuple[int, ...]) -> None:
-        """Put a spec into the form (keys the form has no field for keep their defaults)."""
+    def fill(self, spec: RunSpec, seeds: tuple[int, ...], prune_from: RunSpec | None = None) -> None:
+        """Put a spec into the form (keys the form has no field for keep their defaults); an unpruned spec's
+        pruning fields show `prune_from`'s, so that switching pruning on starts from the preset's."""
         data = spec_to_dict(spec)
-        prune = data.get("prune") or {}
+        prune = data.get("prune") or (spec_to_dict(prune_from).get("prune") if prune_from else None) or {}
         for name in ("model", "dataset"):
             self.query_one(f"#{name}", Select).value = data[name]
         for name, _, _ in RUN_INPUTS:
@@ -218,31 +234,56 @@ class ComposerScreen(GstScreen):
         status.update(Text(f"✓ valid: {spec.label}, {spec.epochs} epochs, {len(seeds)} seeds", style="bold green"))
         moments = plan(spec)
         self.query_one("#composer-plan", Static).update(Fitted(lambda width: plan_table(spec.label, moments, width)))
+        self.follow(spec)
+        self.show_arms(len(seeds))
         return True
 
-    def show_arms(self) -> None:
-        """The arms added so far (the form alone is one arm when none are)."""
-        text = Text("arms: ", style="bold")
-        if self.arms:
-            text.append(", ".join(f"{name} ({spec.label})" for name, spec in self.arms))
-        else:
-            text.append("none added: the form is the only arm (Add arm collects several)", style="dim")
+    def follow(self, form: RunSpec) -> None:
+        """Loaded arms take the form's values of the fields they share; say what the edit did to them."""
+        if self.loaded is not None and form != self.last_form:
+            arms, edited, errors = self.loaded.apply(form)
+            self.arms = [(n, arms.get(n, s)) for n, s in self.arms]
+            differ = self.loaded.differing(self.last_form, form) if self.last_form else []
+            self.edit_note = edit_text(edited, differ, errors) or self.edit_note
+        self.last_form = form
+
+    def show_arms(self, seeds: int | None = None) -> None:
+        """What the launch will train: the arms (the form alone when none are added), runs and epochs in all."""
+        text = arms_text(self.arms, self.last_form, seeds, self.edit_note)
         self.query_one("#composer-arms", Static).update(text)
 
     @on(Button.Pressed, "#add-arm")
     def action_add_arm(self) -> None:
-        """Add the form as a named arm (replacing an arm of the same name)."""
+        """Add the form as a named arm; an arm of the same name is replaced (in its place) only after a yes."""
         name = self.query_one("#arm-name", Input).value.strip()
         if not ARM_NAME.match(name):
             self.notify(f"arm name: {name!r} must be letters, digits, '_', '-' or '.'", severity="error")
             return
         try:
-            spec, _ = self.spec()
+            spec, seeds = self.spec()
         except SpecError as exc:
             self.notify(str(exc), severity="error")
             return
-        self.arms = [(n, s) for n, s in self.arms if n != name] + [(name, spec)]
-        self.show_arms()
+
+        def put(yes: bool | None = True) -> None:
+            if not yes:
+                return
+            if self.loaded is not None:
+                self.loaded.arms.pop(name, None)  # the arm is the form's copy now: it no longer follows edits
+            names = [n for n, _ in self.arms]
+            if name in names:
+                self.arms[names.index(name)] = (name, spec)
+            else:
+                self.arms.append((name, spec))
+            self.edit_note = Text(f"arm {name} = the form ({spec.label})", style="green")
+            self.show_arms(len(seeds))
+
+        old = next((s for n, s in self.arms if n == name), None)
+        if old is None:
+            put()
+            return
+        body = Text(f"arm {name} ({old.label}, {old.epochs} epochs) exists; the form ({spec.label}) replaces it.")
+        self.app.push_screen(ConfirmScreen(f"Replace arm {name}?", body, yes="Replace", no="Keep"), put)
 
     @on(Button.Pressed, "#drop-arm")
     def drop_arm(self) -> None:
@@ -252,25 +293,40 @@ class ComposerScreen(GstScreen):
         if name in names:
             self.arms = [(n, s) for n, s in self.arms if n != name]
         elif self.arms:
-            self.arms.pop()
-        self.show_arms()
+            name = self.arms.pop()[0]
+        if self.loaded is not None:
+            self.loaded.arms.pop(name, None)
+        self.validate()
 
     @on(Button.Pressed, "#load")
     def action_load(self) -> None:
-        """Load the preset named (or the TOML file at the path) in the path box: its arms, seeds and title."""
+        """Load the preset named (or the TOML file at the path) in the path box (asking first over unsaved work)."""
         text = self.query_one("#save-path", Input).value.strip()
         try:
             sweep = load_sweep_from(text)
         except (GstError, OSError) as exc:
             self.notify(str(exc), severity="error")
             return
+        self.unless_unsaved(f"Load {sweep.name}?", "loading replaces them", lambda: self.load_sweep(sweep, text))
+
+    def load_sweep(self, sweep: Sweep, text: str) -> None:
+        """Its arms, seeds and title; the form shows the first arm, and edits of shared fields reach every arm."""
         self.arms = [(a.name, a.spec) for a in sweep.arms]
         self.title_text = sweep.title
-        self.fill(sweep.arms[0].spec, sweep.seeds)
+        pruned = next((a.spec for a in sweep.arms if a.spec.prune is not None), None)
+        self.loaded = None
+        self.fill(sweep.arms[0].spec, sweep.seeds, prune_from=pruned)
         self.query_one("#arm-name", Input).value = sweep.arms[0].name
         if text in builtin_names():
             self.query_one("#save-path", Input).value = f"{text}.toml"
-        self.show_arms()
+        try:
+            form, _ = self.spec()
+        except SpecError:
+            form = sweep.arms[0].spec
+        self.loaded, self.last_form = LoadedArms.link(self.arms, form), form
+        self.edit_note = Text("edits of fields all arms share (epochs, lr, data...) apply to every arm", style="dim")
+        self.show_arms(len(sweep.seeds))
+        self.mark_clean()
         self.notify(f"loaded {sweep.name}: {len(sweep.arms)} arms, seeds {list(sweep.seeds)}")
 
     def preset_text(self, name: str) -> str | None:
@@ -305,6 +361,7 @@ class ComposerScreen(GstScreen):
 
         def save(yes: bool | None = True) -> None:
             if yes and self.write(path) is not None:
+                self.mark_clean()
                 self.notify(f"saved {path.resolve()}")
 
         if path.exists():

@@ -22,6 +22,15 @@ NO_NOISE = "none (prune)"
 ADVANCED_FIELDS = ("optimizer", "momentum", "weight_decay", "noise", "noise_window", "noise_count")
 
 
+def form_text(value: Any) -> str:
+    """How a spec value is typed into a field: lists as '1, 2', strings bare."""
+    if isinstance(value, list | tuple):
+        return ", ".join(form_text(v) for v in value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
 def field_row(name: str, widget: Input | Select[str] | Switch, label: str = "") -> Vertical:
     """Label, widget and the error line under it (`err-NAME`, filled by the composer's validation)."""
     return Vertical(
