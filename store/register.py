@@ -31,8 +31,11 @@ def git_rev() -> str | None:
     return out.stdout.strip() or None
 
 
-def register(writer: StoreWriter, sweep: Sweep, sweep_id: str, jobs: list[Job], device: str) -> None:
-    """Journal the sweep (with its --set overrides) and its queued runs, and write them now."""
+def register(
+    writer: StoreWriter, sweep: Sweep, sweep_id: str, jobs: list[Job], device: str, flush: bool = True
+) -> None:
+    """Journal the sweep (with its --set overrides) and its queued runs, and write them now (or with the writer's
+    next flush). Idempotent: registering again keeps the runs' statuses."""
     writer.record_row(
         SweepRow(
             sweep_id=sweep_id, preset=sweep.name, created_at=now(), preset_toml=sweep.toml,
@@ -50,7 +53,8 @@ def register(writer: StoreWriter, sweep: Sweep, sweep_id: str, jobs: list[Job], 
                 label=job.spec.label, epochs_total=job.spec.epochs,
             )
         )  # fmt: skip
-    writer.flush(timeout=30.0)
+    if flush:
+        writer.flush(timeout=30.0)
 
 
 def resumable_jobs(db: Path, sweep_id: str) -> list[Job]:
@@ -58,7 +62,8 @@ def resumable_jobs(db: Path, sweep_id: str) -> list[Job]:
 
     Journals left by dead processes are applied first. A run counts as done only when it is `completed` and
     every epoch of its spec is stored; any other run resumes from a checkpoint no newer than the epochs stored
-    contiguously from 1 (so that no measurement can be missing), or from scratch.
+    contiguously from 1 (so that no measurement can be missing), or from scratch, with the CPU threads it started
+    with (its numbers depend on them).
     """
     catch_up(db)
     queries.sweep(db, sweep_id)
@@ -74,7 +79,7 @@ def resumable_jobs(db: Path, sweep_id: str) -> list[Job]:
     }
     for row in fetch(
         db,
-        "SELECT run_id, arm, seed, status, spec_json, pid, host, epochs_total FROM runs WHERE sweep_id = ? "
+        "SELECT run_id, arm, seed, status, spec_json, pid, host, epochs_total, threads FROM runs WHERE sweep_id = ? "
         "ORDER BY arm, seed",
         [sweep_id],
     ):
@@ -84,7 +89,12 @@ def resumable_jobs(db: Path, sweep_id: str) -> list[Job]:
         if row["status"] == "running" and row["host"] == HOST and row["pid"] and pid_alive(row["pid"]):
             raise GstError(f"run {row['run_id']} is still running in process {row['pid']}; stop it before resuming")
         spec = spec_from_dict(json.loads(row["spec_json"]), f"run {row['run_id']}")
-        jobs.append(Job(run_id=row["run_id"], arm=row["arm"], seed=row["seed"], spec=spec, recorded_epochs=recorded))
+        jobs.append(
+            Job(
+                run_id=row["run_id"], arm=row["arm"], seed=row["seed"], spec=spec, recorded_epochs=recorded,
+                threads=row["threads"],  # a resumed run keeps its thread count (None: it never started)
+            )
+        )  # fmt: skip
     return jobs
 
 
