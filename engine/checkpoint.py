@@ -133,11 +133,14 @@ class Checkpointer:
         self.snapshot_written = True
         self.pending: Future[None] | None = None
         self.seconds = 0.0  # time the training thread spent on checkpoints (copies and waits)
+        self.data = (
+            ""  # what the run trains on (`loader.DeviceData.subset_hash`): a checkpoint of other data is skipped
+        )
 
     def keep(self, payload: dict[str, Any], write: bool) -> None:
         """Take this epoch's snapshot; write it in the background if `write`."""
         began = time.perf_counter()
-        self.snapshot = detached_copy(payload)
+        self.snapshot = detached_copy(payload) | ({"data": self.data} if self.data else {})
         self.snapshot_written = False
         if write:
             self.write(background=True)
@@ -162,8 +165,9 @@ class Checkpointer:
             pending.result()
 
     def candidates(self, device: torch.device, limit: int | None) -> tuple[list[dict[str, Any]], str]:
-        """Loadable checkpoints, newest first, whose epoch is <= `limit` (the epochs the database holds),
-        and a note naming any that was skipped (unreadable, or ahead of the database)."""
+        """Loadable checkpoints, newest first, whose epoch is <= `limit` (the epochs the database holds) and whose
+        data is the run's, and a note naming any that was skipped (unreadable, ahead of the database, other data:
+        a test split changed by GST_SYNTHETIC_TEST_PER_CLASS would silently change every later test row)."""
         found, notes = [], []
         for path in (self.path, previous(self.path)):
             if not path.is_file():
@@ -178,6 +182,9 @@ class Checkpointer:
                 continue
             if limit is not None and epoch > limit:
                 notes.append(f"checkpoint {path.name} (epoch {epoch}) is ahead of the {limit} epochs stored")
+                continue
+            if self.data and state.get("data", self.data) != self.data:
+                notes.append(f"checkpoint {path.name} was made on other data ({state['data']}; now {self.data})")
                 continue
             found.append(state)
         return found, "; ".join(notes)

@@ -210,3 +210,14 @@ def class_subset(labels: np.ndarray, per_class: int, seed: int) -> np.ndarray:
 def indices_hash(indices: np.ndarray) -> str:
     """Short sha256 of a subset's indices, stored with each run."""
     return hashlib.sha256(np.ascontiguousarray(indices, dtype=np.int64).tobytes()).hexdigest()[:16]
+
+
+STANDARD_TEST_IMAGES = (10_000, 1_000)  # CIFAR-10's test set; the synthetic set's default split
+
+
+def data_hash(train_indices: np.ndarray, test_images: int) -> str:
+    """What a run trains and is tested on: its training subset's hash, plus the size of a test split that is not
+    the data set's standard one ('+test200' under GST_SYNTHETIC_TEST_PER_CLASS=20), which no spec records. Stored
+    with the run and in its checkpoints: a checkpoint made on other data is not continued."""
+    base = indices_hash(train_indices)
+    return base if test_images in STANDARD_TEST_IMAGES else f"{base}+test{test_images}"

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import numpy as np
 import torch
 
-from gst.engine.data import MEAN, STD, ArraySet, indices_hash
+from gst.engine.data import MEAN, STD, ArraySet, data_hash
 
 PAD = 4  # pixels of zero (black) padding for the random crop, as torchvision's RandomCrop(32, padding=4)
 
@@ -25,7 +25,7 @@ class DeviceData:
             return torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2))).to(device)
 
         self.device = device
-        self.subset_hash = indices_hash(train_indices)  # stored with the run
+        self.subset_hash = data_hash(train_indices, int(arrays.y_test.size))  # stored with the run and its checkpoints
         self.x_train = to_device(arrays.x_train[train_indices])  # (N, 3, 32, 32) uint8
         self.y_train = torch.from_numpy(arrays.y_train[train_indices]).to(device)
         x_test, y_test = (arrays.x_test, arrays.y_test) if test_indices is None else (

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import contextlib
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from gst.engine.models import build_model, count_params
 from gst.engine.prune import Pruner
 from gst.engine.spec.datasets import TEST_SUBSET_SEED
 from gst.engine.spec.events import RunFailed, RunFinished, RunStarted
-from gst.engine.spec.job import Job, Where
+from gst.engine.spec.job import DEFAULT_THREADS, Job, Where
 from gst.engine.spec.journal import HOST
 from gst.engine.stack import StackedTrainers, stackable
 from gst.engine.train import Emit, Trainer
@@ -41,6 +42,8 @@ def build_trainer(
     # A test subset is one draw for every run (TEST_SUBSET_SEED), so arms and seeds are tested on the same images.
     test = class_subset(arrays.y_test, spec.test_per_class, TEST_SUBSET_SEED) if spec.test_per_class else None
     data = DeviceData(arrays, subset, device, test)
+    if checkpointer is not None:
+        checkpointer.data = data.subset_hash  # written with its checkpoints, checked before one is continued
     model = (
         build_model(spec.model, spec.conv4_dropout).to(device).to(memory_format=memory_format(device, spec.precision))
     )
@@ -107,16 +110,49 @@ def execute_stack(
 
     Each run continues from its newest checkpoint that the database has caught up with (`recorded_epochs`);
     stacked runs continue from an epoch they all have, so they stay stacked. Runs resumed at different epochs
-    train as separate groups; a group of one, or runs that cannot be stacked (dropout), train one at a time.
-    Ctrl-C writes every run's last snapshot (whose events are durable) and re-raises.
+    train as separate groups; a group of one, or runs that cannot be stacked (dropout), train one at a time,
+    each from the RNG state it had alone. Every run trains with its own thread count (`Job.threads`, one by
+    default), whatever process or layout it trains in. Ctrl-C writes every run's last snapshot (whose events are
+    durable) and re-raises.
     """
     dev = device if isinstance(device, torch.device) else resolve_device(device)
-    where = where or Where()
+    with intra_op_threads(requests[0].threads or DEFAULT_THREADS):
+        return _execute_stack(requests, dev, data_dir, emit, checkpointers, should_stop, download, where or Where())
+
+
+@contextlib.contextmanager
+def intra_op_threads(threads: int) -> Iterator[None]:
+    """Train with `threads` intra-op threads (on the calling thread, which is the one that trains), then restore.
+
+    A run's numbers depend on its thread count (convolution gradients and evaluation sum in thread-sized chunks);
+    fixing it per run, not per process or layout, is what makes one seed give one result."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _execute_stack(
+    requests: list[Job],
+    dev: torch.device,
+    data_dir: Path | None,
+    emit: Emit,
+    checkpointers: list[Checkpointer | None] | None,
+    should_stop: Callable[[], bool],
+    download: bool,
+    where: Where,
+) -> list[RunFinished]:
     keepers = checkpointers or [None] * len(requests)
-    trainers = [build_trainer(r, dev, data_dir, c, download) for r, c in zip(requests, keepers, strict=True)]
-    notes = _restore(trainers, requests, dev)
+    trainers = []
+    rngs = {}  # each run's global RNG state as it would be alone (dropout draws from it), taken before the next build
+    for request, keeper in zip(requests, keepers, strict=True):
+        trainer = build_trainer(request, dev, data_dir, keeper, download)
+        trainers.append(trainer)
+        rngs[request.run_id] = checkpoint.rng_state(trainer.data_gen, trainer.pruner.generator)
+    notes = _restore(trainers, requests, dev, rngs)
     stacked = len(trainers) > 1 and stackable(requests[0].spec)
-    rngs = {}  # each run's global RNG state as it would be alone (dropout draws from it)
     for request, trainer in zip(requests, trainers, strict=True):
         together = tuple(t.run_id for t in trainers if t.progress.epochs_done == trainer.progress.epochs_done)
         emit(
@@ -135,9 +171,9 @@ def execute_stack(
                 attempt=where.attempt,
                 stacked_with=together if stacked and len(together) > 1 else (),
                 precision=request.spec.precision,
+                threads=torch.get_num_threads(),
             )
         )
-        rngs[request.run_id] = checkpoint.rng_state(trainer.data_gen, trainer.pruner.generator)
     by_epoch: dict[int, list[Trainer]] = {}
     for trainer in trainers:
         by_epoch.setdefault(trainer.progress.epochs_done, []).append(trainer)
@@ -164,8 +200,11 @@ def execute_stack(
     return finished
 
 
-def _restore(trainers: list[Trainer], requests: list[Job], device: torch.device) -> dict[str, str]:
-    """Load each run's checkpoint (stacked runs: the newest epoch all of them have); notes on fallbacks."""
+def _restore(
+    trainers: list[Trainer], requests: list[Job], device: torch.device, rngs: dict[str, dict[str, Any]]
+) -> dict[str, str]:
+    """Load each run's checkpoint (stacked runs: the newest epoch all of them have), its RNG state into `rngs`;
+    notes on fallbacks."""
     found: list[list[dict[str, Any]]] = []
     notes: dict[str, str] = {}
     for trainer, request in zip(trainers, requests, strict=True):
@@ -187,6 +226,7 @@ def _restore(trainers: list[Trainer], requests: list[Job], device: torch.device)
         note = notes[trainer.run_id]
         if state is not None:
             trainer.load(state)
+            rngs[trainer.run_id] = checkpoint.rng_state(trainer.data_gen, trainer.pruner.generator)  # as restored
         if (note or newest != best) and (note or best < newest):
             why = note or f"its stack's common checkpoint is epoch {best}"
             notes[trainer.run_id] = (

@@ -90,13 +90,13 @@ def _status_update(event: RunStarted | RunFinished | RunFailed, op: Op) -> tuple
         return (
             "UPDATE runs SET status = 'running', started_at = coalesce(started_at, ?), device = ?, params_total = ?, "
             "epochs_total = ?, data_subset_hash = ?, host = ?, pid = ?, resumed_from = ?, error = NULL, "
-            "backend = ?, worker = ?, attempt = ?, stacked_with = ?, precision = ?, note = ? "
-            "WHERE run_id = ? AND status <> 'completed'",
+            "backend = ?, worker = ?, attempt = ?, stacked_with = ?, precision = ?, note = ?, "
+            "threads = coalesce(?, threads) WHERE run_id = ? AND status <> 'completed'",
             [
                 at, event.device, event.params_total, event.epochs_total, event.data_subset_hash,
                 event.host or op.get("host"), op.get("pid"), event.resumed_from_epoch,
                 event.backend, event.worker, event.attempt, list(event.stacked_with) or None, event.precision,
-                event.note or None, event.run_id,
+                event.note or None, event.threads or None, event.run_id,
             ],
         )  # fmt: skip
     if isinstance(event, RunFinished):

@@ -15,13 +15,20 @@ import threading
 from collections.abc import Iterator
 from types import FrameType
 
-_count = 0  # SIGINTs this process has received since the handler was installed
+_count = 0  # interrupting signals this process has received since the handler was installed
 
 
 def _on_sigint(signum: int, frame: FrameType | None) -> None:
     global _count
     _count += 1
     signal.default_int_handler(signum, frame)  # raises KeyboardInterrupt, as without us
+
+
+def note_signal() -> None:
+    """Count a signal that another handler turns into KeyboardInterrupt (gst run's SIGINT and SIGTERM handler), so
+    that a database call it lands in re-raises it as well."""
+    global _count
+    _count += 1
 
 
 def install() -> None:

@@ -44,12 +44,23 @@ def check_new_sweep(db: Path, sweep_id: str) -> None:
         )
 
 
-def register(writer: StoreWriter, sweep: Sweep, sweep_id: str, jobs: list[Job], device: str) -> None:
-    """Journal the sweep (with its --set overrides) and its queued runs, and write them now.
+def register(
+    writer: StoreWriter,
+    sweep: Sweep,
+    sweep_id: str,
+    jobs: list[Job],
+    device: str,
+    flush: bool = True,
+    check_new: bool = True,
+) -> None:
+    """Journal the sweep (with its --set overrides) and its queued runs, and write them now (or with the writer's
+    next flush).
 
-    A sweep id that is already in the database is refused before anything is journaled.
+    With `check_new`, a sweep id that is already in the database is refused before anything is journaled.
+    Registering again (`check_new=False`, to complete a registration a signal cut) keeps the runs' statuses.
     """
-    check_new_sweep(writer.db_path, sweep_id)
+    if check_new:
+        check_new_sweep(writer.db_path, sweep_id)
     writer.record_row(
         SweepRow(
             sweep_id=sweep_id, preset=sweep.name, created_at=now(), preset_toml=sweep.toml,
@@ -67,15 +78,17 @@ def register(writer: StoreWriter, sweep: Sweep, sweep_id: str, jobs: list[Job], 
                 label=job.spec.label, epochs_total=job.spec.epochs,
             )
         )  # fmt: skip
-    writer.flush(timeout=30.0)
+    if flush:
+        writer.flush(timeout=30.0)
 
 
 def resumable_jobs(db: Path, sweep_id: str) -> list[Job]:
     """The runs of a sweep that still need training, rebuilt from their stored specs.
 
     Journals left by dead processes are applied first. A run counts as done when it is `completed` with every
-    epoch of its spec stored, or `diverged` (it would diverge again); any other run resumes from a checkpoint no newer than the epochs stored
-    contiguously from 1 (so that no measurement can be missing), or from scratch.
+    epoch of its spec stored, or `diverged` (it would diverge again); any other run resumes from a checkpoint no
+    newer than the epochs stored contiguously from 1 (so that no measurement can be missing), or from scratch,
+    with the CPU threads it started with (its numbers depend on them).
     """
     catch_up(db)
     queries.sweep(db, sweep_id)
@@ -91,7 +104,7 @@ def resumable_jobs(db: Path, sweep_id: str) -> list[Job]:
     }
     for row in fetch(
         db,
-        "SELECT run_id, arm, seed, status, spec_json, pid, host, epochs_total FROM runs WHERE sweep_id = ? "
+        "SELECT run_id, arm, seed, status, spec_json, pid, host, epochs_total, threads FROM runs WHERE sweep_id = ? "
         "ORDER BY arm, seed",
         [sweep_id],
     ):
@@ -101,7 +114,12 @@ def resumable_jobs(db: Path, sweep_id: str) -> list[Job]:
         if row["status"] == "running" and row["host"] == HOST and row["pid"] and pid_alive(row["pid"]):
             raise GstError(f"run {row['run_id']} is still running in process {row['pid']}; stop it before resuming")
         spec = spec_from_dict(json.loads(row["spec_json"]), f"run {row['run_id']}")
-        jobs.append(Job(run_id=row["run_id"], arm=row["arm"], seed=row["seed"], spec=spec, recorded_epochs=recorded))
+        jobs.append(
+            Job(
+                run_id=row["run_id"], arm=row["arm"], seed=row["seed"], spec=spec, recorded_epochs=recorded,
+                threads=row["threads"],  # a resumed run keeps its thread count (None: it never started)
+            )
+        )  # fmt: skip
     return jobs
 
 

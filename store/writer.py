@@ -61,8 +61,8 @@ class StoreWriter:
     def record(self, op: Op) -> None:
         """Journal an operation this process creates (a registration) and queue it."""
         op.setdefault("at", now())
+        self.pending.append(op)  # queued first: an interrupt between the two leaves it queued, never journaled only
         self.journal.append(op)
-        self.pending.append(op)
 
     def record_row(self, row: SweepRow | RunRow) -> None:
         """Journal and queue a registration row (typed: see gst.store.rows)."""
@@ -72,12 +72,16 @@ class StoreWriter:
     def handle(self, event: Event) -> None:
         """Engine callback: queue the event (its producer journaled it); flush at run boundaries and after epochs
         (at most every flush_interval)."""
-        self.pending.append(event_op(event))
+        self.queue(event)
         if isinstance(event, Pruned | BnActivations):
             return  # written with the epoch they belong to
         if isinstance(event, EpochEnded) and time.monotonic() - self._last_flush < self.flush_interval:
             return
         self.flush()
+
+    def queue(self, event: Event) -> None:
+        """Queue an event for the next flush (its producer journaled it)."""
+        self.pending.append(event_op(event))
 
     def flush(self, timeout: float | None = None) -> bool:
         """Write pending operations in one transaction; False (nothing lost) if the file stayed locked."""

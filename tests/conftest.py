@@ -1,13 +1,16 @@
-"""Shared fixtures: tiny specs on synthetic data, temporary databases, a `gst` subprocess helper."""
+"""Shared fixtures: tiny specs on synthetic data, temporary databases, and real child processes that never outlive
+their test (see tests/processes.py); the session fails if one survives."""
 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests import processes
+from tests.processes import Processes
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -34,18 +37,6 @@ retrain_period = 1
 def tiny_preset(epochs: int = 3, epc: int = 16, end: int = 2) -> str:
     """TOML of a one-arm Conv4 preset on synthetic data that prunes fc1 from epoch index 1."""
     return TINY_PRESET.format(epochs=epochs, epc=epc, end=end)
-
-
-def gst_process(*args: str, **kwargs: object) -> subprocess.Popen[str]:
-    """`gst ARGS` in a child process."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "gst.tui", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "GST_HANDLE_SIGINT": "1"},  # tests stop it with SIGINT, even when run as a background job
-        **kwargs,
-    )  # type: ignore[call-overload, no-any-return]
 
 
 @pytest.fixture
@@ -75,12 +66,40 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items.sort(key=lambda item: item.path not in slow_files)
 
 
+@pytest.fixture
+def procs(tmp_path: Path) -> Iterator[Processes]:
+    """Starts child processes (`procs.gst(...)`, `procs.python(...)`); each is ended with its whole process group when
+    the test ends, pass or fail, and its output is printed then (pytest shows it for a failed test)."""
+    started = Processes(tmp_path / "processes")
+    try:
+        yield started
+    finally:
+        started.end_all()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """No test may leave a process behind: every process a test started in its own session (and any `gst` child of
+    this process) that is still alive is killed here, and the session fails, naming it."""
+    survivors = processes.end_survivors()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        processes.report_survivors(survivors)  # the controller fails the session
+        return
+    survivors += processes.reported_survivors()
+    if survivors:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        for line in ["processes left behind by tests (killed now):", *survivors]:
+            if reporter is not None:
+                reporter.write_line(line, red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """One intra-op thread per test worker: two workers with two threads each on two cores spin against each
     other (OpenMP) and make short tests many times slower. `gst` subprocesses keep their own defaults.
 
     xdist workers also inherit COLUMNS=80 and LINES=24, which would fix the width of the CLI's consoles at import:
     the tests set the width they want per command instead."""
+    processes.registry()  # made by the controller, inherited by its test workers
     if os.environ.get("PYTEST_XDIST_WORKER"):
         os.environ.pop("COLUMNS", None)
         os.environ.pop("LINES", None)

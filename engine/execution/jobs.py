@@ -35,14 +35,16 @@ def default_stack_size(device: str, spec: RunSpec) -> int:
 
 
 def stack_jobs(jobs: list[Job], stack_seeds: int | None, device: str) -> list[list[Job]]:
-    """Consecutive jobs of one arm (same spec), in groups of at most `stack_seeds` (None: the device default)."""
+    """Consecutive jobs of one arm (same spec and threads), in groups of at most `stack_seeds` (None: the device
+    default)."""
     if stack_seeds is not None and stack_seeds < 1:
         raise SpecError(f"--stack-seeds: {stack_seeds} must be >= 1")
     stacks: list[list[Job]] = []
     for job in jobs:
         size = stack_seeds or default_stack_size(device, job.spec)
         last = stacks[-1] if stacks else None
-        if last and last[0].arm == job.arm and last[0].spec == job.spec and len(last) < size:
+        same = last and last[0].arm == job.arm and last[0].spec == job.spec and last[0].threads == job.threads
+        if last and same and len(last) < size:
             last.append(job)
         else:
             stacks.append([job])

@@ -1,7 +1,7 @@
 """The local backend: stacks train in this process, or on worker processes of this machine.
 
-`local_backend` picks the layout (one worker per GPU with --gpus; on a CPU one single-thread worker per core,
-at most one per stack); one worker means this process trains, with nothing spawned.
+`local_backend` picks the layout (one worker per GPU with --gpus; on a CPU one worker per core, at most one per
+stack); one worker means this process trains, with nothing spawned.
 """
 
 from __future__ import annotations
@@ -18,10 +18,9 @@ from gst.engine.spec.job import Job
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class WorkerPlan:
-    """Where each worker trains and with how many CPU threads."""
+    """Where each worker trains (each run's CPU threads are its own: `Job.threads`)."""
 
     devices: tuple[str, ...]  # one entry per worker
-    threads: int
 
     @property
     def size(self) -> int:
@@ -30,20 +29,15 @@ class WorkerPlan:
 
 
 def plan_workers(device: str, workers: int | None, gpus: tuple[int, ...], jobs: int) -> WorkerPlan:
-    """--gpus gives one worker per GPU; on CPU, `workers` single-thread processes (None: one per core).
+    """--gpus gives one worker per GPU; on CPU, `workers` processes (None: one per core).
 
     `jobs` counts the units of work (seed stacks), since a worker takes a whole stack.
     """
-    cores = os.cpu_count() or 1
     if gpus:
-        return WorkerPlan(devices=tuple(f"cuda:{g}" for g in gpus), threads=max(1, cores // len(gpus)))
-    asked = workers
+        return WorkerPlan(devices=tuple(f"cuda:{g}" for g in gpus))
     if workers is None:
-        workers = min(cores, jobs) if device == "cpu" else 1
-    workers = max(1, min(workers, jobs))
-    # threads follow what was asked, not what is left: a resumed sweep with one run to go trains it with the
-    # threads it had (summation order, and so the numbers, depend on the thread count)
-    return WorkerPlan(devices=(device,) * workers, threads=max(1, cores // (asked or workers)))
+        workers = min(os.cpu_count() or 1, jobs) if device == "cpu" else 1
+    return WorkerPlan(devices=(device,) * max(1, min(workers, jobs)))
 
 
 class InProcessBackend:
@@ -51,10 +45,9 @@ class InProcessBackend:
 
     name = "local"
 
-    def __init__(self, options: ExecutionOptions, device: str, threads: int | None = None) -> None:
+    def __init__(self, options: ExecutionOptions, device: str) -> None:
         self.options = options
         self.device = device
-        self.threads = threads
 
     def describe(self, stacks: list[list[Job]]) -> str:
         """'cpu (1 worker)'."""
@@ -64,10 +57,6 @@ class InProcessBackend:
         """Every stack in turn; a failing run is recorded and the sweep goes on."""
         outcome = Outcome()
         track = outcome.tracking(sink)
-        if self.threads is not None and self.device == "cpu":
-            import torch
-
-            torch.set_num_threads(self.threads)
         for stack in stacks:
             outcome.journals.append(run_stack(stack, track, self.options, device=self.device))
         return outcome
@@ -96,7 +85,7 @@ def local_backend(
             "--workers: several workers on one GPU are not supported; use --gpus 0,1,... for one worker per GPU"
         )
     if plan.size == 1:
-        return InProcessBackend(options, plan.devices[0], threads=plan.threads if workers else None)
+        return InProcessBackend(options, plan.devices[0])
     from gst.engine.execution.pool import PoolBackend
 
     return PoolBackend(options, plan)

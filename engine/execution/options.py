@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from gst.engine.cadence import CheckpointEvery
 from gst.engine.spec.errors import SpecError
+from gst.engine.spec.job import DEFAULT_THREADS
 
 if TYPE_CHECKING:
     from gst.engine.execution.backend import Backend
@@ -58,7 +59,15 @@ class ExecutionOptions:
         None,
         ("--stack-seeds", "--batch-seeds"),
         "Seeds of one arm trained as one stacked network (default: 1 on CPU; on a GPU, up to 16, until the "
-        "stacked batch reaches ~1024 images). Stacked seeds are not bitwise equal to the same seed alone.",
+        "stacked batch reaches ~1024 images). The one exception to 'one seed, one result': vmap changes the order "
+        "of summation, so a stacked seed's numbers are close to, not bitwise equal to, the same seed alone.",
+    )
+    threads: int = option(
+        DEFAULT_THREADS,
+        "--threads",
+        "CPU threads each run trains with (default 1, so a seed gives bitwise the same numbers in every layout). "
+        "More makes a lone run faster on an idle machine but changes its numbers; recorded per run, and a resumed "
+        "run keeps the threads it started with.",
     )
     checkpoint_every: str = option(
         "60s",
@@ -89,6 +98,8 @@ class ExecutionOptions:
         self.cadence  # noqa: B018 - parsed for its error
         if self.stack_seeds is not None and self.stack_seeds < 1:
             raise SpecError(f"--stack-seeds: {self.stack_seeds} must be >= 1")
+        if self.threads < 1:
+            raise SpecError(f"--threads: {self.threads} must be >= 1")
         if self.max_attempts < 1:
             raise SpecError(f"--max-attempts: {self.max_attempts} must be >= 1")
 
@@ -161,7 +172,9 @@ class RayOptions:
         0.0, ("--gpus-per-stack", "--gpus-per-batch"), "--backend ray: GPUs each stack takes (0: train on CPU)."
     )
     cpus_per_stack: float = option(
-        1.0, ("--cpus-per-stack", "--cpus-per-batch"), "--backend ray: CPUs each stack takes (its torch threads)."
+        1.0,
+        ("--cpus-per-stack", "--cpus-per-batch"),
+        "--backend ray: CPUs each stack reserves on the cluster (its runs' threads are --threads).",
     )
 
     def stack_device(self, common: ExecutionOptions) -> str:

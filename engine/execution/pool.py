@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from gst.engine import faults
+from gst.engine.execution import stop
 from gst.engine.execution.backend import Outcome, Sink
 from gst.engine.execution.local import WorkerPlan, stack_note
 from gst.engine.execution.options import ExecutionOptions
@@ -30,6 +31,7 @@ from gst.engine.spec.events import Event, RunFailed, RunFinished, event_from_dic
 from gst.engine.spec.job import Job
 
 STATUS_EVENTS = ("RunStarted", "RunFinished", "RunFailed")  # superseded by the retry's own
+WORKER_QUIET = 60.0  # seconds without a word from any worker after a stop before they are killed
 
 
 def die_with_parent(parent: int) -> None:
@@ -48,20 +50,15 @@ def die_with_parent(parent: int) -> None:
     threading.Thread(target=watch, daemon=True, name="gst-parent-watch").start()
 
 
-def _work(
-    index: int, tasks: Any, events: Any, device: str, threads: int, options: ExecutionOptions, parent: int
-) -> None:
+def _work(index: int, tasks: Any, events: Any, device: str, options: ExecutionOptions, parent: int) -> None:
     """Worker process: train each stack it is given, streaming events back, until told to stop."""
     die_with_parent(parent)
-    import torch
-
     from gst.engine.execution.run_stack import run_stack
     from gst.engine.spec.job import Where
 
     faults.ROLE["name"] = "worker"
-    torch.set_num_threads(threads)
     signal.signal(signal.SIGINT, _interrupt_once)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # the parent turns its SIGTERM into our SIGINT
+    signal.signal(signal.SIGTERM, _interrupt_once)  # the parent forwards the signal that stopped it
     alive = lambda: os.getppid() == parent  # noqa: E731
     try:
         while (task := tasks.get()) is not None:
@@ -76,9 +73,12 @@ def _work(
 
 
 def _interrupt_once(signum: int, frame: object) -> None:
-    """Ctrl-C reaches a worker twice (from the terminal and from its parent): the second must not cut short
-    the writing of its last snapshot and its interrupted runs' events."""
+    """Ctrl-C reaches a worker twice (from the terminal and from its parent), and SIGTERM may reach the whole
+    process group: only the first interrupts, so that the rest cannot cut short the writing of its last snapshot
+    and its interrupted runs' events, whose error names this first signal."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    stop.note(signum)
     raise KeyboardInterrupt
 
 
@@ -111,7 +111,7 @@ class PoolBackend:
 
     def _start(self, index: int) -> _Worker:
         tasks = self.ctx.Queue()
-        args = (index, tasks, self.events, self.plan.devices[index], self.plan.threads, self.options, os.getpid())
+        args = (index, tasks, self.events, self.plan.devices[index], self.options, os.getpid())
         proc = self.ctx.Process(target=_work, args=args, daemon=True, name=f"gst-worker-{index + 1}")
         proc.start()
         return _Worker(index=index, proc=proc, tasks=tasks)
@@ -163,6 +163,7 @@ class PoolBackend:
                 return
             timeout = 0.0
             faults.hit("received")
+            faults.hit(f"received_{item['type']}")  # e.g. received_RunFinished: a test stops the parent right there
             w = workers[index]
             if item["type"] == "_stack_done":
                 outcome.journals.append(Path(item["journal"]))
@@ -193,11 +194,13 @@ class PoolBackend:
         return []
 
     def _interrupt(self, workers: list[_Worker], sink: Sink, outcome: Outcome) -> None:
-        """Forward Ctrl-C; keep forwarding events until every busy worker has reported its interrupted runs."""
+        """Forward the stopping signal; keep forwarding events until every busy worker has reported its interrupted
+        runs (or, when none has sent anything for WORKER_QUIET seconds, give up: the runner replays its journal)."""
+        forwarded = stop.first() or signal.SIGINT
         for w in workers:
             with contextlib.suppress(ProcessLookupError):
-                os.kill(w.proc.pid or 0, signal.SIGINT)
-        deadline = time.monotonic() + 60
+                os.kill(w.proc.pid or 0, forwarded)
+        deadline = time.monotonic() + WORKER_QUIET  # restarts with every event: a loaded machine is slow, not stuck
         exited: set[int] = set()
         while len(exited) < len(workers) and time.monotonic() < deadline:
             try:
@@ -205,6 +208,7 @@ class PoolBackend:
             except queue.Empty:
                 exited |= {w.index for w in workers if not w.proc.is_alive()}
                 continue
+            deadline = time.monotonic() + WORKER_QUIET
             if item["type"] == "_exit":
                 exited.add(index)
             elif item["type"] == "_stack_done":

@@ -24,6 +24,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from gst.engine.execution import stop
 from gst.engine.execution.backend import Outcome, Sink
 from gst.engine.execution.local import stack_note
 from gst.engine.execution.options import ExecutionOptions, RayOptions
@@ -164,12 +165,13 @@ def _probe_all(checkpoint_dir: Path, data_file: Path | None) -> bool:
 
 
 def _train(
-    stack: list[Job], options: ExecutionOptions, attempt: int, arrays: dict[str, Any], threads: int
+    stack: list[Job], options: ExecutionOptions, attempt: int, arrays: dict[str, Any]
 ) -> Iterator[dict[str, Any]]:
-    """Ray task: train one stack on this node, yielding its events as they happen (then a last `_task_done`)."""
-    import socket
+    """Ray task: train one stack on this node, yielding its events as they happen (then a last `_task_done`).
 
-    import torch
+    Its runs train with their own thread count (`Job.threads`, set on the training thread); --cpus-per-stack only
+    reserves CPUs."""
+    import socket
 
     from gst.engine import data
     from gst.engine.execution.run_stack import run_stack
@@ -178,7 +180,6 @@ def _train(
     for name, ref in arrays.items():  # object refs inside a dict are not resolved by Ray: fetched here, once
         got = ray.get(ref)  # zero-copy, read-only; the images are copied on their way to the device
         data.PRELOADED[name] = replace(got, y_train=got.y_train.copy(), y_test=got.y_test.copy())
-    torch.set_num_threads(max(1, threads))
     gpus = [str(g) for g in ray.get_gpu_ids()]
     node = ray.get_runtime_context().get_node_id()[:8]
     where = Where(
@@ -279,7 +280,7 @@ class RayBackend:
     def _submit(self, task: _Task, arrays: dict[str, Any]) -> None:
         options = replace(self.options, journal_dir=task.journal_dir, log_dir=self.options.checkpoints / "logs")
         task.gen = self.remote.options(num_cpus=self.cpus, num_gpus=self.gpus).remote(
-            task.stack, options, task.attempt, arrays, int(self.cpus)
+            task.stack, options, task.attempt, arrays
         )
 
     def run(self, stacks: list[list[Job]], sink: Sink) -> Outcome:
@@ -373,7 +374,7 @@ class RayBackend:
             self._replay(task, sink, outcome)
             for job in task.stack:
                 if job.run_id not in task.done:
-                    sink(RunFailed(run_id=job.run_id, error="interrupted by the user", interrupted=True))
+                    sink(RunFailed(run_id=job.run_id, error=stop.reason(), interrupted=True))
         for journal in outcome.journals:  # the run ends in KeyboardInterrupt, so no caller sees this outcome;
             journal.unlink(missing_ok=True)  # every event in it is in the sink's own journal now
             with contextlib.suppress(OSError):

@@ -10,6 +10,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
+from gst.engine.execution import stop
 from gst.engine.execution.jobs import checkpoint_file
 from gst.engine.execution.options import ExecutionOptions
 from gst.engine.spec.errors import GstError
@@ -76,7 +77,7 @@ def run_stack(
             where=where or Where(),
         )
     except KeyboardInterrupt:
-        fail("interrupted by the user", interrupted=True)
+        fail(stop.reason(), interrupted=True)
         raise
     except GstError as exc:
         fail(str(exc))

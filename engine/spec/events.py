@@ -27,6 +27,7 @@ class RunStarted:
     attempt: int = 1  # 1 + times its batch was resubmitted after a lost worker or node
     stacked_with: tuple[str, ...] = ()  # run ids trained in one stacked network with it (itself included)
     precision: str = ""
+    threads: int = 0  # CPU intra-op threads it trains with (0: not recorded, journals of an older gst)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

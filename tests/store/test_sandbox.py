@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -14,7 +13,7 @@ from typer.testing import CliRunner
 
 from gst.store.db import writing
 from gst.tui.entry import app
-from tests.conftest import gst_process
+from tests.processes import Processes
 
 LONG_QUERY = "SELECT count(*) FROM range(1000000000000) a, range(1000) b"
 
@@ -81,18 +80,14 @@ def test_timeout_stops_a_long_query(store: Path) -> None:
 
 @pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
-def test_ctrl_c_stops_a_long_query(store: Path) -> None:
+def test_ctrl_c_stops_a_long_query(store: Path, procs: Processes) -> None:
     """Even when SIGINT arrives inherited as ignored (a background job), as the TUI's launcher would start it."""
-    proc = gst_process(
-        "query", LONG_QUERY, "--db", str(store), preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)
-    )
-    time.sleep(3)  # interpreter start and the query under way
-    assert proc.poll() is None
-    t0 = time.monotonic()
-    os.kill(proc.pid, signal.SIGINT)
-    _, err = proc.communicate(timeout=20)
-    assert proc.returncode == 130 and "query stopped by Ctrl-C" in err and "resume" not in err
-    assert time.monotonic() - t0 < 10
+    proc = procs.gst("query", LONG_QUERY, "--db", str(store), ignore_sigint=True)
+    # the query under way: its process has used a second of CPU time (interpreter start is about as much again)
+    proc.wait_for(lambda: proc.activity()[0] >= 2 * os.sysconf("SC_CLK_TCK"), "the query to run")
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait() == 130, proc.output()
+    assert "query stopped by Ctrl-C" in proc.stderr and "resume" not in proc.stderr
 
 
 CTRL_C_AT = """
@@ -100,8 +95,8 @@ import os, signal, sys, threading
 from pathlib import Path
 from gst.store.sandbox import run_query
 signal.signal(signal.SIGINT, signal.default_int_handler)
-threading.Timer(float(sys.argv[2]), os.kill, (os.getpid(), signal.SIGINT)).start()
-try:
+try:  # the timer inside: on a loaded machine it can fire before start() returns
+    threading.Timer(float(sys.argv[2]), os.kill, (os.getpid(), signal.SIGINT)).start()
     run_query(Path(sys.argv[1]), sys.argv[3])
 except KeyboardInterrupt:
     print("stopped", [t.name for t in threading.enumerate()])
@@ -110,14 +105,11 @@ except KeyboardInterrupt:
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 @pytest.mark.parametrize("delay", [0.01, 0.02, 0.05, 0.1, 0.3])
-def test_ctrl_c_at_any_moment_leaves_no_query_running_and_exits_cleanly(store: Path, delay: float) -> None:
+def test_ctrl_c_at_any_moment_leaves_no_query_running_and_exits_cleanly(
+    store: Path, delay: float, procs: Processes
+) -> None:
     """Python 3.11 marks a thread finished when Ctrl-C cuts its join short: closing the connection then, under the
     running query, aborted the process at exit (SIGABRT) about half the time."""
-    result = subprocess.run(
-        [sys.executable, "-c", CTRL_C_AT, str(store), str(delay), LONG_QUERY],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "stopped ['MainThread']"
+    proc = procs.python("-c", CTRL_C_AT, str(store), str(delay), LONG_QUERY)
+    assert proc.wait() == 0, proc.output()
+    assert proc.stdout.strip() == "stopped ['MainThread']"

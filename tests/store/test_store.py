@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
+import threading
 import time
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from gst.store.db import StoreBusyError, migrations, reading, writing
 from gst.store.rows import ROW_TYPES, columns
 from gst.store.sql import fetch
 from gst.store.writer import StoreWriter, catch_up
+from tests.processes import Processes
 
 COLUMNS = {
     "sweeps": [
@@ -196,54 +196,73 @@ def test_writer_stores_a_run_and_replay_is_idempotent(db: Path) -> None:
     assert queries.run(db, "s1-a-0")["status"] == "completed"
 
 
-HOLD = "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True); time.sleep(float(sys.argv[2]))"
+HOLD = """import duckdb, pathlib, sys, time
+c = duckdb.connect(sys.argv[1])
+print('held', flush=True)
+while not pathlib.Path(sys.argv[2]).exists():
+    time.sleep(0.01)
+"""
 
 
-def hold_lock(db: Path, seconds: float) -> subprocess.Popen[str]:
-    proc = subprocess.Popen([sys.executable, "-c", HOLD, str(db), str(seconds)], stdout=subprocess.PIPE, text=True)
-    assert proc.stdout is not None and proc.stdout.readline().strip() == "held"
-    return proc
+class Holder:
+    """Another process that holds the database's write lock until released (not for a fixed time, which a loaded
+    machine could let pass before the test gets to look)."""
+
+    def __init__(self, procs: Processes, db: Path) -> None:
+        self.release_file = db.parent / f"release-{len(procs.started)}"
+        self.proc = procs.python("-c", HOLD, str(db), str(self.release_file))
+        self.proc.wait_for(lambda: "held" in self.proc.stdout, "the lock")
+
+    def release(self) -> float:
+        """Let go; returns when the holder has exited (the moment it was told, by the monotonic clock)."""
+        told = time.monotonic()
+        self.release_file.touch()
+        assert self.proc.wait() == 0, self.proc.output()
+        return told
 
 
 @pytest.mark.slow
-def test_locked_file_keeps_events_in_journal_then_catches_up(db: Path) -> None:
+def test_locked_file_keeps_events_in_journal_then_catches_up(db: Path, procs: Processes) -> None:
     writer = StoreWriter(db, flush_timeout=0.2)
     writer.open()
     register(writer)
     writer.flush()
-    holder = hold_lock(db, 3.0)
+    holder = Holder(procs, db)
     producer = feed(writer)  # every flush fails fast; training would go on
     assert writer.waiting > 0 and writer.journal.path.exists() and producer.path.exists()
-    holder.wait()
+    holder.release()
     assert writer.close(timeout=10)
     assert queries.run(db, "s1-a-0")["status"] == "completed"
 
 
 @pytest.mark.slow
-def test_dead_process_journal_is_replayed(db: Path) -> None:
+def test_dead_process_journal_is_replayed(db: Path, procs: Processes) -> None:
     writer = StoreWriter(db, flush_timeout=0.1)
     writer.open()
-    holder = hold_lock(db, 1.5)
+    holder = Holder(procs, db)
     register(writer)
     producer = feed(writer)
-    holder.wait()
+    holder.release()
     orphan = as_dead(writer, producer)  # as if the process had been killed
     assert catch_up(db) == 7 and not orphan.exists()
     assert queries.run(db, "s1-a-0")["status"] == "completed"
 
 
-def test_readers_wait_for_a_short_writer_and_fail_clearly_on_long_locks(db: Path) -> None:
+def test_readers_wait_for_a_short_writer_and_fail_clearly_on_long_locks(db: Path, procs: Processes) -> None:
     with writing(db):
         pass
-    holder = hold_lock(db, 0.6)
-    t0 = time.monotonic()
+    holder = Holder(procs, db)
+    told: list[float] = []
+    releasing = threading.Timer(0.5, lambda: told.append(holder.release()))
+    releasing.start()
     assert queries.sweeps(db) == []  # retried until the writer let go
-    assert time.monotonic() - t0 > 0.1
-    holder.wait()
-    holder = hold_lock(db, 5)
+    done = time.monotonic()
+    releasing.join()
+    assert done > told[0]  # it could read only once the holder had been told to let go
+    holder = Holder(procs, db)
     with pytest.raises(StoreBusyError, match="locked"), reading(db, timeout=0.3):
         pass
-    holder.kill()
+    holder.release()
 
 
 def test_bad_files_give_one_line_errors(tmp_path: Path) -> None:

@@ -14,8 +14,10 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from gst.engine.execution import stop
 from gst.engine.execution.options import ExecutionOptions
 from gst.engine.spec.errors import GstError
+from gst.store import interrupts
 from gst.tui.report.cells import clean
 from gst.tui.runner.background import HANDLE_SIGINT
 
@@ -51,18 +53,24 @@ def handle_sigint_if_asked() -> None:
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
-TERMINATED = {"by_sigterm": False}
-
-
-def _terminate(signum: int, frame: object) -> None:
-    TERMINATED["by_sigterm"] = True
-    raise KeyboardInterrupt
+def _on_signal(signum: int, frame: object) -> None:
+    """SIGINT and SIGTERM: interrupt (KeyboardInterrupt), unless the statuses of interrupted runs are being written
+    (`stop.held`); counted for DuckDB calls, which would otherwise swallow it."""
+    if stop.note(signum):
+        interrupts.note_signal()
+        raise KeyboardInterrupt
 
 
 def stop_on_signals() -> None:
-    """SIGTERM stops a run like Ctrl-C (runs marked interrupted, everything measured stored, exit 143)."""
-    handle_sigint_if_asked()
-    signal.signal(signal.SIGTERM, _terminate)
+    """SIGINT and SIGTERM stop a run alike: runs marked interrupted (their error names the signal), everything
+    measured stored, exit 130 (SIGINT) or 143 (SIGTERM). Called first thing in a command that trains, so a signal
+    during its start-up (imports done, preset and data loading) stops it the same way.
+
+    An inherited ignored SIGINT (a background job of a non-interactive shell) stays ignored unless the parent asks
+    with GST_HANDLE_SIGINT=1 (see `handle_sigint_if_asked`)."""
+    if os.environ.get(HANDLE_SIGINT) == "1" or signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+        signal.signal(signal.SIGINT, _on_signal)
+    signal.signal(signal.SIGTERM, _on_signal)
 
 
 RUN_INTERRUPTED = "what was measured is in the database; `gst resume` continues"
@@ -82,5 +90,6 @@ def guard(interrupted: str = RUN_INTERRUPTED) -> Iterator[None]:
         err.print(f"[bold red]error:[/] {escape(clean(where + (exc.strerror or str(exc))))}", highlight=False)
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
-        err.print(f"[yellow]interrupted[/]: {interrupted}", highlight=False)
-        raise typer.Exit(143 if TERMINATED["by_sigterm"] else 130) from None
+        by = stop.first()
+        err.print(f"[yellow]{stop.reason(by) if by else 'interrupted'}[/]: {interrupted}", highlight=False)
+        raise typer.Exit(143 if by == signal.SIGTERM else 130) from None

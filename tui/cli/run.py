@@ -70,7 +70,6 @@ def _execute(jobs: list[Job], settings: SweepSettings, *, sweep: Sweep | None, s
     from gst.tui.cli.progress import SweepProgress
     from gst.tui.report.stored_preset import arm_order
 
-    stop_on_signals()
     db = settings.db
     runner.check_database(db, sweep_id if sweep is not None else None)  # one line, before any output
     backend, stacks = runner.plan_execution(jobs, settings)
@@ -107,6 +106,7 @@ def run_target(
     settings: SweepSettings,
 ) -> None:
     """Run every arm x seed of a preset into the database, with live progress and a summary table."""
+    stop_on_signals()  # first: a signal while the preset and data load stops it cleanly too
     from gst.engine.data import load_arrays
 
     with guard():
@@ -138,6 +138,7 @@ def resume(
 ) -> None:
     """Continue a sweep: apply journals left behind, re-check every run's stored epochs against its spec and
     checkpoints, skip complete runs, and continue the others from their last consistent checkpoint."""
+    stop_on_signals()
     from gst.store import queries
 
     with guard():

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from gst.engine.execution import stop
 from gst.engine.execution.backend import Backend, BackendOptions, Outcome
 from gst.engine.execution.jobs import stack_jobs
 from gst.engine.execution.options import ExecutionOptions
@@ -25,6 +26,7 @@ from gst.store.db import check_database as trust_database
 from gst.store.db import check_writable, files_dir
 from gst.store.register import check_new_sweep, register
 from gst.store.writer import StoreWriter
+from gst.tui.runner.settle import Seen, settle
 
 Observer = Callable[[Event], None]
 
@@ -53,9 +55,11 @@ def resolved_options(settings: SweepSettings) -> ExecutionOptions:
 
 
 def plan_execution(jobs: list[Job], settings: SweepSettings) -> tuple[Backend, list[list[Job]]]:
-    """The backend and the seed stacks for these jobs (every option checked before anything is written)."""
+    """The backend and the seed stacks for these jobs (every option checked before anything is written); a job
+    without a thread count of its own (a new run, or one that never started) takes --threads."""
     options = resolved_options(settings)
     options.check()
+    jobs = [job if job.threads else replace(job, threads=options.threads) for job in jobs]
     stacks = stack_jobs(jobs, options.stack_seeds, settings.backend.stack_device(options))
     return settings.backend.build(options, len(stacks)), stacks
 
@@ -83,29 +87,48 @@ def execute_sweep(
     device: str,
 ) -> Outcome:
     """Register the sweep (when new), run its stacks, write every event; the journals of this process and
-    its workers are deleted once everything is in the database."""
+    its workers are deleted once everything is in the database.
+
+    Interrupted (Ctrl-C, SIGTERM) at any moment, registration included, every run ends with a true status: what
+    this process's producers journaled but the sink never got is replayed, each run without a final event is
+    marked interrupted (its error names the signal), and all of it is written before the interrupt goes on;
+    further signals meanwhile are held (`stop.held`)."""
+    jobs = [job for stack in stacks for job in stack]
     writer = StoreWriter(db)
     writer.open()
-    if sweep is not None:
-        try:
-            register(writer, sweep, sweep_id, [job for stack in stacks for job in stack], device)
-        except StoreError:  # refused (another process took the id meanwhile): nothing of it may be replayed later
-            writer.journal.delete()
-            raise
+    seen = Seen()
+    refused = False
 
     def sink(event: Event) -> None:
         writer.handle(event)
+        seen.add(event)  # after the writer has it: an interrupt in between leaves it to `settle`
         observer(event)
 
     outcome = Outcome()
+    stopped: BaseException | None = None
     try:
+        if sweep is not None:
+            try:
+                register(writer, sweep, sweep_id, jobs, device)
+            except StoreError:  # refused (another process took the id meanwhile): nothing of it may be replayed
+                refused = True
+                writer.journal.delete()
+                raise
         outcome = backend.run(stacks, sink)
         return outcome
+    except BaseException as exc:
+        stopped = exc
+        raise
     finally:
-        if writer.close():
-            for journal in (files_dir(db) / "journal").glob(f"{os.getpid()}-*.jsonl"):
-                journal.unlink(missing_ok=True)
-            for journal in outcome.journals:  # a remote task's journal sits in a folder of its own
-                journal.unlink(missing_ok=True)
-                with contextlib.suppress(OSError):
-                    journal.parent.rmdir()
+        with stop.held():
+            if stopped is not None and not refused:
+                if sweep is not None:  # completes a registration the signal cut, keeping statuses
+                    register(writer, sweep, sweep_id, jobs, device, flush=False, check_new=False)
+                settle(writer, seen, jobs, stopped, observer)
+            if writer.close():
+                for journal in (files_dir(db) / "journal").glob(f"{os.getpid()}-*.jsonl"):
+                    journal.unlink(missing_ok=True)
+                for journal in outcome.journals:  # a remote task's journal sits in a folder of its own
+                    journal.unlink(missing_ok=True)
+                    with contextlib.suppress(OSError):
+                        journal.parent.rmdir()

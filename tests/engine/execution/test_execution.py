@@ -132,3 +132,48 @@ def test_check_names_broken_invariants(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert '"drop = before - after"' in result.stdout and "not in its schedule" in result.stdout
     assert contiguous([1, 2, 4]) == 2 and contiguous([2, 3]) == 0 and contiguous([]) == 0
+
+
+def test_bad_threads_is_one_line_and_writes_nothing(tmp_path: Path) -> None:
+    spec, db = tmp_path / "t.toml", tmp_path / "gst.duckdb"
+    spec.write_text(tiny_preset())
+    result = runner.invoke(app, ["run", "spec", str(spec), "--db", str(db), "--threads", "0"])
+    assert result.exit_code == 1 and not db.exists()
+    assert result.stderr.count("\n") == 1 and "--threads: 0 must be >= 1" in result.stderr
+
+
+@pytest.mark.slow
+def test_threads_are_recorded_and_a_resumed_run_keeps_them(tmp_path: Path) -> None:
+    db = run_tiny(tmp_path, "--threads", "2")
+    assert queries.run(db, "s-base-0")["threads"] == 2
+    with writing(db) as conn:  # as if stopped after epoch 1
+        conn.execute("DELETE FROM epochs WHERE epoch > 1")
+        conn.execute("UPDATE runs SET status = 'interrupted'")
+    (job,) = resumable_jobs(db, "s")
+    assert job.threads == 2  # whatever --threads the resume is given
+    with writing(db) as conn:
+        conn.execute("UPDATE runs SET threads = NULL")  # never started (or an older gst): the resume's --threads
+    (job,) = resumable_jobs(db, "s")
+    assert job.threads is None
+
+
+def test_a_checkpoint_made_on_other_data_is_not_continued(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """GST_SYNTHETIC_TEST_PER_CLASS changes the test split, which no spec records: a run checkpointed under one
+    split and resumed under another re-runs from scratch (every row then from one split), and says why."""
+    from gst.engine.execution.jobs import select_jobs
+    from gst.engine.spec.preset import load_preset
+    from gst.engine.train_job import execute
+
+    spec = tmp_path / "t.toml"
+    spec.write_text(tiny_preset(epochs=1, epc=2, end=0).replace("start_epoch = [1]", "start_epoch = [0]"))
+    (job,) = select_jobs(load_preset(str(spec)), "s", None, None)
+    keeper = Checkpointer(tmp_path / "r.pt", CheckpointEvery(keep_final=True))
+    events: list[object] = []
+    execute(job, device="cpu", emit=events.append, checkpointer=keeper)  # 200 test images (the tests' split)
+    assert keeper.path.exists() and events[0].data_subset_hash.endswith("+test200")  # type: ignore[attr-defined]
+    monkeypatch.setenv("GST_SYNTHETIC_TEST_PER_CLASS", "10")
+    events.clear()
+    execute(job, device="cpu", emit=events.append, checkpointer=Checkpointer(keeper.path, CheckpointEvery()))
+    first = events[0]
+    assert first.resumed_from_epoch == 0 and "made on other data" in first.note  # type: ignore[attr-defined]
+    assert "re-running from scratch" in first.note  # type: ignore[attr-defined]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import signal
-import time
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,8 @@ from typer.testing import CliRunner
 from gst.store import queries
 from gst.store.sql import fetch
 from gst.tui.entry import app
-from tests.conftest import gst_process, tiny_preset
+from tests.conftest import tiny_preset
+from tests.processes import Processes
 
 pytestmark = pytest.mark.slow  # real gst processes
 
@@ -26,18 +26,6 @@ def slow_spec(tmp_path: Path, epochs: int = 40, name: str = "slow") -> Path:
     return path
 
 
-def wait_for(predicate: object, timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if predicate():  # type: ignore[operator]
-                return
-        except Exception:  # noqa: BLE001 - the database may not exist yet
-            pass
-        time.sleep(0.2)
-    raise AssertionError("timed out")
-
-
 def epochs_of(db: Path) -> list[dict[str, object]]:
     rows = fetch(
         db,
@@ -46,8 +34,8 @@ def epochs_of(db: Path) -> list[dict[str, object]]:
     return rows
 
 
-def test_reader_sees_a_run_while_it_writes(db: Path, tmp_path: Path) -> None:
-    proc = gst_process("run", "spec", str(slow_spec(tmp_path)), "--db", str(db), "--device", "cpu")
+def test_reader_sees_a_run_while_it_writes(db: Path, tmp_path: Path, procs: Processes) -> None:
+    proc = procs.gst("run", "spec", str(slow_spec(tmp_path)), "--db", str(db), "--device", "cpu")
     seen: list[int] = []
 
     def running_with_epochs() -> bool:
@@ -57,20 +45,17 @@ def test_reader_sees_a_run_while_it_writes(db: Path, tmp_path: Path) -> None:
             seen.append(rows[0]["epochs_done"])
         return len(set(seen)) >= 2
 
-    wait_for(running_with_epochs)
+    proc.wait_for(running_with_epochs, "two epochs read while the run writes")
     assert proc.poll() is None  # the writer is still going while we read
-    proc.kill()
-    proc.wait()
 
 
-def test_two_writers_on_one_file_both_finish(db: Path, tmp_path: Path) -> None:
+def test_two_writers_on_one_file_both_finish(db: Path, tmp_path: Path, procs: Processes) -> None:
     spec = slow_spec(tmp_path, epochs=3)
-    procs = [
-        gst_process("run", "spec", str(spec), "--db", str(db), "--device", "cpu", "--seeds", str(seed))
-        for seed in (0, 1)
+    writers = [
+        procs.gst("run", "spec", str(spec), "--db", str(db), "--device", "cpu", "--seeds", str(seed)) for seed in (0, 1)
     ]
-    for proc in procs:
-        assert proc.wait(timeout=180) == 0, proc.stderr.read() if proc.stderr else ""
+    for proc in writers:
+        assert proc.wait() == 0, proc.output()
     counts = fetch(
         db,
         "SELECT count(DISTINCT sweep_id) AS sweeps, count(*) AS runs, count(*) FILTER (WHERE status = 'completed') AS done FROM runs",
@@ -80,18 +65,14 @@ def test_two_writers_on_one_file_both_finish(db: Path, tmp_path: Path) -> None:
     assert not list((db.parent / "gst.duckdb.d" / "journal").glob("*.jsonl"))
 
 
-def ignore_sigint() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # what a background job of a non-interactive shell inherits
-
-
-def test_ctrl_c_marks_interrupted_and_exits_130(db: Path, tmp_path: Path) -> None:
-    # GST_HANDLE_SIGINT=1 (set by gst_process, as the TUI's launcher sets it) overrides an inherited ignore
-    proc = gst_process(
-        "run", "spec", str(slow_spec(tmp_path)), "--db", str(db), "--device", "cpu", preexec_fn=ignore_sigint
-    )
-    wait_for(lambda: queries.runs(db)[0]["epochs_done"] >= 2)
+def test_ctrl_c_marks_interrupted_and_exits_130(db: Path, tmp_path: Path, procs: Processes) -> None:
+    # GST_HANDLE_SIGINT=1 (set by procs.gst, as the TUI's launcher sets it) overrides an inherited ignore
+    proc = procs.gst("run", "spec", str(slow_spec(tmp_path)), "--db", str(db), "--device", "cpu", ignore_sigint=True)
+    proc.wait_for(lambda: queries.runs(db)[0]["epochs_done"] >= 2, "two epochs stored")
     proc.send_signal(signal.SIGINT)
-    assert proc.wait(timeout=60) == 130
+    assert proc.wait() == 130, proc.output()
+    assert "interrupted by Ctrl-C (SIGINT)" in proc.stderr
     (run,) = queries.runs(db)
     assert run["status"] == "interrupted" and run["epochs_done"] >= 2
+    assert run["error"] == "interrupted by Ctrl-C (SIGINT)"
     assert len(epochs_of(db)) == run["epochs_done"]

@@ -43,3 +43,10 @@ def test_default_follows_the_device() -> None:
 def test_bad_stack_seeds_is_named() -> None:
     with pytest.raises(SpecError, match="--stack-seeds: 0 must be >= 1"):
         stack_jobs(jobs("a", 2), 0, "cpu")
+
+
+def test_only_runs_of_one_thread_count_stack_together() -> None:
+    mixed = [
+        Job(run_id=f"a-{s}", arm="a", seed=s, spec=spec(128), threads=threads) for s, threads in enumerate((1, 1, 2))
+    ]
+    assert ids(stack_jobs(mixed, 3, "cpu")) == [["a-0", "a-1"], ["a-2"]]

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from gst.tui.entry import app
+from tests.processes import Processes
 from tests.tui.fabricate import fabricate
 
 SMOKE_CIFAR = ("run", "preset", "smoke", "--set", 'base.dataset="cifar10"', "--device", "cpu")
@@ -120,10 +118,10 @@ def test_bad_input_in_process(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_bad_input_in_subprocesses(tmp_path: Path) -> None:
+def test_bad_input_in_subprocesses(tmp_path: Path, procs: Processes) -> None:
     """The first bad input of each command, and those the issue found, each in its own `gst` process."""
     p = workspace(tmp_path)
-    env = {**os.environ, "COLUMNS": "80"}
+    env = {"COLUMNS": "80"}
     seen: set[str] = set()
     todo = []
     for args in cases(p):
@@ -132,10 +130,7 @@ def test_bad_input_in_subprocesses(tmp_path: Path) -> None:
         seen.add(args[0])
     while todo:
         stack, todo = todo[:4], todo[4:]
-        procs = [
-            (args, subprocess.Popen([sys.executable, "-m", "gst.tui", *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env))
-            for args in stack
-        ]  # fmt: skip
-        for args, proc in procs:
-            output, _ = proc.communicate(timeout=120)
-            check(args, proc.returncode, output)
+        started = [(args, procs.gst(*args, env=env)) for args in stack]
+        for args, proc in started:
+            code = proc.wait()
+            check(args, code, proc.stderr + proc.stdout)
