@@ -52,18 +52,20 @@ def register(
     device: str,
     flush: bool = True,
     check_new: bool = True,
+    created_at: str | None = None,
 ) -> None:
     """Journal the sweep (with its --set overrides) and its queued runs, and write them now (or with the writer's
     next flush).
 
     With `check_new`, a sweep id that is already in the database is refused before anything is journaled.
-    Registering again (`check_new=False`, to complete a registration a signal cut) keeps the runs' statuses.
+    Registering again (`check_new=False` and the first one's `created_at`, to complete a registration a signal
+    cut) repeats the same rows, so it changes nothing that was written and keeps the runs' statuses.
     """
     if check_new:
         check_new_sweep(writer.db_path, sweep_id)
     writer.record_row(
         SweepRow(
-            sweep_id=sweep_id, preset=sweep.name, created_at=now(), preset_toml=sweep.toml,
+            sweep_id=sweep_id, preset=sweep.name, created_at=created_at or now(), preset_toml=sweep.toml,
             overrides=json.dumps(list(sweep.overrides)) if sweep.overrides else None,
             gst_version=version("gst"), git_rev=git_rev(), host=HOST, device=device,
             title=sweep.title, description=sweep.description, expect=sweep.expect,

@@ -304,8 +304,9 @@ def test_migration_0007_rebuilds_runs_with_every_column_and_row(db: Path) -> Non
         conn.execute("UPDATE runs SET status = 'diverged' WHERE run_id = 's-a-1'")
     conn.close()
     with writing(db) as conn:
-        after_columns = conn.execute("DESCRIBE runs").fetchall()
-        assert conn.execute("SELECT * FROM runs ORDER BY run_id").fetchall() == before
+        after_columns = conn.execute("DESCRIBE runs").fetchall()[: len(before_columns)]  # later migrations add some
+        kept = conn.execute("SELECT * FROM runs ORDER BY run_id").fetchall()
+        assert [row[: len(before_columns)] for row in kept] == before
         conn.execute("UPDATE runs SET status = 'diverged', seed = 4294967295 WHERE run_id = 's-a-1'")
     with pytest.raises(duckdb.ConstraintException), writing(db) as conn:
         conn.execute("UPDATE runs SET status = 'exploded' WHERE run_id = 's-a-1'")

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from gst.engine.spec.datasets import DataCheck, check_data, test_images
 from gst.engine.spec.errors import GstError
+from gst.engine.spec.job import DEFAULT_THREADS
 from gst.engine.spec.journal import HOST
 from gst.engine.spec.schedule import schedule
 from gst.engine.spec.specs import RunSpec
@@ -110,7 +111,8 @@ def plan_launch(specs: list[RunSpec], device: str, data_dir: Path | None, cores:
     cores = cores or os.cpu_count() or 1
     lanes = 1 if kind == "cuda" else max(1, min(cores, len(specs)))
     datasets = sorted({s.dataset for s in specs})
-    plan = LaunchPlan(specs, kind, lanes, max(1, cores // lanes), [check_data(d, data_dir) for d in datasets])
+    # Every run trains with DEFAULT_THREADS whatever the layout (one seed, one result), so a probe uses as many.
+    plan = LaunchPlan(specs, kind, lanes, DEFAULT_THREADS, [check_data(d, data_dir) for d in datasets])
     for spec in specs:
         plan.examples.setdefault(Config.of(spec), spec)
     return plan

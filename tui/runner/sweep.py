@@ -21,6 +21,7 @@ from gst.engine.execution.options import ExecutionOptions
 from gst.engine.spec.errors import StoreError
 from gst.engine.spec.events import Event
 from gst.engine.spec.job import Job
+from gst.engine.spec.journal import now
 from gst.engine.spec.preset import Sweep
 from gst.store.db import check_database as trust_database
 from gst.store.db import check_writable, files_dir
@@ -98,6 +99,7 @@ def execute_sweep(
     writer.open()
     seen = Seen()
     refused = False
+    created_at = now()  # both registrations below write the same sweep row
 
     def sink(event: Event) -> None:
         writer.handle(event)
@@ -109,7 +111,7 @@ def execute_sweep(
     try:
         if sweep is not None:
             try:
-                register(writer, sweep, sweep_id, jobs, device)
+                register(writer, sweep, sweep_id, jobs, device, created_at=created_at)
             except StoreError:  # refused (another process took the id meanwhile): nothing of it may be replayed
                 refused = True
                 writer.journal.delete()
@@ -123,7 +125,7 @@ def execute_sweep(
         with stop.held():
             if stopped is not None and not refused:
                 if sweep is not None:  # completes a registration the signal cut, keeping statuses
-                    register(writer, sweep, sweep_id, jobs, device, flush=False, check_new=False)
+                    register(writer, sweep, sweep_id, jobs, device, flush=False, check_new=False, created_at=created_at)
                 settle(writer, seen, jobs, stopped, observer)
             if writer.close():
                 for journal in (files_dir(db) / "journal").glob(f"{os.getpid()}-*.jsonl"):

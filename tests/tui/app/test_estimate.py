@@ -47,7 +47,7 @@ def test_plan_counts_runs_at_once_and_epochs_that_test_twice(monkeypatch: pytest
         monkeypatch.setattr(os, "cpu_count", lambda cores=cores: cores)
         workers = plan_workers("cpu", None, (), runs)
         plan = plan_launch(smoke_specs()[:runs], "cpu", None)
-        assert (plan.lanes, plan.threads) == (workers.size, workers.threads)
+        assert (plan.lanes, plan.threads) == (workers.size, 1)  # one thread per run in every layout
     assert plan_launch(smoke_specs(), "cuda", None).lanes == 1
 
 
