@@ -143,7 +143,7 @@ def _execute_stack(
     should_stop: Callable[[], bool],
     download: bool,
     where: Where,
-) -> list[RunFinished]:
+) -> list[RunFinished | RunFailed]:
     keepers = checkpointers or [None] * len(requests)
     trainers = []
     rngs = {}  # each run's global RNG state as it would be alone (dropout draws from it), taken before the next build

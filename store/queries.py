@@ -75,7 +75,7 @@ def runs(db: Path, sweep_id: str | None = None, status: str | None = None) -> li
         db,
         "SELECT run_id, sweep_id, arm, seed, status, model, dataset, label, epochs_done, epochs_total, resumed_from, "
         "final_test_acc, best_test_acc, final_train_acc, params_total, params_remaining, started_at, finished_at, error, "
-        "backend, worker, host, attempt "
+        "backend, worker, host, attempt, threads "
         "FROM runs WHERE (? IS NULL OR sweep_id = ?) AND (? IS NULL OR status = ?) ORDER BY started_at NULLS LAST, sweep_id, arm, seed",
         [sweep_id, sweep_id, status, status],
     )

@@ -57,9 +57,10 @@ def assert_same_run(stacked: list[Event], single: list[Event], rel: float = 1e-3
             assert a.params_remaining == b.params_remaining
             assert a.train_loss == pytest.approx(b.train_loss, rel=rel, abs=1e-4)
             assert a.test_loss == pytest.approx(b.test_loss, rel=rel, abs=1e-4)
-            # near-tied logits may flip: allow two of the 60 train images and ten of the 1,000 test images
+            # near-tied logits may flip: allow two of the 60 train images and 2 % of the test images (4 of the
+            # suite's 200: 3 flipped once, seen on one machine, with losses equal within `rel`)
             assert a.train_acc == pytest.approx(b.train_acc, abs=200 / 60 + 1e-9)
-            assert a.test_acc == pytest.approx(b.test_acc, abs=1.0 + 1e-9)
+            assert a.test_acc == pytest.approx(b.test_acc, abs=2.0 + 1e-9)
         elif isinstance(a, Pruned):
             assert isinstance(b, Pruned)
             assert [(x.layer, x.k_pruned, x.alive_after) for x in a.layers] == [

@@ -150,7 +150,7 @@ class ComposerScreen(GstScreen):
 
     def action_back(self) -> None:
         """Leave; with unsaved changes, only after a yes."""
-        self.unless_unsaved("Leave the composer?", "leaving discards them", self.app.pop_screen)
+        self.unless_unsaved("Leave the composer?", "leaving discards them", self.app.go_back)
 
     def on_resize(self) -> None:
         """Two columns of fields on wide terminals."""
@@ -234,11 +234,11 @@ class ComposerScreen(GstScreen):
         status.update(Text(f"✓ valid: {spec.label}, {spec.epochs} epochs, {len(seeds)} seeds", style="bold green"))
         moments = plan(spec)
         self.query_one("#composer-plan", Static).update(Fitted(lambda width: plan_table(spec.label, moments, width)))
-        self.follow(spec)
+        self.apply_to_loaded(spec)
         self.show_arms(len(seeds))
         return True
 
-    def follow(self, form: RunSpec) -> None:
+    def apply_to_loaded(self, form: RunSpec) -> None:
         """Loaded arms take the form's values of the fields they share; say what the edit did to them."""
         if self.loaded is not None and form != self.last_form:
             arms, edited, errors = self.loaded.apply(form)
