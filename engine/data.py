@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gst.engine.array_cache import cached_arrays
 from gst.engine.spec.datasets import NPZ_NAME, default_data_dir, synthetic_test_per_class
 from gst.engine.spec.errors import DataError
 
@@ -149,15 +150,28 @@ def _check_labels(npz: Path, name: str, y: np.ndarray) -> np.ndarray:
     return y.astype(np.int64)
 
 
+SYNTHETIC_VERSION = 1  # part of the cache key: change it whenever `_make_synthetic` would give other arrays
+
+
 @lru_cache(maxsize=4)
 def synthetic_arrays(seed: int = 0, train_per_class: int = 1000, test_per_class: int = 100) -> ArraySet:
     """A small, learnable CIFAR-shaped data set that a big model can overfit; deterministic by seed.
 
-    Each class is a smooth colour pattern; every image is its class pattern, randomly shifted and
-    flipped, blended with a smooth pattern of another class and pixel noise, so classes overlap
-    enough that test accuracy stays below train accuracy. Made once per process (about 1.5 s) and
-    shared, read-only.
+    Made once per process and shared, read-only; read from the disk cache (`engine.array_cache`) when an
+    earlier process made it (about 1.2 s of CPU to make, milliseconds to read).
     """
+    key = f"synthetic-v{SYNTHETIC_VERSION}-seed{seed}-train{train_per_class}-test{test_per_class}"
+    arrays = cached_arrays(key, lambda: _make_synthetic(seed, train_per_class, test_per_class))
+    out = ArraySet(arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"])
+    for array in (out.x_train, out.y_train, out.x_test, out.y_test):
+        array.flags.writeable = False  # one copy serves every caller in the process
+    return out
+
+
+def _make_synthetic(seed: int, train_per_class: int, test_per_class: int) -> dict[str, np.ndarray]:
+    """Each class is a smooth colour pattern; every image is its class pattern, randomly shifted and
+    flipped, blended with a smooth pattern of another class and pixel noise, so classes overlap
+    enough that test accuracy stays below train accuracy."""
     rng = np.random.default_rng(seed)
     low = rng.normal(size=(10, 3, 4, 4))
     patterns = np.stack([_upsample(p) for p in low])  # (10, 3, 32, 32)
@@ -181,9 +195,7 @@ def synthetic_arrays(seed: int = 0, train_per_class: int = 1000, test_per_class:
 
     x_train, y_train = make(train_per_class)
     x_test, y_test = make(test_per_class)
-    for array in (x_train, y_train, x_test, y_test):
-        array.flags.writeable = False  # one copy serves every caller in the process
-    return ArraySet(x_train, y_train, x_test, y_test)
+    return {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
 
 
 def _upsample(p: np.ndarray) -> np.ndarray:

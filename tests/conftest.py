@@ -4,6 +4,8 @@ their test (see tests/processes.py); the session fails if one survives."""
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -84,6 +86,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if os.environ.get("PYTEST_XDIST_WORKER"):
         processes.report_survivors(survivors)  # the controller fails the session
         return
+    cache = os.environ.get("GST_CACHE_DIR", "")
+    if Path(cache).name.startswith("gst-test-cache-"):  # the session's own, made in pytest_configure
+        shutil.rmtree(cache, ignore_errors=True)
     survivors += processes.reported_survivors()
     if survivors:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
@@ -100,6 +105,10 @@ def pytest_configure(config: pytest.Config) -> None:
     xdist workers also inherit COLUMNS=80 and LINES=24, which would fix the width of the CLI's consoles at import:
     the tests set the width they want per command instead."""
     processes.registry()  # made by the controller, inherited by its test workers
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        # generated data sets are cached for this session only (not in the user's ~/.cache), shared by its workers
+        # and every process they start; removed at the session's end
+        os.environ["GST_CACHE_DIR"] = tempfile.mkdtemp(prefix="gst-test-cache-")
     if os.environ.get("PYTEST_XDIST_WORKER"):
         os.environ.pop("COLUMNS", None)
         os.environ.pop("LINES", None)

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from gst.engine.data import ArraySet, class_subset, load_arrays, synthetic_arrays
+from gst.engine.array_cache import digest
+from gst.engine.data import SYNTHETIC_VERSION, ArraySet, _make_synthetic, class_subset, load_arrays, synthetic_arrays
 from gst.engine.loader import DeviceData
 from gst.engine.spec.errors import DataError
 from gst.engine.spec.specs import RunSpec
@@ -27,12 +28,18 @@ def test_auto_batch_size_rule(per_class: int, batch: int) -> None:
     assert RunSpec(examples_per_class=per_class, batch_size="auto").resolved_batch_size == batch
 
 
+DIGEST_V1 = "516eaf946bb90e6f"  # of the default synthetic set's arrays, as SYNTHETIC_VERSION 1 makes them
+
+
 @pytest.mark.slow
 def test_synthetic_is_deterministic_and_cifar_shaped() -> None:
     data = synthetic_arrays()
     assert data.x_train.shape == (10_000, 32, 32, 3) and data.x_train.dtype == np.uint8
     assert np.bincount(data.y_test).tolist() == [100] * 10
-    assert np.array_equal(synthetic_arrays.__wrapped__().x_test, data.x_test)
+    made = _make_synthetic(0, 1000, 100)  # what the cache holds is what the generator makes, bitwise
+    assert all(np.array_equal(getattr(data, name), made[name]) for name in made)
+    # the cache key carries SYNTHETIC_VERSION: a generator that makes other arrays must change it (and this digest)
+    assert (SYNTHETIC_VERSION, digest(made)[:16]) == (1, DIGEST_V1)
 
 
 def test_synthetic_test_split_follows_its_variable_and_rejects_bad_values(monkeypatch: pytest.MonkeyPatch) -> None:

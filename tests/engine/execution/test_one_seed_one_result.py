@@ -72,7 +72,7 @@ def test_one_seed_gives_bitwise_the_same_rows_in_every_layout(tmp_path: Path, pr
     layouts = {
         "default": [],  # four runs, one worker process per core
         "alone": ["--arms", "base", "--seeds", "1"],  # one run, trained in the gst process itself
-        "workers1": ["--workers", "1"],  # four runs one after another in one process: base-1 second, prune_L-1 last
+        "workers1": ["--workers", "1", "--seeds", "1"],  # two runs in one process: prune_L-1 after base-1
     }
     for name, extra in layouts.items():
         proc = run(name, *extra)
