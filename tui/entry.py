@@ -5,7 +5,7 @@ It sits above both front ends so that neither imports the other; the app (and Te
 
 from __future__ import annotations
 
-from gst.engine.spec.errors import DataError
+from gst.engine.spec.datasets import check_data_dir
 from gst.tui.cli.flags import DEFAULT_DB, DataDirOption, DbOption, guard
 from gst.tui.cli.root import app
 
@@ -19,8 +19,7 @@ def tui(db: DbOption = DEFAULT_DB, data_dir: DataDirOption = None) -> None:
 
     with guard():  # what the app would trip over, said in one line before it starts
         check_database(db, write=False)
-        if data_dir is not None and data_dir.expanduser().exists() and not data_dir.expanduser().is_dir():
-            raise DataError(f"--data-dir: {data_dir} is a file; give the folder that holds cifar10.npz")
+        check_data_dir(data_dir)
     from gst.tui.app.gst_app import GstApp
 
     GstApp(db, data_dir).run()

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from gst.engine.cadence import CheckpointEvery
+from gst.engine.spec.datasets import check_data_dir
 from gst.engine.spec.errors import SpecError
 from gst.engine.spec.job import DEFAULT_THREADS
 
@@ -102,6 +103,7 @@ class ExecutionOptions:
             raise SpecError(f"--threads: {self.threads} must be >= 1")
         if self.max_attempts < 1:
             raise SpecError(f"--max-attempts: {self.max_attempts} must be >= 1")
+        check_data_dir(self.data_dir)
 
     @property
     def checkpoints(self) -> Path:

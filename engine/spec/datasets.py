@@ -31,6 +31,13 @@ class DataCheck:
     text: str
 
 
+def check_data_dir(data_dir: Path | None) -> None:
+    """DataError when --data-dir names a file: a folder (that holds cifar10.npz, or will) is what it takes, whatever
+    data set the sweep uses."""
+    if data_dir is not None and data_dir.expanduser().exists() and not data_dir.expanduser().is_dir():
+        raise DataError(f"--data-dir: {data_dir} is a file; give the folder that holds {NPZ_NAME}")
+
+
 def check_data(dataset: str, data_dir: Path | None = None) -> DataCheck:
     """Look for the data set where a run would (without reading it): synthetic is made, CIFAR-10 is a file or a
     torchvision folder in the data directory, else downloaded unless GST_OFFLINE forbids it."""

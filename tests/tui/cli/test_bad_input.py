@@ -81,6 +81,8 @@ def cases(p: dict[str, Path]) -> list[tuple[str, ...]]:
         ("run", "preset", "smoke", "--db", str(p["blocked"])),
         (*SMOKE_CIFAR, *db, "--data-dir", str(p["text"])),
         (*SMOKE_CIFAR, *db, "--data-dir", str(p["cut"])),
+        ("run", "preset", "smoke", *db, "--data-dir", str(p["text"])),  # a file, even where no CIFAR-10 is read
+        ("run", "preset", "smoke", *db, "--threads", "0"),
         ("run", "preset", "smoke", *db, "--sweep-id", "s0"),
         ("run", "preset", "smoke", *db, "--seeds", "0,0"),
         ("run", "preset", "smoke", *db, "--set", "base.lr=nan"),
