@@ -78,7 +78,7 @@ def _write(path: Path, arrays: Arrays) -> None:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".npz", dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as out:
-                np.savez(out, **arrays, sha256=np.array(digest(arrays)))
+                np.savez(out, **arrays, sha256=np.array(digest(arrays)))  # type: ignore[arg-type]  # numpy's stub: **kwds vs allow_pickle
             os.replace(tmp, path)
         finally:
             with contextlib.suppress(FileNotFoundError):
