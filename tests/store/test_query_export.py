@@ -9,20 +9,10 @@ import pytest
 
 from gst.engine.spec.errors import StoreError
 from gst.store import queries
-from gst.store.db import writing
 from gst.store.query_export import export_query, unique_names
 from tests.store.test_sandbox import ATTACKS
 
 SQL = "SELECT 1e-3 AS lr, 1.6e-11 AS p, 'x,\"y' AS name, [1, 2] AS l, 3 AS a, 4 AS a"
-
-
-@pytest.fixture
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    db = tmp_path / "gst.duckdb"
-    with writing(db):
-        pass
-    return db
 
 
 def test_csv_and_parquet_keep_every_value_and_type(store: Path, tmp_path: Path) -> None:

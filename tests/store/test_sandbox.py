@@ -11,21 +11,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from gst.store.db import writing
 from gst.tui.entry import app
 from tests.processes import Processes
 
 LONG_QUERY = "SELECT count(*) FROM range(1000000000000) a, range(1000) b"
-
-
-@pytest.fixture
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An empty gst database in a folder that is also the working directory (where relative COPY would write)."""
-    monkeypatch.chdir(tmp_path)
-    db = tmp_path / "gst.duckdb"
-    with writing(db):
-        pass
-    return db
 
 
 ATTACKS = [
